@@ -1,0 +1,58 @@
+# fmgov — the two commands: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export DJANGO_SETTINGS_MODULE ?= fmgov.settings.development
+
+.PHONY: install install-test run test lint format bench screenshots migrate seed clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python requirements.txt
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-dev.txt requirements-ml.txt
+	$(PIP) install --quiet -r requirements-dev.txt -r requirements-ml.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+## make run: install, migrate, demo data, admin login, then web + Celery worker + beat.
+run: seed
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py ensure_admin
+	$(PY) -m fmgov.core.devserver
+
+## make test: the whole suite (SQLite + embedded broker, or DATABASE_URL / CELERY_BROKER_URL).
+test: install-test
+	DJANGO_SETTINGS_MODULE=fmgov.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-test
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install-test
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+screenshots: install-test
+	DJANGO_SETTINGS_MODULE=fmgov.settings.test $(PY) -m pytest -p no:randomly -m screenshots docs/screenshots.py -q
+
+clean:
+	rm -rf var/test-* staticfiles

@@ -1,0 +1,124 @@
+"""The append-only, hash-chained audit trail.
+
+Rows are written only by ``audits.services.audit_record`` and are never
+updated or deleted: the model refuses it here and, on PostgreSQL, triggers
+installed by migration 0002 refuse UPDATE, DELETE and TRUNCATE.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from audits.canonical import HASHED_FIELDS, format_timestamp
+
+
+class AppendOnlyError(RuntimeError):
+    """An attempt to change or remove an audit record."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model._meta.label} is append-only.")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model._meta.label} is append-only.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self.model._meta.label} is append-only.")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{self._meta.label} rows cannot be changed once written.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self._meta.label} rows cannot be deleted.")
+
+
+class ChainHead(models.Model):
+    """One row: the newest sequence number and hash. Locking it serialises appends."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("chain head")
+
+
+class AuditEvent(AppendOnlyModel):
+    seq = models.BigIntegerField(_("sequence number"), primary_key=True)
+    timestamp = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,  # the trail outlives users; never rewritten
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_username = models.CharField(_("actor username"), max_length=150, blank=True)
+    actor_system = models.CharField(
+        _("system actor"), max_length=100, blank=True, help_text=_("The task or command that acted, if no user.")
+    )
+    action = models.CharField(_("action"), max_length=100, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True, db_index=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(_("object"), max_length=300, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit event")
+        indexes = [models.Index(fields=["object_type", "object_id", "seq"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_repr}"
+
+    def canonical(self) -> dict[str, Any]:
+        """The dict whose canonical JSON is hashed; see audits.canonical."""
+        values = {
+            "seq": self.seq,
+            "timestamp": format_timestamp(self.timestamp),
+            "actor_id": self.actor_id,
+            "actor_username": self.actor_username,
+            "actor_system": self.actor_system,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "object_repr": self.object_repr,
+            "changes": self.changes,
+            "context": self.context,
+            "prev_hash": self.prev_hash,
+        }
+        assert tuple(values) == HASHED_FIELDS
+        return values
+
+
+class Checkpoint(AppendOnlyModel):
+    """A signed (sequence, head hash) so that a truncated tail is detectable."""
+
+    seq = models.BigIntegerField(_("sequence number"))
+    head_hash = models.CharField(_("head hash"), max_length=64)
+    created_at = models.DateTimeField(_("time"))
+    signature = models.CharField(_("HMAC-SHA256 signature"), max_length=64)
+
+    class Meta:
+        ordering = ["seq", "id"]
+        verbose_name = _("checkpoint")
+
+    def __str__(self) -> str:
+        return f"checkpoint @{self.seq}"

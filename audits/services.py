@@ -1,0 +1,125 @@
+"""Writing to the audit trail: the one recording service every app calls.
+
+``audit_record`` must run inside the transaction of the change it records, so
+both commit or neither does. Appends are serialised by locking the single
+``ChainHead`` row (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite every
+transaction already holds the write lock from BEGIN IMMEDIATE), so concurrent
+writers never fork the chain and sequence numbers have no gaps.
+"""
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from audits.canonical import GENESIS_HASH, chain_hash, format_timestamp
+from audits.models import AuditEvent, ChainHead, Checkpoint
+from fmgov.core.context import current_context
+
+__all__ = ["audit_record", "checkpoint_create", "checkpoint_signature", "snapshot", "diff"]
+
+
+class AuditOutsideTransaction(RuntimeError):
+    """audit_record was called with no transaction open."""
+
+
+def _jsonable(value: Any) -> Any:
+    """Normalise to plain JSON types so that the stored value hashes the same when read back."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, allow_nan=False))
+
+
+def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
+    """Field values of a model instance, foreign keys as ids, for before/after changes."""
+    values: dict[str, Any] = {}
+    for field in obj._meta.concrete_fields:
+        if fields is not None and field.name not in fields:
+            continue
+        if field.name in ("created_at", "updated_at"):
+            continue
+        values[field.name] = field.value_from_object(obj)
+    return _jsonable(values)
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Only the fields that changed, as {field: [before, after]}."""
+    keys = sorted(set(before) | set(after))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def _lock_head() -> ChainHead:
+    head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS_HASH})
+    return head
+
+
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    system: str = "",
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: Any = "",
+    object_repr: str = "",
+    changes: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise AuditOutsideTransaction("audit_record must be called inside the transaction of the change it records.")
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+        object_repr = object_repr or str(obj)
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    merged_context = {**current_context(), **(context or {})}
+    if not system and actor is None:
+        system = merged_context.get("celery_task") or "system"
+
+    head = _lock_head()
+    event = AuditEvent(
+        seq=head.seq + 1,
+        timestamp=timezone.now(),
+        actor=actor,
+        actor_username=getattr(actor, "username", "") if actor else "",
+        actor_system=system,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id or ""),
+        object_repr=str(object_repr)[:300],
+        changes=_jsonable(changes or {}),
+        context=_jsonable(merged_context),
+        prev_hash=head.hash,
+    )
+    event.hash = chain_hash(head.hash, event.canonical())
+    event.save()
+    head.seq = event.seq
+    head.hash = event.hash
+    head.save(update_fields=["seq", "hash"])
+    return event
+
+
+def checkpoint_signature(seq: int, head_hash: str, created_at: str) -> str:
+    message = f"{seq}|{head_hash}|{created_at}".encode()
+    return hmac.new(settings.AUDIT_CHECKPOINT_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def checkpoint_create() -> Checkpoint:
+    """Sign the current head. Taken under the head lock so it names a real event."""
+    head = _lock_head()
+    created_at = timezone.now()
+    checkpoint = Checkpoint(
+        seq=head.seq,
+        head_hash=head.hash,
+        created_at=created_at,
+        signature=checkpoint_signature(head.seq, head.hash, format_timestamp(created_at)),
+    )
+    checkpoint.save()
+    return checkpoint

@@ -1,0 +1,64 @@
+from axes.exceptions import AxesBackendPermissionDenied
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from fmgov.accounts.api.serializers import MeSerializer, TokenRequestSerializer, TokenResponseSerializer
+from fmgov.accounts.models import ApiToken
+from fmgov.accounts.services import token_create, token_revoke
+from fmgov.core.roles import user_roles
+
+
+class ObtainTokenView(APIView):
+    """Exchange a username and password for an API token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer})
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user = authenticate(request._request, **serializer.validated_data)
+        except AxesBackendPermissionDenied:
+            user = None
+        if getattr(request._request, "axes_locked_out", False):
+            return Response(
+                {"detail": "Too many failed login attempts; this account is locked for a while."},
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        if user is None:
+            return Response(
+                {"detail": "Unable to log in with the given username and password."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        token, key = token_create(user=user, name="api")
+        return Response(TokenResponseSerializer({"token": key, "expires_at": token.expires_at}).data)
+
+
+class RevokeTokenView(APIView):
+    """Revoke the token this request was made with."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        if not isinstance(request.auth, ApiToken):
+            return Response({"detail": "This request was not made with an API token."}, status=400)
+        token_revoke(token=request.auth, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        user = request.user
+        data = {"id": user.pk, "username": user.username, "email": user.email, "roles": sorted(user_roles(user))}
+        return Response(MeSerializer(data).data)

@@ -1,0 +1,35 @@
+"""Turns domain exceptions and Django validation errors into API responses.
+
+400 carries a message per field (``{"field": ["message"]}``) plus ``detail``;
+403 and 409 carry ``detail`` with a sentence a person understands.
+"""
+
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from fmgov.core.exceptions import DomainError
+from fmgov.core.models import UnrecordedBulkWrite
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        body = {"detail": exc.message}
+        body.update(exc.field_errors)
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            exc = ValidationError(exc.message_dict)
+        else:
+            exc = ValidationError({"detail": exc.messages})
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"detail": "The request body is larger than this server accepts."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, UnrecordedBulkWrite):  # a programming error, never user input
+        raise exc
+    return drf_exception_handler(exc, context)

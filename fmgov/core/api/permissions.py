@@ -1,0 +1,60 @@
+"""Role-based API permissions.
+
+The matrix: engineers and admins write (engineers their own records), reviewers
+and auditors read. Object-level ownership is checked by ``IsOwnerOrAdmin``.
+"""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from fmgov.core.roles import Role, has_role
+
+__all__ = ["HasRole", "ReadAnyWriteEngineer", "IsOwnerOrAdminForWrites", "AuditorOrAdmin", "AdminWrites"]
+
+
+class HasRole(BasePermission):
+    roles: tuple[str, ...] = ()
+    message = "Your role does not allow this."
+
+    def has_permission(self, request, view) -> bool:
+        return has_role(request.user, *self.roles)
+
+
+class ReadAnyWriteEngineer(BasePermission):
+    """Any role reads; engineers and admins write."""
+
+    message = "Only engineers and admins may change the registry."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return has_role(request.user, *Role.values)
+        return has_role(request.user, Role.ENGINEER, Role.ADMIN)
+
+
+class IsOwnerOrAdminForWrites(BasePermission):
+    """Writes on an object only by its owner or an admin."""
+
+    message = "You may only change records you own."
+    owner_field = "owner"
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        if has_role(request.user, Role.ADMIN):
+            return True
+        return getattr(obj, f"{self.owner_field}_id", None) == request.user.pk
+
+
+class AuditorOrAdmin(HasRole):
+    roles = (Role.AUDITOR, Role.ADMIN)
+    message = "Only auditors and admins may read the audit trail."
+
+
+class AdminWrites(BasePermission):
+    """Any role reads; only admins write."""
+
+    message = "Only admins may change this."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return has_role(request.user, *Role.values)
+        return has_role(request.user, Role.ADMIN)

@@ -1,0 +1,34 @@
+"""Settings for the test suite.
+
+The test database is a file (SQLite) or a per-process database (PostgreSQL) so
+that a real Celery worker started as a subprocess by a test sees the same rows.
+"""
+
+import os
+from pathlib import Path
+
+# Isolate this test session's broker queues and media files, and hand the same
+# locations to any worker subprocess through the environment.
+_var = Path(os.environ.get("FMGOV_VAR_DIR", Path(__file__).resolve().parent.parent.parent / "var"))
+_session = os.environ.setdefault("FMGOV_TEST_SESSION", str(os.getpid()))
+os.environ.setdefault("FMGOV_BROKER_DIR", str(_var / f"test-broker-{_session}"))
+os.environ.setdefault("FMGOV_BROKER_KEYPREFIX", f"fmgov-test-{_session}:")
+os.environ.setdefault("MEDIA_ROOT", str(_var / f"test-media-{_session}"))
+
+from .base import *  # noqa: E402, F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+_default = DATABASES["default"]  # noqa: F405
+if _default["ENGINE"] == "django.db.backends.sqlite3":
+    _default["TEST"] = {"NAME": str(VAR_DIR / f"test-{_session}.sqlite3")}  # noqa: F405
+else:
+    _default["TEST"] = {"NAME": f"test_fmgov_{_session}"}
+    _default["CONN_MAX_AGE"] = 0
+STORAGES = {  # noqa: F405
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "1000/min"}  # noqa: F405
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

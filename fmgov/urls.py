@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from fmgov.core import views as core_views
+
+api_v1 = [
+    path("", include("fmgov.accounts.api.urls")),
+    path("", include("audits.api.urls")),
+    path("", include("fmgov.registry.api.urls")),
+    path("", include("fmgov.reviews.api.urls")),
+    path("", include("fmgov.evaluations.api.urls")),
+    path("", include("reports.api.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("healthz/", core_views.healthz, name="healthz"),
+    path("", core_views.dashboard, name="dashboard"),
+    path("audit/", include("audits.urls")),
+    path("", include("fmgov.registry.urls")),
+    path("", include("fmgov.reviews.urls")),
+    path("", include("fmgov.evaluations.urls")),
+    path("", include("reports.urls")),
+]
