@@ -55,6 +55,9 @@ class ChainHead(models.Model):
     class Meta:
         verbose_name = _("chain head")
 
+    def __str__(self) -> str:
+        return f"head @{self.seq}"
+
 
 class AuditEvent(AppendOnlyModel):
     seq = models.BigIntegerField(_("sequence number"), primary_key=True)

@@ -84,7 +84,9 @@ def verify_chain() -> VerificationResult:
 
     head_seq, head_hash = chain_head()
     if head_seq > length:
-        return bad(length + 1, f"missing tail: the chain head records sequence {head_seq} but the chain ends at {length}")
+        return bad(
+            length + 1, f"missing tail: the chain head records sequence {head_seq} but the chain ends at {length}"
+        )
     if head_seq == length and length and head_hash != prev_hash:
         return bad(length, "the chain head records a different hash for the newest event")
     return VerificationResult(True, length, prev_hash, None, None, len(checkpoints))

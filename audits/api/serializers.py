@@ -30,3 +30,4 @@ class VerificationSerializer(serializers.Serializer):
     head_hash = serializers.CharField()
     first_bad_seq = serializers.IntegerField(allow_null=True)
     reason = serializers.CharField(allow_null=True)
+    checkpoints_checked = serializers.IntegerField()

@@ -30,9 +30,7 @@ def _groups(roles: list[str]) -> list[Group]:
 
 
 @transaction.atomic
-def user_create(
-    *, username: str, roles: list[str], password: str | None = None, email: str = "", actor=None
-) -> "User":
+def user_create(*, username: str, roles: list[str], password: str | None = None, email: str = "", actor=None) -> "User":
     """Create a user holding the given roles; user and role events come from signals."""
     if User.objects.filter(username=username).exists():
         raise InvalidInput(f"User {username!r} already exists.", field_errors={"username": ["Already taken."]})

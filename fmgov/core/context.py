@@ -11,9 +11,7 @@ from typing import Any
 
 __all__ = ["current_context", "bind_context", "new_request_id"]
 
-_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "fmgov_audit_context", default=None
-)
+_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("fmgov_audit_context", default=None)
 
 
 def current_context() -> dict[str, Any]:

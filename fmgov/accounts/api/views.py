@@ -1,5 +1,6 @@
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -8,6 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from fmgov.accounts.api.serializers import MeSerializer, TokenRequestSerializer, TokenResponseSerializer
+from fmgov.accounts.lockout import lockout_response
 from fmgov.accounts.models import ApiToken
 from fmgov.accounts.services import token_create, token_revoke
 from fmgov.core.roles import user_roles
@@ -30,15 +32,14 @@ class ObtainTokenView(APIView):
         except AxesBackendPermissionDenied:
             user = None
         if getattr(request._request, "axes_locked_out", False):
-            return Response(
-                {"detail": "Too many failed login attempts; this account is locked for a while."},
-                status=status.HTTP_403_FORBIDDEN,
-            )
+            return lockout_response(request._request)
         if user is None:
             return Response(
                 {"detail": "Unable to log in with the given username and password."},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        # Same signal as a page login: last_login is updated and the login is audited.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         token, key = token_create(user=user, name="api")
         return Response(TokenResponseSerializer({"token": key, "expires_at": token.expires_at}).data)
 

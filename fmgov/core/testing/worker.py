@@ -32,7 +32,7 @@ def test_database_url() -> str:
 
 class WorkerProcess:
     def __init__(self, queues: list[str], concurrency: int = 1, extra_env: dict[str, str] | None = None):
-        self.log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)  # noqa: SIM115
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "fmgov.settings.test",
