@@ -1,0 +1,62 @@
+"""Review states, sign-off decisions and the review state transition table."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+__all__ = [
+    "ReviewState",
+    "Decision",
+    "REVIEW_TRANSITIONS",
+    "EDITABLE_STATES",
+    "OPEN_STATES",
+    "SCORE_MIN",
+    "SCORE_MAX",
+    "EXPIRY_NOTICE_DAYS",
+]
+
+
+class ReviewState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+    ABSTAIN = "abstain", _("Abstain")
+
+
+# Allowed state changes; every one is a service in services.py. submitted ->
+# draft is the edit of a submitted review, which voids its sign-offs.
+REVIEW_TRANSITIONS: dict[str, set[str]] = {
+    ReviewState.DRAFT: {ReviewState.SUBMITTED},
+    ReviewState.SUBMITTED: {
+        ReviewState.APPROVED,
+        ReviewState.REJECTED,
+        ReviewState.CHANGES_REQUESTED,
+        ReviewState.DRAFT,
+    },
+    ReviewState.CHANGES_REQUESTED: {ReviewState.SUBMITTED},
+    ReviewState.APPROVED: {ReviewState.EXPIRED, ReviewState.REVOKED},
+    ReviewState.REJECTED: set(),
+    ReviewState.EXPIRED: set(),
+    ReviewState.REVOKED: set(),
+}
+
+# States in which the author may change the content (items, title, policy);
+# a change in SUBMITTED first returns the review to DRAFT.
+EDITABLE_STATES = {ReviewState.DRAFT, ReviewState.CHANGES_REQUESTED, ReviewState.SUBMITTED}
+
+# A deployment has at most one review in these states at a time.
+OPEN_STATES = {ReviewState.DRAFT, ReviewState.SUBMITTED, ReviewState.CHANGES_REQUESTED}
+
+SCORE_MIN = 1
+SCORE_MAX = 5
+
+# The owner is warned this many days before an approval expires.
+EXPIRY_NOTICE_DAYS = 14

@@ -1,0 +1,144 @@
+"""Reads for risk reviews, shaped so that views never query per row.
+
+``deployment_approval_blocker`` is the registry's go-live check: a deployment
+may go live only under an approved, unexpired, unrevoked review whose content
+still hashes to what the board signed and whose target digest is unchanged.
+"""
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from fmgov.core.roles import Role, has_role
+from fmgov.reviews.choices import SCORE_MAX, Decision, ReviewState
+from fmgov.reviews.models import ReviewItem, ReviewPolicy, RiskCategory, RiskReview, SignOff
+
+__all__ = [
+    "risk_category_list",
+    "review_policy_list",
+    "review_list",
+    "review_awaiting",
+    "review_item_list",
+    "sign_off_list",
+    "current_approved_review",
+    "deployment_approval_blocker",
+    "review_approval_status",
+    "review_heat_map",
+]
+
+
+def risk_category_list() -> QuerySet[RiskCategory]:
+    return RiskCategory.objects.all()
+
+
+def review_policy_list() -> QuerySet[ReviewPolicy]:
+    return ReviewPolicy.objects.prefetch_related("required_categories")
+
+
+def review_list() -> QuerySet[RiskReview]:
+    return RiskReview.objects.select_related(
+        "deployment__foundation_model",
+        "deployment__adaptation",
+        "deployment__owner",
+        "policy",
+        "created_by",
+        "submitted_by",
+    ).prefetch_related(
+        "policy__required_categories",
+        Prefetch("items", queryset=ReviewItem.objects.select_related("category")),
+        Prefetch("sign_offs", queryset=SignOff.objects.select_related("reviewer")),
+    )
+
+
+def review_awaiting(user, queryset: QuerySet[RiskReview] | None = None) -> QuerySet[RiskReview]:
+    """Submitted reviews this reviewer may sign and has not yet signed in the current submission."""
+    queryset = review_list() if queryset is None else queryset
+    if not has_role(user, Role.REVIEWER):
+        return queryset.none()
+    signed = SignOff.objects.filter(review=OuterRef("pk"), reviewer=user, submission=OuterRef("submission"))
+    return (
+        queryset.filter(state=ReviewState.SUBMITTED)
+        .exclude(Q(submitted_by=user) | Q(deployment__owner=user))
+        .filter(~Exists(signed))
+    )
+
+
+def review_item_list(review_id: int) -> QuerySet[ReviewItem]:
+    return ReviewItem.objects.filter(review_id=review_id).select_related("category")
+
+
+def sign_off_list(review_id: int) -> QuerySet[SignOff]:
+    return SignOff.objects.filter(review_id=review_id).select_related("reviewer")
+
+
+def current_approved_review(deployment) -> RiskReview | None:
+    """The newest approved review of the deployment that has not expired and was not revoked."""
+    return (
+        RiskReview.objects.filter(
+            deployment_id=deployment.pk,
+            state=ReviewState.APPROVED,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("-approved_at", "-pk")
+        .first()
+    )
+
+
+def deployment_approval_blocker(deployment) -> str | None:
+    """None when the deployment may go live; otherwise why not, in a sentence."""
+    from fmgov.registry.models import Deployment
+    from fmgov.reviews.content import review_content_hash
+
+    # Read afresh: a caller's instance may carry a stale cached target.
+    deployment = Deployment.objects.select_related("foundation_model", "adaptation").get(pk=deployment.pk)
+    review = current_approved_review(deployment)
+    if review is None:
+        latest = (
+            RiskReview.objects.filter(deployment_id=deployment.pk, approved_at__isnull=False)
+            .order_by("-approved_at", "-pk")
+            .first()
+        )
+        if latest is not None and latest.state == ReviewState.REVOKED:
+            return f"The approval of risk review #{latest.pk} was revoked: {latest.revoked_reason}"
+        if latest is not None and (latest.state == ReviewState.EXPIRED or latest.state == ReviewState.APPROVED):
+            return f"The approval of risk review #{latest.pk} expired on {latest.expires_at:%Y-%m-%d}; review again."
+        return f"Deployment {deployment} has no approved risk review."
+    if deployment.target_digest != review.target_digest:
+        return (
+            f"The artifact digest of the deployed version changed since risk review #{review.pk} was approved; "
+            "the new artifact needs a new review."
+        )
+    if review_content_hash(review) != review.content_hash:
+        return f"The content of risk review #{review.pk} changed after it was approved; it must be reviewed again."
+    return None
+
+
+def _approvals(review: RiskReview) -> list[SignOff]:
+    return list(
+        SignOff.objects.filter(
+            review_id=review.pk, submission=review.submission, void=False, decision=Decision.APPROVE
+        ).prefetch_related("reviewer__groups")
+    )
+
+
+def review_approval_status(review: RiskReview) -> dict:
+    """Approvals counted against the policy: quorum and every required group represented."""
+    approvals = _approvals(review)
+    approver_groups = {g.name for s in approvals for g in s.reviewer.groups.all()}
+    missing = sorted(set(review.policy.required_groups or []) - approver_groups)
+    return {
+        "approvals": len(approvals),
+        "quorum": review.policy.quorum,
+        "missing_groups": missing,
+        "met": len(approvals) >= review.policy.quorum and not missing,
+    }
+
+
+def review_heat_map(items) -> dict:
+    """5x5 counts of items by likelihood (rows, 1..5) and severity (columns, 1..5), inherent and residual."""
+    inherent = [[0] * SCORE_MAX for _ in range(SCORE_MAX)]
+    residual = [[0] * SCORE_MAX for _ in range(SCORE_MAX)]
+    for item in items:
+        inherent[item.likelihood - 1][item.severity - 1] += 1
+        residual[item.residual_likelihood - 1][item.residual_severity - 1] += 1
+    return {"rows": "likelihood", "columns": "severity", "inherent": inherent, "residual": residual}

@@ -1,0 +1,135 @@
+"""Celery tasks: the daily expiry sweep and e-mail notifications.
+
+Tasks take ids, load, and call a service or send mail through Django's e-mail
+backend. Task names ending in ``notify_*`` route to the notifications queue.
+"""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from fmgov.core.exceptions import DomainError
+from fmgov.core.roles import Role
+from fmgov.reviews.choices import EXPIRY_NOTICE_DAYS, Decision, ReviewState
+from fmgov.reviews.models import RiskReview
+
+__all__ = ["expire_reviews", "notify_reviewers_submitted", "notify_submitter_decision", "notify_owner_expiring"]
+
+logger = logging.getLogger(__name__)
+
+
+def _review(review_id: int) -> RiskReview | None:
+    review = (
+        RiskReview.objects.select_related("deployment__owner", "submitted_by", "policy").filter(pk=review_id).first()
+    )
+    if review is None:
+        logger.warning("risk review %s no longer exists; nothing to send", review_id)
+    return review
+
+
+def _label(review: RiskReview) -> str:
+    return f"risk review #{review.pk} of {review.deployment}"
+
+
+@shared_task(name="fmgov.reviews.tasks.expire_reviews")
+def expire_reviews() -> dict[str, int]:
+    """Daily: expire approvals past their validity; warn owners EXPIRY_NOTICE_DAYS ahead."""
+    from fmgov.reviews.services import review_expire, review_expiry_notice
+
+    now = timezone.now()
+    expired = warned = 0
+    approved = RiskReview.objects.filter(state=ReviewState.APPROVED)
+    for review in approved.filter(expires_at__lte=now).order_by("pk"):
+        try:
+            review_expire(review=review, as_of=now)
+        except DomainError as exc:  # changed meanwhile (e.g. revoked); the next run sees the new state
+            logger.info("risk review %s not expired: %s", review.pk, exc.message)
+            continue
+        expired += 1
+    due = approved.filter(
+        expires_at__gt=now, expires_at__lte=now + timedelta(days=EXPIRY_NOTICE_DAYS), expiry_notice_sent_at__isnull=True
+    )
+    for review in due.order_by("pk"):
+        warned += int(review_expiry_notice(review=review))
+    return {"expired": expired, "warned": warned}
+
+
+@shared_task(name="fmgov.reviews.tasks.notify_reviewers_submitted")
+def notify_reviewers_submitted(review_id: int) -> int:
+    """Every reviewer who may sign this review hears that it waits for them."""
+    review = _review(review_id)
+    if review is None or review.state != ReviewState.SUBMITTED:
+        return 0
+    excluded = {review.submitted_by_id, review.deployment.owner_id}
+    recipients = sorted(
+        email
+        for pk, email in get_user_model()
+        .objects.filter(groups__name=Role.REVIEWER, is_active=True)
+        .exclude(email="")
+        .values_list("pk", "email")
+        .distinct()
+        if pk not in excluded
+    )
+    if not recipients:
+        return 0
+    submitter = review.submitted_by.username if review.submitted_by else "someone"
+    body = (
+        f"{submitter} submitted {_label(review)} under the policy {review.policy} "
+        f"(submission {review.submission}). It needs {review.policy.quorum} approval(s)"
+        + (f", including {', '.join(review.policy.required_groups)}" if review.policy.required_groups else "")
+        + f".\n\nContent hash: {review.content_hash}\n"
+    )
+    return send_mail(f"[fmgov] Review requested: {_label(review)}", body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+@shared_task(name="fmgov.reviews.tasks.notify_submitter_decision")
+def notify_submitter_decision(review_id: int) -> int:
+    """The submitter hears the board's decision (approved, rejected, changes requested, revoked)."""
+    review = _review(review_id)
+    if review is None or review.submitted_by is None or not review.submitted_by.email:
+        return 0
+    state = review.get_state_display().lower()
+    lines = [f"{_label(review)} is now {state}."]
+    if review.state == ReviewState.APPROVED:
+        lines.append(f"The approval is valid until {review.expires_at:%Y-%m-%d}.")
+    if review.state == ReviewState.CHANGES_REQUESTED:
+        lines.append(f"Changes requested: {review.changes_requested_comment}")
+    if review.state == ReviewState.REVOKED:
+        lines.append(f"Reason: {review.revoked_reason}")
+    for sign_off in review.sign_offs.filter(submission=review.submission, void=False).select_related("reviewer"):
+        entry = f"- {sign_off.reviewer.username}: {sign_off.get_decision_display().lower()}"
+        if sign_off.comment:
+            entry += f" — {sign_off.comment}"
+        if sign_off.decision == Decision.APPROVE and sign_off.conditions:
+            entry += f"\n  Conditions: {sign_off.conditions}"
+        lines.append(entry)
+    return send_mail(
+        f"[fmgov] {_label(review)}: {state}",
+        "\n".join(lines),
+        settings.DEFAULT_FROM_EMAIL,
+        [review.submitted_by.email],
+    )
+
+
+@shared_task(name="fmgov.reviews.tasks.notify_owner_expiring")
+def notify_owner_expiring(review_id: int) -> int:
+    """The deployment owner hears, ahead of time, that the approval will lapse."""
+    review = _review(review_id)
+    if review is None or review.state != ReviewState.APPROVED or not review.deployment.owner.email:
+        return 0
+    days = max((review.expires_at - timezone.now()).days, 0)
+    body = (
+        f"The approval of {_label(review)} expires on {review.expires_at:%Y-%m-%d} (in {days} day(s)). "
+        "After that the deployment loses its approval; start a new review in time.\n"
+    )
+    return send_mail(
+        f"[fmgov] Approval expiring: {_label(review)}",
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [review.deployment.owner.email],
+    )
