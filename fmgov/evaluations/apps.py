@@ -1,6 +1,28 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EvaluationsConfig(AppConfig):
     name = "fmgov.evaluations"
     label = "evaluations"
+    verbose_name = _("Evaluations")
+
+    def ready(self) -> None:
+        from fmgov.core.schedules import BuiltinSchedule, register_builtin_schedule
+
+        register_builtin_schedule(
+            BuiltinSchedule(
+                name="Re-queue evaluation runs whose worker died",
+                task="fmgov.evaluations.tasks.requeue_orphaned_runs",
+                every_minutes=1,
+                queue="evaluations",
+            )
+        )
+        register_builtin_schedule(
+            BuiltinSchedule(
+                name="Fail evaluation runs stuck past the hard time limit",
+                task="fmgov.evaluations.tasks.fail_stuck_runs",
+                every_minutes=5,
+                queue="evaluations",
+            )
+        )

@@ -1,0 +1,36 @@
+"""OpenAI-compatible chat completions: POST {base_url}/chat/completions (vLLM, Ollama, TGI, LiteLLM, OpenAI)."""
+
+import time
+
+from fmgov.evaluations.adapters.base import Completion, EndpointUnusable, HttpAdapter
+
+__all__ = ["OpenAIChatAdapter"]
+
+
+class OpenAIChatAdapter(HttpAdapter):
+    name = "openai_chat"
+    supports_chat = True
+
+    def chat(self, messages: list[dict[str, str]], *, max_tokens: int = 256, temperature: float = 0.0) -> Completion:
+        payload = {
+            "model": self.config.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+        }
+        started = time.perf_counter()
+        body = self.post_json("/chat/completions", payload)
+        latency = time.perf_counter() - started
+        try:
+            choice = body["choices"][0]
+            text = choice["message"].get("content") or ""
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise EndpointUnusable(f"The chat completions endpoint answered without choices[0].message: {body!r:.200}")
+        usage = body.get("usage") or {}
+        return Completion(
+            text=text,
+            latency_s=latency,
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+            finish_reason=choice.get("finish_reason"),
+        )

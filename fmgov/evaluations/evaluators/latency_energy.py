@@ -1,0 +1,111 @@
+"""Latency, throughput and an estimate of inference energy and emissions.
+
+Measured: wall-clock latency of each request (p50, p95, nearest-rank) and
+tokens per second (completion tokens from the endpoint's ``usage``, else
+whitespace-separated words, divided by the request's latency).
+
+Estimated, not measured (the endpoint does not report power):
+
+    energy (Wh per 1,000 tokens) = accelerator_power_w x PUE x (1000 / throughput_tps) / 3600
+    emissions (gCO2e per 1,000 tokens) = energy_Wh / 1000 x grid_intensity_gco2e_per_kwh
+
+``throughput_tps`` is the configured accelerator throughput (tokens/s the
+hardware sustains across its whole batch) when given, else the measured
+per-request throughput times ``concurrent_streams``. Assumptions: the
+accelerator draws ``accelerator_power_w`` (default 700 W, an H100 SXM's TDP)
+whenever it serves, all of that power is attributed to the tokens served,
+PUE 1.2, grid 400 gCO2e/kWh (roughly a world average); idle power, host CPU,
+networking and embodied emissions are left out. All of it is returned with the
+figures so a reader can redo the sum with other numbers.
+"""
+
+import math
+
+from fmgov.evaluations.evaluators.base import EvaluationContext, EvaluationResult, Evaluator, MetricSpec, sample_rows
+
+DEFAULT_PROMPTS = [
+    "Summarise the main causes of the First World War in three sentences.",
+    "Explain what a hash function is to a twelve-year-old.",
+    "Write a haiku about autumn rain.",
+    "List five tips for writing clear technical documentation.",
+    "What is the difference between weather and climate?",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+class LatencyEnergy(Evaluator):
+    name = "latency_energy"
+    description = "p50/p95 latency, tokens per second, and estimated Wh and gCO2e per 1,000 tokens."
+    needs = "chat"
+    metrics = {
+        "latency_p50_s": MetricSpec(False, "median request latency (s)"),
+        "latency_p95_s": MetricSpec(False, "95th percentile request latency (s)"),
+        "tokens_per_second": MetricSpec(True, "completion tokens per second per request"),
+        "energy_wh_per_1k_tokens": MetricSpec(False, "estimated energy per 1,000 tokens (Wh)"),
+        "emissions_gco2e_per_1k_tokens": MetricSpec(False, "estimated emissions per 1,000 tokens (gCO2e)"),
+    }
+    config_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "prompts": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+            "repeats": {"type": "integer", "minimum": 1, "maximum": 100},
+            "max_tokens": {"type": "integer", "minimum": 1, "maximum": 4096},
+            "accelerator_power_w": {"type": "number", "exclusiveMinimum": 0},
+            "throughput_tps": {"type": "number", "exclusiveMinimum": 0},
+            "concurrent_streams": {"type": "integer", "minimum": 1},
+            "pue": {"type": "number", "minimum": 1, "maximum": 3},
+            "grid_intensity_gco2e_per_kwh": {"type": "number", "minimum": 0},
+            "request_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
+        },
+    }
+
+    def run(self, context: EvaluationContext) -> EvaluationResult:
+        config = context.config
+        prompts = (config.get("prompts") or DEFAULT_PROMPTS) * config.get("repeats", 2)
+        total = len(prompts)
+
+        def ask(prompt):
+            completion = context.adapter.chat(
+                [{"role": "user", "content": prompt}], max_tokens=config.get("max_tokens", 128)
+            )
+            tokens = completion.completion_tokens or len(completion.text.split())
+            return {"prompt": prompt, "output": completion.text, "latency_s": completion.latency_s, "tokens": tokens}
+
+        rows = context.adapter.map(ask, prompts, on_result=lambda done, _: context.progress(done / total))
+        latencies = [r["latency_s"] for r in rows]
+        measured_tps = sum(r["tokens"] for r in rows) / max(sum(latencies), 1e-9)
+        power = config.get("accelerator_power_w", 700.0)
+        pue = config.get("pue", 1.2)
+        grid = config.get("grid_intensity_gco2e_per_kwh", 400.0)
+        throughput = config.get("throughput_tps") or measured_tps * config.get("concurrent_streams", 1)
+        energy_wh = power * pue * (1000 / throughput) / 3600
+        emissions = energy_wh / 1000 * grid
+        return EvaluationResult(
+            metrics={
+                "latency_p50_s": percentile(latencies, 50),
+                "latency_p95_s": percentile(latencies, 95),
+                "tokens_per_second": measured_tps,
+                "energy_wh_per_1k_tokens": energy_wh,
+                "emissions_gco2e_per_1k_tokens": emissions,
+            },
+            samples=sample_rows(rows, context.sample_size),
+            details={
+                "method": __doc__.strip(),
+                "assumptions": {
+                    "accelerator_power_w": power,
+                    "pue": pue,
+                    "grid_intensity_gco2e_per_kwh": grid,
+                    "throughput_tps": throughput,
+                    "throughput_source": "configured" if config.get("throughput_tps") else "measured",
+                    "excluded": ["idle power", "host CPU and memory", "networking", "embodied emissions"],
+                },
+                "requests": total,
+            },
+        )

@@ -1,0 +1,96 @@
+"""Reads for suites, schedules, runs and findings, shaped so that views never N+1."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
+
+from fmgov.evaluations.choices import FindingStatus, RunState
+from fmgov.evaluations.models import (
+    EvaluationRun,
+    EvaluationSchedule,
+    EvaluationSuite,
+    EvidenceLink,
+    Finding,
+    RunMetric,
+    SuiteRequirement,
+)
+
+__all__ = [
+    "suite_list",
+    "schedule_list",
+    "run_list",
+    "finding_list",
+    "evidence_for_review",
+    "latest_passing_run",
+    "review_submission_blockers",
+    "metric_history",
+    "open_findings_for_deployment",
+]
+
+
+def suite_list() -> QuerySet[EvaluationSuite]:
+    return EvaluationSuite.objects.select_related("owner").annotate(schedule_count=Count("schedules", distinct=True))
+
+
+def schedule_list() -> QuerySet[EvaluationSchedule]:
+    return EvaluationSchedule.objects.select_related("suite", "deployment", "owner", "periodic_task")
+
+
+def run_list() -> QuerySet[EvaluationRun]:
+    return EvaluationRun.objects.select_related("suite", "deployment", "requested_by", "schedule").prefetch_related(
+        Prefetch("metrics", queryset=RunMetric.objects.order_by("name"))
+    )
+
+
+def finding_list() -> QuerySet[Finding]:
+    return Finding.objects.select_related("run__suite", "deployment", "acknowledged_by", "resolved_by")
+
+
+def open_findings_for_deployment(deployment) -> QuerySet[Finding]:
+    return finding_list().filter(deployment=deployment).exclude(status=FindingStatus.RESOLVED)
+
+
+def evidence_for_review(review) -> QuerySet[EvidenceLink]:
+    return EvidenceLink.objects.filter(review_item__review=review).select_related(
+        "review_item", "run__suite", "finding"
+    )
+
+
+def latest_passing_run(*, suite, deployment, max_age_days: int | None = None) -> EvaluationRun | None:
+    runs = EvaluationRun.objects.filter(suite=suite, deployment=deployment, state=RunState.SUCCEEDED, passed=True)
+    if max_age_days is not None:
+        runs = runs.filter(finished_at__gte=timezone.now() - timedelta(days=max_age_days))
+    return runs.order_by("-finished_at").first()
+
+
+def review_submission_blockers(review) -> list[str]:
+    """Why the review may not be submitted yet: each required suite lacking a recent passing run (contract)."""
+    requirements = SuiteRequirement.objects.filter(policy_id=review.policy_id).select_related("suite")
+    blockers = []
+    for requirement in requirements:
+        if (
+            latest_passing_run(
+                suite=requirement.suite, deployment=review.deployment, max_age_days=requirement.max_age_days
+            )
+            is None
+        ):
+            blockers.append(
+                f"The policy requires a passing run of evaluation suite {requirement.suite.name!r} on this "
+                f"deployment from the last {requirement.max_age_days} days; there is none."
+            )
+    return blockers
+
+
+def metric_history(*, deployment, suite, metric: str, limit: int = 50) -> list[tuple]:
+    """(finished_at, value, passed) of a metric over a deployment's finished runs, oldest first, for trends."""
+    rows = (
+        RunMetric.objects.filter(
+            run__deployment=deployment, run__suite=suite, run__state=RunState.SUCCEEDED, name=metric
+        )
+        .order_by("-run__finished_at")
+        .values_list("run__finished_at", "value", "passed")[:limit]
+    )
+    return list(reversed(rows))
