@@ -52,13 +52,19 @@ class DeploymentStatus(models.TextChoices):
     RETIRED = "retired", _("Retired")
 
 
-# Allowed status changes. "approved" is reached only through a review's sign-off,
-# and an approval withdrawn (revocation, expiry) returns the deployment to
-# "proposed" (or "suspended" if it was live).
+# Allowed status changes. "approved" is reached only through a review's sign-off
+# (from proposed, or from suspended when a new review is approved), and an
+# approval withdrawn (revocation, expiry) returns the deployment to "proposed"
+# (or "suspended" if it was live).
 DEPLOYMENT_TRANSITIONS: dict[str, set[str]] = {
     DeploymentStatus.PROPOSED: {DeploymentStatus.APPROVED, DeploymentStatus.RETIRED},
     DeploymentStatus.APPROVED: {DeploymentStatus.LIVE, DeploymentStatus.PROPOSED, DeploymentStatus.RETIRED},
     DeploymentStatus.LIVE: {DeploymentStatus.SUSPENDED, DeploymentStatus.RETIRED},
-    DeploymentStatus.SUSPENDED: {DeploymentStatus.LIVE, DeploymentStatus.PROPOSED, DeploymentStatus.RETIRED},
+    DeploymentStatus.SUSPENDED: {
+        DeploymentStatus.LIVE,
+        DeploymentStatus.APPROVED,
+        DeploymentStatus.PROPOSED,
+        DeploymentStatus.RETIRED,
+    },
     DeploymentStatus.RETIRED: set(),
 }

@@ -28,20 +28,32 @@ class FoundationModel(AuditedModel):
     modality = models.CharField(_("modality"), max_length=20, choices=Modality.choices)
     license = models.CharField(_("licence"), max_length=100, blank=True, db_index=True)
     access = models.CharField(_("access"), max_length=20, choices=Access.choices)
-    parameter_count = models.BigIntegerField(_("parameter count"), null=True, blank=True, validators=[MinValueValidator(1)])
+    parameter_count = models.BigIntegerField(
+        _("parameter count"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     architecture = models.CharField(_("architecture"), max_length=200, blank=True)
     release_date = models.DateField(_("release date"), null=True, blank=True)
-    artifact_digest = models.CharField(_("artifact digest (SHA-256)"), max_length=64, blank=True, validators=[sha256_validator])
+    artifact_digest = models.CharField(
+        _("artifact digest (SHA-256)"), max_length=64, blank=True, validators=[sha256_validator]
+    )
     hf_repo_id = models.CharField(_("Hugging Face repo id"), max_length=200, blank=True, db_index=True)
     intended_uses = models.TextField(_("intended uses"), blank=True)
     out_of_scope_uses = models.TextField(_("out-of-scope uses"), blank=True)
     training_data_summary = models.TextField(_("training data summary"), blank=True)
-    training_compute_flop = models.FloatField(_("training compute (FLOP)"), null=True, blank=True, validators=[MinValueValidator(0)])
-    training_energy_kwh = models.FloatField(_("training energy (kWh)"), null=True, blank=True, validators=[MinValueValidator(0)])
-    training_emissions_tco2e = models.FloatField(_("training emissions (tCO2e)"), null=True, blank=True, validators=[MinValueValidator(0)])
+    training_compute_flop = models.FloatField(
+        _("training compute (FLOP)"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    training_energy_kwh = models.FloatField(
+        _("training energy (kWh)"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    training_emissions_tco2e = models.FloatField(
+        _("training emissions (tCO2e)"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
     model_card = models.TextField(_("model card (Markdown)"), blank=True)
     model_card_metadata = models.JSONField(_("model card metadata"), default=dict, blank=True)
-    supersedes = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by")
+    supersedes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="foundation_models")
 
     class Meta:
@@ -59,7 +71,9 @@ class Adaptation(AuditedModel):
     kind = models.CharField(_("kind"), max_length=30, choices=AdaptationKind.choices)
     purpose = models.TextField(_("purpose"), blank=True)
     data_summary = models.TextField(_("data used"), blank=True)
-    artifact_digest = models.CharField(_("artifact digest (SHA-256)"), max_length=64, blank=True, validators=[sha256_validator])
+    artifact_digest = models.CharField(
+        _("artifact digest (SHA-256)"), max_length=64, blank=True, validators=[sha256_validator]
+    )
     hf_repo_id = models.CharField(_("Hugging Face repo id"), max_length=200, blank=True)
     license = models.CharField(_("licence"), max_length=100, blank=True)
     model_card = models.TextField(_("model card (Markdown)"), blank=True)
@@ -73,6 +87,15 @@ class Adaptation(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}"
+
+    # Read from ``parent_edges``, which list selectors prefetch: no query per row.
+    @property
+    def derived_from_models(self) -> list[int]:
+        return sorted(e.parent_model_id for e in self.parent_edges.all() if e.parent_model_id is not None)
+
+    @property
+    def derived_from_adaptations(self) -> list[int]:
+        return sorted(e.parent_adaptation_id for e in self.parent_edges.all() if e.parent_adaptation_id is not None)
 
 
 class AdaptationParent(AuditedModel):
@@ -106,7 +129,9 @@ class Deployment(AuditedModel):
     foundation_model = models.ForeignKey(
         FoundationModel, null=True, blank=True, on_delete=models.PROTECT, related_name="deployments"
     )
-    adaptation = models.ForeignKey(Adaptation, null=True, blank=True, on_delete=models.PROTECT, related_name="deployments")
+    adaptation = models.ForeignKey(
+        Adaptation, null=True, blank=True, on_delete=models.PROTECT, related_name="deployments"
+    )
     environment = models.CharField(_("environment"), max_length=20, choices=Environment.choices, db_index=True)
     endpoint_adapter = models.CharField(
         _("endpoint adapter"), max_length=40, choices=EndpointAdapter.choices, default=EndpointAdapter.NONE

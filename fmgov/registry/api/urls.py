@@ -1,1 +1,12 @@
-urlpatterns: list = []
+"""Registry API routes, included under /api/v1/."""
+
+from rest_framework.routers import DefaultRouter
+
+from fmgov.registry.api.views import AdaptationViewSet, DeploymentViewSet, FoundationModelViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("foundation-models", FoundationModelViewSet, basename="foundation-model")
+router.register("adaptations", AdaptationViewSet, basename="adaptation")
+router.register("deployments", DeploymentViewSet, basename="deployment")
+urlpatterns = router.urls

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,135 +15,379 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Adaptation',
+            name="Adaptation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('version', models.CharField(default='1', max_length=100, verbose_name='version')),
-                ('kind', models.CharField(choices=[('fine_tune', 'Fine-tune'), ('lora', 'LoRA adapter'), ('rlhf', 'RLHF'), ('distillation', 'Distillation'), ('quantization', 'Quantisation'), ('rag_application', 'RAG application'), ('prompt_template', 'Prompt template'), ('other', 'Other')], max_length=30, verbose_name='kind')),
-                ('purpose', models.TextField(blank=True, verbose_name='purpose')),
-                ('data_summary', models.TextField(blank=True, verbose_name='data used')),
-                ('artifact_digest', models.CharField(blank=True, max_length=64, validators=[django.core.validators.RegexValidator('^[0-9a-f]{64}$', 'Enter a SHA-256 digest: 64 lowercase hexadecimal characters.')], verbose_name='artifact digest (SHA-256)')),
-                ('hf_repo_id', models.CharField(blank=True, max_length=200, verbose_name='Hugging Face repo id')),
-                ('license', models.CharField(blank=True, max_length=100, verbose_name='licence')),
-                ('model_card', models.TextField(blank=True, verbose_name='model card (Markdown)')),
-                ('model_card_metadata', models.JSONField(blank=True, default=dict, verbose_name='model card metadata')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='adaptations', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("version", models.CharField(default="1", max_length=100, verbose_name="version")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("fine_tune", "Fine-tune"),
+                            ("lora", "LoRA adapter"),
+                            ("rlhf", "RLHF"),
+                            ("distillation", "Distillation"),
+                            ("quantization", "Quantisation"),
+                            ("rag_application", "RAG application"),
+                            ("prompt_template", "Prompt template"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("purpose", models.TextField(blank=True, verbose_name="purpose")),
+                ("data_summary", models.TextField(blank=True, verbose_name="data used")),
+                (
+                    "artifact_digest",
+                    models.CharField(
+                        blank=True,
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9a-f]{64}$", "Enter a SHA-256 digest: 64 lowercase hexadecimal characters."
+                            )
+                        ],
+                        verbose_name="artifact digest (SHA-256)",
+                    ),
+                ),
+                ("hf_repo_id", models.CharField(blank=True, max_length=200, verbose_name="Hugging Face repo id")),
+                ("license", models.CharField(blank=True, max_length=100, verbose_name="licence")),
+                ("model_card", models.TextField(blank=True, verbose_name="model card (Markdown)")),
+                ("model_card_metadata", models.JSONField(blank=True, default=dict, verbose_name="model card metadata")),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="adaptations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'adaptation',
-                'ordering': ['name', 'version'],
+                "verbose_name": "adaptation",
+                "ordering": ["name", "version"],
             },
         ),
         migrations.CreateModel(
-            name='FoundationModel',
+            name="FoundationModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('version', models.CharField(default='1', max_length=100, verbose_name='version')),
-                ('provider', models.CharField(db_index=True, max_length=200, verbose_name='provider')),
-                ('modality', models.CharField(choices=[('text', 'Text'), ('image', 'Image'), ('audio', 'Audio'), ('video', 'Video'), ('multimodal', 'Multimodal'), ('code', 'Code'), ('embedding', 'Embedding')], max_length=20, verbose_name='modality')),
-                ('license', models.CharField(blank=True, db_index=True, max_length=100, verbose_name='licence')),
-                ('access', models.CharField(choices=[('open_weights', 'Open weights'), ('api', 'API'), ('closed', 'Closed')], max_length=20, verbose_name='access')),
-                ('parameter_count', models.BigIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1)], verbose_name='parameter count')),
-                ('architecture', models.CharField(blank=True, max_length=200, verbose_name='architecture')),
-                ('release_date', models.DateField(blank=True, null=True, verbose_name='release date')),
-                ('artifact_digest', models.CharField(blank=True, max_length=64, validators=[django.core.validators.RegexValidator('^[0-9a-f]{64}$', 'Enter a SHA-256 digest: 64 lowercase hexadecimal characters.')], verbose_name='artifact digest (SHA-256)')),
-                ('hf_repo_id', models.CharField(blank=True, db_index=True, max_length=200, verbose_name='Hugging Face repo id')),
-                ('intended_uses', models.TextField(blank=True, verbose_name='intended uses')),
-                ('out_of_scope_uses', models.TextField(blank=True, verbose_name='out-of-scope uses')),
-                ('training_data_summary', models.TextField(blank=True, verbose_name='training data summary')),
-                ('training_compute_flop', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='training compute (FLOP)')),
-                ('training_energy_kwh', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='training energy (kWh)')),
-                ('training_emissions_tco2e', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='training emissions (tCO2e)')),
-                ('model_card', models.TextField(blank=True, verbose_name='model card (Markdown)')),
-                ('model_card_metadata', models.JSONField(blank=True, default=dict, verbose_name='model card metadata')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='foundation_models', to=settings.AUTH_USER_MODEL)),
-                ('supersedes', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='superseded_by', to='registry.foundationmodel')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("version", models.CharField(default="1", max_length=100, verbose_name="version")),
+                ("provider", models.CharField(db_index=True, max_length=200, verbose_name="provider")),
+                (
+                    "modality",
+                    models.CharField(
+                        choices=[
+                            ("text", "Text"),
+                            ("image", "Image"),
+                            ("audio", "Audio"),
+                            ("video", "Video"),
+                            ("multimodal", "Multimodal"),
+                            ("code", "Code"),
+                            ("embedding", "Embedding"),
+                        ],
+                        max_length=20,
+                        verbose_name="modality",
+                    ),
+                ),
+                ("license", models.CharField(blank=True, db_index=True, max_length=100, verbose_name="licence")),
+                (
+                    "access",
+                    models.CharField(
+                        choices=[("open_weights", "Open weights"), ("api", "API"), ("closed", "Closed")],
+                        max_length=20,
+                        verbose_name="access",
+                    ),
+                ),
+                (
+                    "parameter_count",
+                    models.BigIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="parameter count",
+                    ),
+                ),
+                ("architecture", models.CharField(blank=True, max_length=200, verbose_name="architecture")),
+                ("release_date", models.DateField(blank=True, null=True, verbose_name="release date")),
+                (
+                    "artifact_digest",
+                    models.CharField(
+                        blank=True,
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9a-f]{64}$", "Enter a SHA-256 digest: 64 lowercase hexadecimal characters."
+                            )
+                        ],
+                        verbose_name="artifact digest (SHA-256)",
+                    ),
+                ),
+                (
+                    "hf_repo_id",
+                    models.CharField(blank=True, db_index=True, max_length=200, verbose_name="Hugging Face repo id"),
+                ),
+                ("intended_uses", models.TextField(blank=True, verbose_name="intended uses")),
+                ("out_of_scope_uses", models.TextField(blank=True, verbose_name="out-of-scope uses")),
+                ("training_data_summary", models.TextField(blank=True, verbose_name="training data summary")),
+                (
+                    "training_compute_flop",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="training compute (FLOP)",
+                    ),
+                ),
+                (
+                    "training_energy_kwh",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="training energy (kWh)",
+                    ),
+                ),
+                (
+                    "training_emissions_tco2e",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="training emissions (tCO2e)",
+                    ),
+                ),
+                ("model_card", models.TextField(blank=True, verbose_name="model card (Markdown)")),
+                ("model_card_metadata", models.JSONField(blank=True, default=dict, verbose_name="model card metadata")),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="foundation_models",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "supersedes",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="superseded_by",
+                        to="registry.foundationmodel",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'foundation model',
-                'ordering': ['name', 'version'],
+                "verbose_name": "foundation model",
+                "ordering": ["name", "version"],
             },
         ),
         migrations.CreateModel(
-            name='Deployment',
+            name="Deployment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('environment', models.CharField(choices=[('development', 'Development'), ('staging', 'Staging'), ('production', 'Production')], db_index=True, max_length=20, verbose_name='environment')),
-                ('endpoint_adapter', models.CharField(choices=[('none', 'None'), ('openai_chat', 'OpenAI-compatible chat completions'), ('openai_embeddings', 'OpenAI-compatible embeddings'), ('local_sentence_transformers', 'Local sentence-transformers model')], default='none', max_length=40, verbose_name='endpoint adapter')),
-                ('endpoint_base_url', models.URLField(blank=True, max_length=500, verbose_name='endpoint base URL')),
-                ('endpoint_model', models.CharField(blank=True, max_length=200, verbose_name='endpoint model name')),
-                ('endpoint_api_key_env', models.CharField(blank=True, max_length=100, validators=[django.core.validators.RegexValidator('^[A-Z_][A-Z0-9_]*$', 'Enter the NAME of an environment variable (A-Z, 0-9, _), never the secret itself.')], verbose_name='API key environment variable')),
-                ('region', models.CharField(blank=True, max_length=100, verbose_name='region')),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('approved', 'Approved'), ('live', 'Live'), ('suspended', 'Suspended'), ('retired', 'Retired')], db_index=True, default='proposed', max_length=20, verbose_name='status')),
-                ('expected_requests_per_day', models.PositiveIntegerField(blank=True, null=True, verbose_name='expected requests per day')),
-                ('expected_tokens_per_request', models.PositiveIntegerField(blank=True, null=True, verbose_name='expected tokens per request')),
-                ('went_live_at', models.DateTimeField(blank=True, null=True, verbose_name='went live at')),
-                ('adaptation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to='registry.adaptation')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to=settings.AUTH_USER_MODEL)),
-                ('foundation_model', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to='registry.foundationmodel')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "environment",
+                    models.CharField(
+                        choices=[("development", "Development"), ("staging", "Staging"), ("production", "Production")],
+                        db_index=True,
+                        max_length=20,
+                        verbose_name="environment",
+                    ),
+                ),
+                (
+                    "endpoint_adapter",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("openai_chat", "OpenAI-compatible chat completions"),
+                            ("openai_embeddings", "OpenAI-compatible embeddings"),
+                            ("local_sentence_transformers", "Local sentence-transformers model"),
+                        ],
+                        default="none",
+                        max_length=40,
+                        verbose_name="endpoint adapter",
+                    ),
+                ),
+                ("endpoint_base_url", models.URLField(blank=True, max_length=500, verbose_name="endpoint base URL")),
+                ("endpoint_model", models.CharField(blank=True, max_length=200, verbose_name="endpoint model name")),
+                (
+                    "endpoint_api_key_env",
+                    models.CharField(
+                        blank=True,
+                        max_length=100,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z_][A-Z0-9_]*$",
+                                "Enter the NAME of an environment variable (A-Z, 0-9, _), never the secret itself.",
+                            )
+                        ],
+                        verbose_name="API key environment variable",
+                    ),
+                ),
+                ("region", models.CharField(blank=True, max_length=100, verbose_name="region")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("approved", "Approved"),
+                            ("live", "Live"),
+                            ("suspended", "Suspended"),
+                            ("retired", "Retired"),
+                        ],
+                        db_index=True,
+                        default="proposed",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "expected_requests_per_day",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="expected requests per day"),
+                ),
+                (
+                    "expected_tokens_per_request",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="expected tokens per request"),
+                ),
+                ("went_live_at", models.DateTimeField(blank=True, null=True, verbose_name="went live at")),
+                (
+                    "adaptation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deployments",
+                        to="registry.adaptation",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deployments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "foundation_model",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deployments",
+                        to="registry.foundationmodel",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'deployment',
-                'ordering': ['-created_at'],
+                "verbose_name": "deployment",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='AdaptationParent',
+            name="AdaptationParent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parent_edges', to='registry.adaptation')),
-                ('parent_adaptation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='child_edges', to='registry.adaptation')),
-                ('parent_model', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='child_edges', to='registry.foundationmodel')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="parent_edges",
+                        to="registry.adaptation",
+                    ),
+                ),
+                (
+                    "parent_adaptation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="child_edges",
+                        to="registry.adaptation",
+                    ),
+                ),
+                (
+                    "parent_model",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="child_edges",
+                        to="registry.foundationmodel",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lineage edge',
+                "verbose_name": "lineage edge",
             },
         ),
         migrations.AddConstraint(
-            model_name='adaptation',
-            constraint=models.UniqueConstraint(fields=('name', 'version'), name='adaptation_name_version_unique'),
+            model_name="adaptation",
+            constraint=models.UniqueConstraint(fields=("name", "version"), name="adaptation_name_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='foundationmodel',
-            constraint=models.UniqueConstraint(fields=('name', 'version'), name='foundation_model_name_version_unique'),
+            model_name="foundationmodel",
+            constraint=models.UniqueConstraint(fields=("name", "version"), name="foundation_model_name_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='deployment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('foundation_model__isnull', False), ('adaptation__isnull', True)), models.Q(('foundation_model__isnull', True), ('adaptation__isnull', False)), _connector='OR'), name='deployment_exactly_one_target'),
+            model_name="deployment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("foundation_model__isnull", False), ("adaptation__isnull", True)),
+                    models.Q(("foundation_model__isnull", True), ("adaptation__isnull", False)),
+                    _connector="OR",
+                ),
+                name="deployment_exactly_one_target",
+            ),
         ),
         migrations.AddIndex(
-            model_name='adaptationparent',
-            index=models.Index(fields=['parent_adaptation', 'child'], name='registry_ad_parent__af0bef_idx'),
+            model_name="adaptationparent",
+            index=models.Index(fields=["parent_adaptation", "child"], name="registry_ad_parent__af0bef_idx"),
         ),
         migrations.AddIndex(
-            model_name='adaptationparent',
-            index=models.Index(fields=['parent_model', 'child'], name='registry_ad_parent__061c6b_idx'),
+            model_name="adaptationparent",
+            index=models.Index(fields=["parent_model", "child"], name="registry_ad_parent__061c6b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='adaptationparent',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('parent_model__isnull', False), ('parent_adaptation__isnull', True)), models.Q(('parent_model__isnull', True), ('parent_adaptation__isnull', False)), _connector='OR'), name='adaptation_parent_exactly_one'),
+            model_name="adaptationparent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("parent_model__isnull", False), ("parent_adaptation__isnull", True)),
+                    models.Q(("parent_model__isnull", True), ("parent_adaptation__isnull", False)),
+                    _connector="OR",
+                ),
+                name="adaptation_parent_exactly_one",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='adaptationparent',
-            constraint=models.UniqueConstraint(fields=('child', 'parent_model'), name='adaptation_parent_model_unique'),
+            model_name="adaptationparent",
+            constraint=models.UniqueConstraint(fields=("child", "parent_model"), name="adaptation_parent_model_unique"),
         ),
         migrations.AddConstraint(
-            model_name='adaptationparent',
-            constraint=models.UniqueConstraint(fields=('child', 'parent_adaptation'), name='adaptation_parent_adaptation_unique'),
+            model_name="adaptationparent",
+            constraint=models.UniqueConstraint(
+                fields=("child", "parent_adaptation"), name="adaptation_parent_adaptation_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='adaptationparent',
-            constraint=models.CheckConstraint(condition=models.Q(('child', models.F('parent_adaptation')), _negated=True), name='adaptation_not_own_parent'),
+            model_name="adaptationparent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("child", models.F("parent_adaptation")), _negated=True),
+                name="adaptation_not_own_parent",
+            ),
         ),
     ]
