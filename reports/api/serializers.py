@@ -1,0 +1,73 @@
+"""Report API serializers: input for a request, output for status."""
+
+from rest_framework import serializers
+
+from fmgov.registry.models import Deployment
+from reports.choices import ReportKind
+from reports.models import Report
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ReportKind.choices)
+    deployment = serializers.PrimaryKeyRelatedField(queryset=Deployment.objects.all(), required=False, allow_null=True)
+    period_start = serializers.DateField(required=False, allow_null=True)
+    period_end = serializers.DateField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        errors = {}
+        if attrs["kind"] == ReportKind.DEPLOYMENT_DOSSIER:
+            if attrs.get("deployment") is None:
+                errors["deployment"] = ["This field is required for a deployment dossier."]
+            for field in ("period_start", "period_end"):
+                if attrs.get(field) is not None:
+                    errors[field] = ["A deployment dossier has no period; leave this out."]
+        else:
+            for field in ("period_start", "period_end"):
+                if attrs.get(field) is None:
+                    errors[field] = ["This field is required for a period summary."]
+            if attrs.get("deployment") is not None:
+                errors["deployment"] = ["A period summary covers the whole registry; leave this out."]
+            start, end = attrs.get("period_start"), attrs.get("period_end")
+            if start and end and end < start:
+                errors["period_end"] = ["The period must end on or after its start."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    title = serializers.CharField(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "deployment",
+            "period_start",
+            "period_end",
+            "state",
+            "progress",
+            "pages",
+            "sha256",
+            "size",
+            "audit_head_seq",
+            "audit_head_hash",
+            "error",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, obj) -> str | None:
+        if obj.state != "succeeded":
+            return None
+        request = self.context.get("request")
+        path = f"/api/v1/reports/{obj.pk}/download/"
+        return request.build_absolute_uri(path) if request else path

@@ -1,0 +1,62 @@
+"""Report API: request (202), status, list and download (streams the PDF)."""
+
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from fmgov.core.api.permissions import HasRole
+from fmgov.core.exceptions import NotAllowed
+from fmgov.core.roles import Role
+from reports.api.serializers import ReportRequestSerializer, ReportSerializer
+from reports.models import Report
+from reports.selectors import may_see_report, report_list_for
+from reports.services import report_open_for_download, report_request
+
+
+class AnyRole(HasRole):
+    roles = tuple(Role.values)
+    message = "Your account holds no role; ask an admin for one."
+
+
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """PDF audit reports, rendered by a worker on the ``reports`` queue."""
+
+    serializer_class = ReportSerializer
+    permission_classes = [AnyRole]
+    filterset_fields = ["kind", "state", "deployment"]
+    ordering_fields = ["created_at", "id"]
+
+    def get_queryset(self):
+        return report_list_for(self.request.user)
+
+    def get_object(self) -> Report:
+        report = Report.objects.select_related("deployment", "requested_by").filter(pk=self.kwargs["pk"]).first()
+        if report is None:
+            raise NotFound("No such report.")
+        if not may_see_report(self.request.user, report):
+            raise NotAllowed("Engineers may see reports only about their own deployments.")
+        return report
+
+    @extend_schema(request=ReportRequestSerializer, responses={202: ReportSerializer})
+    def create(self, request):
+        """Queue a report; poll the returned ``id`` until ``state`` is succeeded or failed."""
+        data = ReportRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = report_request(actor=request.user, **data.validated_data)
+        body = ReportSerializer(report, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": f"/api/v1/reports/{report.pk}/"})
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The PDF file")})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """Stream the stored PDF; recorded in the audit trail."""
+        report = self.get_object()
+        handle = report_open_for_download(actor=request.user, report=report)
+        response = FileResponse(
+            handle, as_attachment=True, filename=report.download_filename, content_type="application/pdf"
+        )
+        response["X-Content-SHA256"] = report.sha256
+        return response

@@ -1,0 +1,294 @@
+"""Evidence to HTML: the template context of each report kind, built from the evidence alone.
+
+Runs inside the renderer process (``reports.rendering.child``) with a
+stand-alone Django template engine: no database, no settings of the project.
+User text goes through ``markup.markdown_to_safe_html``; diagrams and charts
+are inline SVG from ``svg``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from reports.rendering import svg
+from reports.rendering.fetcher import STATIC_SCHEME
+from reports.rendering.markup import markdown_to_safe_html
+
+__all__ = ["build_html", "template_engine"]
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+_engine = None
+
+DEFINITIONS = [
+    ("Audit trail", "The append-only log of every governance change. Each event records sequence number, time, "
+     "actor, action, object and before/after values."),
+    ("Event hash", "SHA-256 of the previous event's hash followed by the canonical JSON of the event (sorted keys, "
+     "no insignificant whitespace, UTF-8). Changing any recorded event changes every later hash."),
+    ("Chain head", "The sequence number and hash of the newest event when this report's data was read. Every event "
+     "in this report has a sequence number at or below it."),
+    ("Chain verification", "A walk of the whole chain from the genesis value that recomputes each hash and checks "
+     "the signed checkpoints; it names the first bad sequence number if any."),
+    ("Artifact digest", "SHA-256 of a model's or adaptation's weights or manifest (or the provider's model id and "
+     "date for API models): the exact version reviewed and deployed."),
+    ("Content hash", "SHA-256 of a risk review's canonical content when submitted. A sign-off approves exactly that "
+     "content; editing the review voids the sign-off."),
+    ("Void sign-off", "A sign-off kept on record but no longer counted, because the review changed after it."),
+    ("Likelihood, severity", "Scores from 1 (rare, negligible) to 5 (almost certain, critical). Inherent risk is "
+     "before mitigation; residual risk after it. The heat map counts risk items per cell."),
+    ("Threshold", "The limit a review board set for an evaluation metric; a run that breaches it opens a finding."),
+    ("Finding", "A recorded threshold breach, open until acknowledged and resolved."),
+    ("evidence.json", "The file attached to this PDF holding the data behind every table and chart. The PDF is "
+     "PDF/A-3b; the attachment can be extracted with any PDF reader."),
+]  # fmt: skip
+
+
+def template_engine():
+    global _engine
+    if _engine is None:
+        from django.template import Engine
+
+        _engine = Engine(dirs=[str(TEMPLATE_DIR)], autoescape=True)
+    return _engine
+
+
+def when(value: str | None) -> str:
+    """ISO timestamp to '2026-11-28 02:07 UTC' (seconds kept off for readability; evidence.json keeps all)."""
+    if not value:
+        return ""
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if isinstance(parsed, dt.datetime) and len(value) > 10:
+        return parsed.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return parsed.strftime("%Y-%m-%d")
+
+
+def when_short(value: str | None) -> str:
+    """For wide tables whose header already says UTC."""
+    return when(value).removesuffix(" UTC")
+
+
+def _number(value: Any) -> str:
+    if value is None or value == "":
+        return "not recorded"
+    if isinstance(value, int | float):
+        if abs(value) >= 1e6:
+            return f"{value:.3g}"
+        return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
+    return str(value)
+
+
+def _changes(changes: Any) -> str:
+    if not isinstance(changes, dict) or not changes:
+        return ""
+    parts = []
+    for key in sorted(changes)[:6]:
+        value = changes[key]
+        if isinstance(value, list) and len(value) == 2:
+            parts.append(f"{key}: {_short(value[0])} → {_short(value[1])}")
+        else:
+            parts.append(f"{key}: {_short(value)}")
+    if len(changes) > 6:
+        parts.append(f"… {len(changes) - 6} more")
+    return "; ".join(parts)
+
+
+def _short(value: Any, limit: int = 48) -> str:
+    if isinstance(value, dict):
+        text = ", ".join(f"{k}={'∅' if v in (None, '') else v}" for k, v in value.items())
+    else:
+        text = "∅" if value is None or value == "" else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _heat_map(items: list[dict], likelihood: str, severity: str) -> list[dict]:
+    """5×5 grid, severity rows 5→1, likelihood columns 1→5, each cell with its count and band."""
+    counts: dict[tuple[int, int], int] = {}
+    for item in items:
+        key = (item[likelihood], item[severity])
+        counts[key] = counts.get(key, 0) + 1
+    rows = []
+    for s in range(5, 0, -1):
+        cells = []
+        for lk in range(1, 6):
+            score = s * lk
+            band = "high" if score >= 15 else "medium" if score >= 8 else "low"
+            cells.append({"count": counts.get((lk, s), 0), "band": band})
+        rows.append({"severity": s, "cells": cells})
+    return rows
+
+
+def _facts(target: dict) -> list[tuple[str, str]]:
+    if target["type"] == "foundation_model":
+        keys = [("Provider", "provider"), ("Modality", "modality"), ("Licence", "licence"), ("Access", "access"),
+                ("Parameters", "parameter_count"), ("Architecture", "architecture"),
+                ("Release date", "release_date"), ("Hugging Face repo", "hf_repo_id"),
+                ("Training compute (FLOP)", "training_compute_flop"),
+                ("Training energy (kWh)", "training_energy_kwh"),
+                ("Training emissions (tCO2e)", "training_emissions_tco2e"), ("Owner", "owner")]  # fmt: skip
+    else:
+        keys = [("Kind", "kind"), ("Licence", "licence"), ("Hugging Face repo", "hf_repo_id"), ("Owner", "owner")]
+    return [(label, _number(target.get(key))) for label, key in keys]
+
+
+def _dossier_context(ev: dict) -> dict[str, Any]:
+    target = ev["target"]
+    lineage = ev["lineage"]
+    layer_names = {}
+    for node in lineage["nodes"]:
+        node_label = f"{node['name']} {node['version']}"
+        layer_names[node["key"]] = node_label
+    diagram = svg.lineage_svg(
+        [
+            {
+                "key": n["key"],
+                "label": f"{n['name']} {n['version']}",
+                "sublabel": f"{n['detail']} · {n['digest'][:12] or 'no digest'}",
+                "layer": n["layer"],
+                "is_target": n["is_target"],
+            }
+            for n in lineage["nodes"]
+        ],  # fmt: skip
+        lineage["edges"],
+    )
+    reviews = ev["reviews"]
+    register = None
+    if reviews.get("available"):
+        for review in reviews["reviews"]:
+            for s in review["sign_offs"]:
+                s["time_display"] = when(s["time"])
+                s["voided_display"] = when(s["voided_at"])
+            for key in ("submitted_at", "decided_at", "approved_at", "expires_at", "revoked_at"):
+                review[f"{key}_display"] = when(review[key])
+            if review["id"] == reviews.get("register_review_id"):
+                register = review
+    if register is not None:
+        for item in register["items"]:
+            item["inherent"] = item["likelihood"] * item["severity"]
+            item["residual"] = item["residual_likelihood"] * item["residual_severity"]
+        register = {
+            "review": register,
+            "items": register["items"],
+            "inherent": _heat_map(register["items"], "likelihood", "severity"),
+            "residual": _heat_map(register["items"], "residual_likelihood", "residual_severity"),
+        }
+    evaluations = ev["evaluations"]
+    charts = []
+    if evaluations.get("available"):
+        for series in evaluations["series"]:
+            points = series["points"]
+            latest = points[-1]
+            charts.append({
+                "suite": series["suite"], "metric": series["metric"], "latest": latest, "count": len(points),
+                "latest_time": when(latest["time"]),
+                "svg": svg.line_chart_svg([(p["time"][:10], p["value"]) for p in points],
+                                          threshold=latest["threshold"], height=150),
+            })  # fmt: skip
+        for run in evaluations["runs"]:
+            run["finished_display"] = when(run["finished_at"])
+    findings = ev["findings"]
+    if findings.get("available"):
+        for f in findings["findings"]:
+            f["opened_display"] = when(f["opened_at"])
+    trail = ev["audit_trail"]
+    events = [
+        (
+            e["seq"],
+            when_short(e["timestamp"]),
+            e["actor"],
+            e["action"],
+            e["object_repr"] or f"{e['object_type']} {e['object_id']}",
+            _changes(e["changes"]),
+            e["hash"],
+        )
+        for e in trail["events"]
+    ]
+    return {
+        "target": target,
+        "facts": _facts(target),
+        "model_card_html": markdown_to_safe_html(target.get("model_card", "")),
+        "lineage_svg": diagram,
+        "lineage": lineage,
+        "reviews": reviews,
+        "register": register,
+        "evaluations": evaluations,
+        "charts": charts,
+        "findings": findings,
+        "events": events,
+        "verification": trail["verification"],
+        "definitions": DEFINITIONS,
+        "subject_line": f"{ev['deployment']['name']} ({ev['deployment']['environment']})",
+        "deployment_created": when(ev["deployment"]["created_at"]),
+        "deployment_went_live": when(ev["deployment"]["went_live_at"]),
+    }
+
+
+def _period_context(ev: dict) -> dict[str, Any]:
+    activity = ev["activity"]
+    for key in ("new_models", "new_adaptations"):
+        for row in ev[key]:
+            row["created_display"] = when(row["created_at"])
+    for row in ev["went_live"]:
+        row["went_live_display"] = when(row["went_live_at"])
+    changes = [
+        (e["seq"], when_short(e["timestamp"]), e["actor"], e["action"], e["object_repr"], _changes(e["changes"]))
+        for e in ev["deployment_status_changes"]
+    ]
+    reviews = ev["reviews"]
+    if reviews.get("available"):
+        for group in ("decided", "expired", "revoked"):
+            for row in reviews[group]:
+                for key in ("decided_at", "expires_at", "revoked_at"):
+                    row[f"{key}_display"] = when(row[key])
+    findings = ev["findings"]
+    if findings.get("available"):
+        for f in findings["findings"]:
+            f["opened_display"] = when(f["opened_at"])
+    counts = [
+        ("Foundation models registered", len(ev["new_models"])),
+        ("Adaptations registered", len(ev["new_adaptations"])),
+        ("Deployments gone live", len(ev["went_live"])),
+        ("Reviews decided", len(reviews["decided"]) if reviews.get("available") else None),
+        ("Approvals expired", len(reviews["expired"]) if reviews.get("available") else None),
+        ("Approvals revoked", len(reviews["revoked"]) if reviews.get("available") else None),
+        ("Findings opened", len(findings["findings"]) if findings.get("available") else None),
+        ("Audit events recorded", activity["events_in_period"]),
+    ]
+    return {
+        "counts": counts,
+        "activity_svg": svg.bar_chart_svg([(d[5:], n) for d, n in activity["per_day"]], label="audit events per day"),
+        "summary_svg": svg.bar_chart_svg([(label.split()[0], n or 0) for label, n in counts[:7]], height=150),
+        "status_changes": changes,
+        "reviews": reviews,
+        "findings": findings,
+        "verification": ev["audit_trail"]["verification"],
+        "definitions": DEFINITIONS,
+        "subject_line": f"{ev['period']['start']} to {ev['period']['end']}",
+    }
+
+
+def build_html(kind: str, evidence: dict[str, Any]) -> str:
+    from django.template import Context
+
+    if kind == "deployment_dossier":
+        context, template = _dossier_context(evidence), "reports/deployment_dossier.html"
+    elif kind == "period_summary":
+        context, template = _period_context(evidence), "reports/period_summary.html"
+    else:
+        raise ValueError(f"unknown report kind {kind!r}")
+    head = evidence["audit_head"]
+    context.update(
+        {
+            "ev": evidence,
+            "kind": kind,
+            "title": evidence["report"]["title"],
+            "generated": when(evidence["report"]["generated_at"]),
+            "requested_by": evidence["report"]["requested_by"],
+            "head": head,
+            "stylesheet": f"{STATIC_SCHEME}reports/report.css",
+        }
+    )
+    return template_engine().get_template(template).render(Context(context, autoescape=True))

@@ -1,0 +1,223 @@
+"""Writes for reports: request, render (claim, build, store, complete or fail) and download.
+
+Each is atomic and records its audit event in the same transaction. The
+render is claimed under ``select_for_update`` on the report row, so a task
+delivered twice (broker redelivery, a duplicate enqueue) renders once; a
+claim older than the task's hard time limit is stale (its worker died) and
+may be taken over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from audits.services import audit_record
+from fmgov.core.exceptions import Conflict, InvalidInput, NotAllowed
+from fmgov.core.roles import has_role
+from fmgov.core.tasks_util import enqueue_on_commit
+from fmgov.registry.models import Deployment
+from reports import conf
+from reports.choices import ReportKind, ReportState
+from reports.models import Report
+from reports.rendering.pdf import RenderError, render_pdf
+from reports.selectors import (
+    OVERSIGHT_ROLES,
+    dossier_evidence,
+    may_report_on_deployment,
+    may_see_report,
+    period_evidence,
+)
+
+__all__ = ["report_request", "report_render", "report_open_for_download", "evidence_to_json"]
+
+MAX_PERIOD_DAYS = 3660
+
+
+def evidence_to_json(evidence: dict) -> str:
+    """The exact text embedded as evidence.json: sorted keys, UTF-8, no NaN."""
+    return json.dumps(evidence, sort_keys=True, ensure_ascii=False, allow_nan=False, indent=1)
+
+
+@transaction.atomic
+def report_request(
+    *,
+    actor,
+    kind: str,
+    deployment: Deployment | None = None,
+    period_start: dt.date | None = None,
+    period_end: dt.date | None = None,
+) -> Report:
+    """Queue a report; the worker renders it after this transaction commits."""
+    if kind == ReportKind.DEPLOYMENT_DOSSIER:
+        if deployment is None:
+            raise InvalidInput("A deployment dossier needs a deployment.", field_errors={"deployment": ["Required."]})
+        if not may_report_on_deployment(actor, deployment):
+            raise NotAllowed(
+                "Engineers may request reports only about their own deployments; "
+                f"deployment {deployment.pk} belongs to someone else."
+            )
+        period_start = period_end = None
+    elif kind == ReportKind.PERIOD_SUMMARY:
+        errors = {}
+        if period_start is None:
+            errors["period_start"] = ["Required for a period summary."]
+        if period_end is None:
+            errors["period_end"] = ["Required for a period summary."]
+        if not errors and period_end < period_start:
+            errors["period_end"] = ["The period must end on or after its start."]
+        if not errors and (period_end - period_start).days > MAX_PERIOD_DAYS:
+            errors["period_end"] = [f"A period summary covers at most {MAX_PERIOD_DAYS} days."]
+        if errors:
+            raise InvalidInput("The period is not valid.", field_errors=errors)
+        if not has_role(actor, *OVERSIGHT_ROLES):
+            raise NotAllowed(
+                "Only auditors, reviewers and admins may request a period summary; "
+                "engineers may request dossiers of their own deployments."
+            )
+        deployment = None
+    else:
+        raise InvalidInput("Unknown report kind.", field_errors={"kind": [f"{kind!r} is not a report kind."]})
+    report = Report.objects.create(
+        kind=kind, deployment=deployment, period_start=period_start, period_end=period_end, requested_by=actor
+    )
+    audit_record(
+        action="report.request",
+        actor=actor,
+        obj=report,
+        changes={
+            "kind": kind,
+            "deployment": deployment.pk if deployment else None,
+            "period_start": period_start,
+            "period_end": period_end,
+        },
+    )
+    from reports.tasks import render_report
+
+    enqueue_on_commit(render_report, report.pk)
+    return report
+
+
+def _stale_before() -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=conf.task_time_limit() + 60)
+
+
+def _claim(report_id: int) -> Report | None:
+    """queued → running, or take over a running claim whose worker must be dead. None: nothing to do."""
+    with transaction.atomic():
+        report = Report.objects.select_for_update().filter(pk=report_id).first()
+        if report is None:
+            return None
+        stale = report.state == ReportState.RUNNING and report.started_at and report.started_at < _stale_before()
+        if report.state != ReportState.QUEUED and not stale:
+            return None
+        report.state = ReportState.RUNNING
+        report.started_at = timezone.now()
+        report.attempts += 1
+        report.progress = 5
+        report.save(update_fields=["state", "started_at", "attempts", "progress", "updated_at"])
+        return report
+
+
+def _progress(report: Report, value: int) -> None:
+    report.progress = value
+    with transaction.atomic():
+        report.save(update_fields=["progress", "updated_at"])
+
+
+def _fail(report: Report, attempt: int, message: str) -> None:
+    with transaction.atomic():
+        current = Report.objects.select_for_update().get(pk=report.pk)
+        if current.state != ReportState.RUNNING or current.attempts != attempt:
+            return
+        current.state = ReportState.FAILED
+        current.error = message[:4000]
+        current.finished_at = timezone.now()
+        current.render_log = report.render_log
+        current.save(update_fields=["state", "error", "finished_at", "render_log", "updated_at"])
+        audit_record(action="report.fail", obj=current, changes={"error": current.error, "attempt": attempt})
+
+
+def report_render(*, report_id: int) -> Report | None:
+    """Render a queued report once. Returns the report, or None when another delivery already has it."""
+    report = _claim(report_id)
+    if report is None:
+        return None
+    attempt = report.attempts
+    try:
+        evidence = dossier_evidence(report) if report.kind == ReportKind.DEPLOYMENT_DOSSIER else period_evidence(report)
+        evidence_json = evidence_to_json(evidence)
+        report.audit_head_seq = evidence["audit_head"]["seq"]
+        report.audit_head_hash = evidence["audit_head"]["hash"]
+        report.render_log = {"evidence_sha256": hashlib.sha256(evidence_json.encode()).hexdigest()}
+        _progress(report, 40)
+        output = render_pdf(
+            kind=report.kind,
+            evidence_json=evidence_json,
+            timeout=conf.render_timeout_seconds(),
+            memory_mb=conf.render_memory_mb(),
+        )
+        report.render_log.update(output.log)
+        _progress(report, 90)
+    except RenderError as exc:
+        _fail(report, attempt, str(exc))
+        return report
+    except Exception as exc:  # SoftTimeLimitExceeded, a database error: this report fails, the worker lives on
+        _fail(report, attempt, f"Gathering the report's data failed: {type(exc).__name__}: {exc}")
+        raise
+    return _complete(report, attempt, output.pdf, output.pages)
+
+
+def _complete(report: Report, attempt: int, pdf: bytes, pages: int) -> Report:
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    name = default_storage.save(
+        f"reports/{timezone.now():%Y/%m}/report-{report.pk}-{sha256[:16]}.pdf", ContentFile(pdf)
+    )
+    with transaction.atomic():
+        current = Report.objects.select_for_update().get(pk=report.pk)
+        if current.state != ReportState.RUNNING or current.attempts != attempt:
+            default_storage.delete(name)  # superseded by a takeover; keep exactly one file per report
+            return current
+        current.state = ReportState.SUCCEEDED
+        current.progress = 100
+        current.finished_at = timezone.now()
+        current.file.name = name
+        current.sha256 = sha256
+        current.size = len(pdf)
+        current.pages = pages
+        current.audit_head_seq = report.audit_head_seq
+        current.audit_head_hash = report.audit_head_hash
+        current.render_log = report.render_log
+        current.error = ""
+        current.save()
+        audit_record(
+            action="report.complete",
+            obj=current,
+            changes={
+                "sha256": sha256,
+                "size": current.size,
+                "pages": pages,
+                "file": name,
+                "audit_head_seq": current.audit_head_seq,
+                "audit_head_hash": current.audit_head_hash,
+                "evidence_sha256": current.render_log.get("evidence_sha256"),
+            },
+        )
+    return current
+
+
+@transaction.atomic
+def report_open_for_download(*, actor, report: Report):
+    """Check, record the download in the trail, and open the stored file for streaming."""
+    if not may_see_report(actor, report):
+        raise NotAllowed("Engineers may download reports only about their own deployments.")
+    if report.state != ReportState.SUCCEEDED:
+        raise Conflict(f"The report is {report.state}; only a succeeded report can be downloaded.")
+    audit_record(action="report.download", actor=actor, obj=report, changes={"sha256": report.sha256})
+    return default_storage.open(report.file.name, "rb")
