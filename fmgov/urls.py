@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("fmgov.registry.api.urls")),
     path("", include("fmgov.reviews.api.urls")),
     path("", include("fmgov.evaluations.api.urls")),
+    path("", include("fmgov.portfolio.api.urls")),
     path("", include("reports.api.urls")),
 ]
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "fmgov.registry",
     "fmgov.reviews",
     "fmgov.evaluations",
+    "fmgov.portfolio",
     "reports",
 ]
 

@@ -1,0 +1,284 @@
+"""Portfolio-wide measurements: provider concentration and the environmental footprint.
+
+Both run a constant number of queries whatever the size of the registry: the
+lineage is resolved for all live deployments at once
+(``fmgov.registry.selectors.root_models_of``) and the arithmetic is done in
+Python on those rows.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from fmgov.portfolio.choices import band_for
+from fmgov.portfolio.models import PortfolioFinding, PortfolioSettings
+from fmgov.registry.choices import DeploymentStatus
+from fmgov.registry.models import Deployment, FoundationModel
+from fmgov.registry.selectors import root_models_of
+
+__all__ = [
+    "portfolio_settings",
+    "live_deployment_roots",
+    "concentration",
+    "footprint",
+    "portfolio_finding_list",
+    "FOOTPRINT_METHOD",
+]
+
+
+def portfolio_settings() -> PortfolioSettings:
+    """The settings row, or unsaved defaults if an admin never saved any."""
+    return PortfolioSettings.objects.filter(pk=1).first() or PortfolioSettings(pk=1)
+
+
+@dataclass(frozen=True)
+class LiveDeployment:
+    id: int
+    name: str
+    environment: str
+    roots: tuple[tuple[int, float], ...]  # (foundation model id, weight), weights sum to 1
+    expected_requests_per_day: int | None
+    expected_tokens_per_request: int | None
+    went_live_at: dt.datetime | None
+
+
+def live_deployment_roots(environment: str | None = None) -> list[LiveDeployment]:
+    """Every live deployment with the foundation models it rests on. Two queries."""
+    rows = Deployment.objects.filter(status=DeploymentStatus.LIVE)
+    if environment:
+        rows = rows.filter(environment=environment)
+    rows = list(
+        rows.order_by("id").values_list(
+            "id",
+            "name",
+            "environment",
+            "foundation_model_id",
+            "adaptation_id",
+            "expected_requests_per_day",
+            "expected_tokens_per_request",
+            "went_live_at",
+        )
+    )
+    roots = root_models_of([r[4] for r in rows if r[4] is not None])
+    result = []
+    for pk, name, env, model_id, adaptation_id, rpd, tpr, went_live in rows:
+        weights = ((model_id, 1.0),) if model_id is not None else tuple(roots.get(adaptation_id, ()))
+        result.append(LiveDeployment(pk, name, env, weights, rpd, tpr, went_live))
+    return result
+
+
+def _models_by_id(ids: set[int]) -> dict[int, dict[str, Any]]:
+    fields = (
+        "id",
+        "name",
+        "version",
+        "provider",
+        "training_energy_kwh",
+        "training_emissions_tco2e",
+        "training_compute_flop",
+    )
+    return {row["id"]: row for row in FoundationModel.objects.filter(id__in=ids).values(*fields)}
+
+
+def concentration(environment: str | None = None) -> dict[str, Any]:
+    """Shares of live deployments per provider and per foundation model, the HHI and single points of failure.
+
+    A deployment of an adaptation is attributed to its root foundation models,
+    an adaptation with two parents weighing 1/2 on each. HHI is the sum of
+    squared percentage shares over providers (0-10,000).
+    """
+    live = live_deployment_roots(environment)
+    settings_row = portfolio_settings()
+    models = _models_by_id({model_id for d in live for model_id, _ in d.roots})
+    total = len(live)
+
+    per_model: dict[int, float] = defaultdict(float)
+    depends_on: dict[int, set[int]] = defaultdict(set)
+    for deployment in live:
+        for model_id, weight in deployment.roots:
+            per_model[model_id] += weight
+            depends_on[model_id].add(deployment.id)
+    per_provider: dict[str, float] = defaultdict(float)
+    for model_id, count in per_model.items():
+        per_provider[models[model_id]["provider"]] += count
+
+    def share(count: float) -> float:
+        return count / total if total else 0.0
+
+    providers = sorted(
+        ({"provider": p, "deployments": round(c, 6), "share": round(share(c), 6)} for p, c in per_provider.items()),
+        key=lambda row: (-row["deployments"], row["provider"]),
+    )
+    hhi = round(sum((share(c) * 100) ** 2 for c in per_provider.values()), 4)
+    model_rows = sorted(
+        (
+            {
+                "foundation_model": model_id,
+                "name": f"{models[model_id]['name']} {models[model_id]['version']}",
+                "provider": models[model_id]["provider"],
+                "deployments": round(count, 6),
+                "share": round(share(count), 6),
+                "dependent_deployments": len(depends_on[model_id]),
+            }
+            for model_id, count in per_model.items()
+        ),
+        key=lambda row: (-row["deployments"], row["name"]),
+    )
+    limit = settings_row.single_point_of_failure_share
+    spof = [
+        {
+            "foundation_model": row["foundation_model"],
+            "name": row["name"],
+            "provider": row["provider"],
+            "deployments_at_risk": row["dependent_deployments"],
+            "share_at_risk": round(share(row["dependent_deployments"]), 6),
+        }
+        for row in model_rows
+        if total and share(row["dependent_deployments"]) > limit
+    ]
+    spof.sort(key=lambda row: (-row["share_at_risk"], row["name"]))
+    return {
+        "environment": environment or None,
+        "live_deployments": total,
+        "hhi": hhi,
+        "band": band_for(hhi),
+        "alert_threshold": settings_row.hhi_alert_threshold,
+        "alert": total > 0 and hhi > settings_row.hhi_alert_threshold,
+        "single_point_of_failure_share": limit,
+        "providers": providers,
+        "models": model_rows,
+        "single_points_of_failure": spof,
+    }
+
+
+FOOTPRINT_METHOD = {
+    "training": (
+        "Reported training energy (kWh) and emissions (tCO2e) of each foundation model that a live deployment "
+        "rests on, counted once per model however many deployments use it. Models that report neither energy, "
+        "emissions nor compute count as undisclosed."
+    ),
+    "inference": (
+        "Per live deployment: expected requests per day x tokens per request x the days of the period it was live "
+        "gives tokens; tokens / 1,000 x the energy (Wh per 1,000 tokens) and emissions (gCO2e per 1,000 tokens) "
+        "of its latest succeeded latency_energy run give the estimate. Where the run gives energy but no emissions "
+        "the portfolio's default grid intensity is applied."
+    ),
+    "assumptions": [
+        "Traffic is the deployment's declared expectation, not measured traffic.",
+        "The latest latency_energy run is representative of the whole period.",
+        "A deployment without a latency_energy run or declared traffic is listed with no estimate, not as zero.",
+    ],
+}
+
+
+def _period_days(start: dt.date, end: dt.date, went_live_at: dt.datetime | None) -> int:
+    if went_live_at is not None:
+        start = max(start, timezone.localdate(went_live_at))
+    return max(0, (end - start).days + 1)
+
+
+def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | None = None) -> dict[str, Any]:
+    """Training and inference energy and emissions of what is live. Five queries."""
+    from fmgov.evaluations.models import EvaluationRun, RunMetric
+
+    live = live_deployment_roots(environment)
+    models = _models_by_id({model_id for d in live for model_id, _ in d.roots})
+    settings_row = portfolio_settings()
+
+    training_rows, undisclosed = [], 0
+    for model in sorted(models.values(), key=lambda m: (m["name"], m["version"])):
+        disclosed = any(
+            model[k] is not None for k in ("training_energy_kwh", "training_emissions_tco2e", "training_compute_flop")
+        )
+        undisclosed += not disclosed
+        training_rows.append(
+            {
+                "foundation_model": model["id"],
+                "name": f"{model['name']} {model['version']}",
+                "provider": model["provider"],
+                "energy_kwh": model["training_energy_kwh"],
+                "emissions_tco2e": model["training_emissions_tco2e"],
+                "compute_flop": model["training_compute_flop"],
+                "disclosed": disclosed,
+            }
+        )
+
+    latest_run = (
+        EvaluationRun.objects.filter(deployment_id=OuterRef("pk"), evaluator="latency_energy", state="succeeded")
+        .order_by("-finished_at", "-id")
+        .values("id")[:1]
+    )
+    run_of = dict(
+        Deployment.objects.filter(id__in=[d.id for d in live])
+        .annotate(run_id=Subquery(latest_run))
+        .values_list("id", "run_id")
+    )
+    wanted = {"energy_wh_per_1k_tokens", "emissions_gco2e_per_1k_tokens"}
+    metrics: dict[int, dict[str, float]] = defaultdict(dict)
+    for run_id, name, value in RunMetric.objects.filter(
+        run_id__in=[r for r in run_of.values() if r], name__in=wanted
+    ).values_list("run_id", "name", "value"):
+        metrics[run_id][name] = value
+
+    inference_rows = []
+    total_wh = total_g = 0.0
+    for deployment in live:
+        run_id = run_of.get(deployment.id)
+        values = metrics.get(run_id, {})
+        days = _period_days(period_start, period_end, deployment.went_live_at)
+        row: dict[str, Any] = {
+            "deployment": deployment.id,
+            "name": deployment.name,
+            "environment": deployment.environment,
+            "latency_energy_run": run_id,
+            "days_live_in_period": days,
+            "tokens": None,
+            "energy_kwh": None,
+            "emissions_kgco2e": None,
+            "note": "",
+        }
+        if not run_id or "energy_wh_per_1k_tokens" not in values:
+            row["note"] = "no succeeded latency_energy run"
+        elif not deployment.expected_requests_per_day or not deployment.expected_tokens_per_request:
+            row["note"] = "no declared traffic (requests per day, tokens per request)"
+        else:
+            tokens = deployment.expected_requests_per_day * deployment.expected_tokens_per_request * days
+            wh = tokens / 1000 * values["energy_wh_per_1k_tokens"]
+            grams = (
+                tokens / 1000 * values["emissions_gco2e_per_1k_tokens"]
+                if "emissions_gco2e_per_1k_tokens" in values
+                else wh / 1000 * settings_row.grid_intensity_gco2e_per_kwh
+            )
+            row.update(tokens=tokens, energy_kwh=round(wh / 1000, 6), emissions_kgco2e=round(grams / 1000, 6))
+            total_wh += wh
+            total_g += grams
+        inference_rows.append(row)
+
+    return {
+        "period_start": period_start.isoformat(),
+        "period_end": period_end.isoformat(),
+        "environment": environment or None,
+        "training": {
+            "energy_kwh": sum(r["energy_kwh"] or 0 for r in training_rows),
+            "emissions_tco2e": sum(r["emissions_tco2e"] or 0 for r in training_rows),
+            "models": training_rows,
+            "models_in_use": len(training_rows),
+            "undisclosed_models": undisclosed,
+            "undisclosed_share": round(undisclosed / len(training_rows), 6) if training_rows else 0.0,
+        },
+        "inference": {
+            "energy_kwh": round(total_wh / 1000, 6),
+            "emissions_kgco2e": round(total_g / 1000, 6),
+            "deployments": inference_rows,
+            "estimated_deployments": sum(1 for r in inference_rows if r["energy_kwh"] is not None),
+        },
+        "method": FOOTPRINT_METHOD,
+    }
+
+
+def portfolio_finding_list():
+    return PortfolioFinding.objects.select_related("foundation_model", "closed_by")

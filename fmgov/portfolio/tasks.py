@@ -1,0 +1,40 @@
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+
+from fmgov.core.roles import Role
+
+
+@shared_task(name="fmgov.portfolio.tasks.check_portfolio")
+def check_portfolio() -> int:
+    """Daily beat task: open findings for concentration and single points of failure."""
+    from fmgov.portfolio.services import portfolio_check
+
+    return len(portfolio_check())
+
+
+@shared_task(name="fmgov.portfolio.tasks.notify_portfolio_findings")
+def notify_portfolio_findings(finding_ids: list[int]) -> int:
+    """Email reviewers and admins about new portfolio findings."""
+    from fmgov.portfolio.models import PortfolioFinding
+
+    findings = list(PortfolioFinding.objects.filter(pk__in=finding_ids))
+    recipients = sorted(
+        set(
+            get_user_model()
+            .objects.filter(groups__name__in=[Role.REVIEWER, Role.ADMIN], is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+    if not findings or not recipients:
+        return 0
+    lines = [f"- {f.get_kind_display()}: {f.subject} (value {f.value:g}, threshold {f.threshold:g})" for f in findings]
+    send_mail(
+        subject=f"[fmgov] {len(findings)} new portfolio finding(s)",
+        message="The portfolio check opened:\n" + "\n".join(lines),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=recipients,
+    )
+    return len(recipients)
