@@ -1,0 +1,153 @@
+"""The renderer's safety and building blocks: URL fetcher, sanitiser, SVG, claim-once."""
+
+import datetime as dt
+import http.server
+import threading
+
+import pytest
+from django.utils import timezone
+from weasyprint import HTML
+
+from reports.rendering import fetcher as fetcher_module
+from reports.rendering import svg
+from reports.rendering.fetcher import STATIC_SCHEME, RefusedURL, SafeURLFetcher
+from reports.rendering.markup import markdown_to_safe_html
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Every file the fetcher reads."""
+    seen = []
+    original = fetcher_module._read_bytes
+
+    def spy(path):
+        seen.append(str(path))
+        return original(path)
+
+    monkeypatch.setattr(fetcher_module, "_read_bytes", spy)
+    return seen
+
+
+@pytest.fixture
+def local_server():
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/css")
+            self.end_headers()
+            self.wfile.write(b"body { color: red }")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    server.shutdown()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "/etc/passwd",
+        "../../../../etc/passwd",
+        "http://127.0.0.1:8000/admin/",
+        "https://example.org/logo.png",
+        "data:text/css,body{}",
+        "ftp://example.org/x.css",
+        f"{STATIC_SCHEME}reports/../../../../etc/passwd",
+        f"{STATIC_SCHEME}reports/%2e%2e/%2e%2e/settings.py",
+        f"{STATIC_SCHEME}/etc/passwd",
+        f"{STATIC_SCHEME}reports/report.css\x00.png",
+        f"{STATIC_SCHEME}reports/missing.css",
+        f"{STATIC_SCHEME}../rendering/fetcher.py",
+    ],
+)
+def test_fetcher_refuses_everything_but_own_static_assets(url, reads):
+    fetcher = SafeURLFetcher()
+    with pytest.raises(RefusedURL):
+        fetcher.fetch(url)
+    assert reads == []
+    assert fetcher.refused == [{"url": url, "reason": fetcher.refused[0]["reason"]}] and fetcher.served == []
+
+
+def test_fetcher_serves_the_report_stylesheet(reads):
+    fetcher = SafeURLFetcher()
+    response = fetcher.fetch(f"{STATIC_SCHEME}reports/report.css")
+    assert b"@page" in response.read() and response.content_type == "text/css"
+    assert len(reads) == 1 and reads[0].endswith("reports/static/reports/report.css")
+
+
+def test_weasyprint_with_the_fetcher_loads_nothing_from_file_or_network(reads, local_server, tmp_path):
+    """Raw HTML, not sanitised: the fetcher alone must stop every load."""
+    base, hits = local_server
+    secret = tmp_path / "secret.css"
+    secret.write_text("body { color: red }")
+    html = (
+        f'<link rel="stylesheet" href="{base}/style.css">'
+        f'<link rel="stylesheet" href="file://{secret}">'
+        '<img src="file:///etc/passwd">'
+        f'<img src="{base}/pixel.png">'
+        f'<div style="background: url({base}/bg.png)">x</div>'
+        f"<style>@import url({base}/imported.css);</style>"
+    )
+    fetcher = SafeURLFetcher()
+    pdf = HTML(string=html, url_fetcher=fetcher).write_pdf()
+    assert pdf.startswith(b"%PDF")
+    refused = {r["url"] for r in fetcher.refused}
+    assert {f"{base}/style.css", f"file://{secret}", "file:///etc/passwd", f"{base}/pixel.png"} <= refused
+    assert f"{base}/imported.css" in refused and f"{base}/bg.png" in refused
+    assert hits == [] and reads == [] and fetcher.served == []
+
+
+def test_markdown_is_sanitised():
+    html = markdown_to_safe_html(
+        '# Title\n\n<script>alert(1)</script>\n\n<img src="file:///etc/passwd" onerror="x()">\n\n'
+        '<a href="javascript:alert(1)">j</a> <p style="color:red" onclick="x()">p</p>\n\n'
+        "<style>body{}</style><iframe src='http://127.0.0.1/'></iframe>\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    )
+    assert "<script" not in html and "alert(1)" not in html and "onerror" not in html and "onclick" not in html
+    assert "file:" not in html and "javascript:" not in html and "style=" not in html
+    assert "<style" not in html and "<iframe" not in html
+    assert "<h4>Title</h4>" in html and "<table>" in html and "<td>2</td>" in html
+
+
+def test_svg_escapes_labels_and_draws_thresholds():
+    drawing = svg.lineage_svg(
+        [
+            {"key": "model:1", "label": "<script>x</script>", "sublabel": "a & b", "layer": -1, "is_target": False},
+            {"key": "adaptation:2", "label": "child", "sublabel": "", "layer": 0, "is_target": True},
+        ],
+        [{"parent": "model:1", "child": "adaptation:2"}],
+    )
+    assert "<script>" not in drawing and "&lt;script&gt;" in drawing and "a &amp; b" in drawing
+    assert drawing.count("<rect") == 2 and drawing.count("<line") == 1
+    chart = svg.line_chart_svg([("2026-11-01", 0.8), ("2026-11-02", 0.7)], threshold=0.75)
+    assert "threshold 0.75" in chart and 'stroke-dasharray="5,3"' in chart
+    assert "http" not in chart.replace("http://www.w3.org/2000/svg", "")
+
+
+@pytest.mark.django_db
+def test_a_claimed_report_is_not_claimed_again_until_its_claim_is_stale(engineer, auditor, monkeypatch):
+    from reports import services
+    from reports.tests.factories import make_deployment, make_model
+
+    monkeypatch.setattr(services, "enqueue_on_commit", lambda task, *args: None)
+    deployment = make_deployment(engineer, make_model(engineer))
+    report = services.report_request(actor=auditor, kind="deployment_dossier", deployment=deployment)
+    first = services._claim(report.pk)
+    assert first is not None and first.state == "running" and first.attempts == 1
+    assert services._claim(report.pk) is None
+    # A worker killed mid-render leaves the row running; past the hard time limit another delivery takes over.
+    first.started_at = timezone.now() - dt.timedelta(seconds=services.conf.task_time_limit() + 120)
+    first.save(update_fields=["started_at"])
+    again = services._claim(report.pk)
+    assert again is not None and again.attempts == 2
+    # The first attempt's late result is discarded, not recorded.
+    services._fail(first, 1, "late")
+    again.refresh_from_db()
+    assert again.state == "running" and again.error == ""
