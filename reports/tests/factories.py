@@ -134,3 +134,30 @@ def approved_review_with_void_sign_off(deployment, *, author, reviewers):
     first.refresh_from_db()
     review.refresh_from_db()
     return review, [first, second, third]
+
+
+def evaluation_history(deployment, *, actor, values: list[dict[str, float]], thresholds: dict | None = None):
+    """One imported evaluation run per entry of ``values``, through the evaluations app's services.
+
+    A value that breaches its threshold opens a finding (and revokes approvals downstream), as in production.
+    """
+    from fmgov.evaluations import services
+    from fmgov.evaluations.evaluators import EvaluationResult
+
+    suite = services.suite_create(
+        actor=actor,
+        name=f"Benchmarks for {deployment.name}",
+        evaluator="lm_eval_import",
+        thresholds=thresholds if thresholds is not None else {"mmlu:acc": {"op": ">=", "value": 0.6}},
+    )
+    runs = [
+        services.run_import_results(
+            suite=suite,
+            deployment=deployment,
+            actor=actor,
+            result=EvaluationResult(metrics=metrics, higher_is_better=dict.fromkeys(metrics, True)),
+            source=f"results-{i}.json",
+        )
+        for i, metrics in enumerate(values)
+    ]
+    return suite, runs

@@ -14,6 +14,7 @@ from reports.models import Report
 from reports.tests import pdfcheck
 from reports.tests.factories import (
     approved_review_with_void_sign_off,
+    evaluation_history,
     make_adaptation,
     make_deployment,
     make_model,
@@ -44,6 +45,9 @@ def test_deployment_dossier_through_a_worker(celery_worker, client_for, engineer
     review, sign_offs = approved_review_with_void_sign_off(
         deployment, author=engineer, reviewers=[reviewer, other_reviewer]
     )
+    values = [{"mmlu:acc": 0.71, "hellaswag:acc_norm": 0.8}, {"mmlu:acc": 0.69, "hellaswag:acc_norm": 0.82}]
+    values.append({"mmlu:acc": 0.55, "hellaswag:acc_norm": 0.83})  # breaches >= 0.6: a finding, approval revoked
+    suite, runs = evaluation_history(deployment, actor=engineer, values=values)
 
     response = client_for(auditor).post(
         "/api/v1/reports/", {"kind": "deployment_dossier", "deployment": deployment.pk}, format="json"
@@ -78,6 +82,12 @@ def test_deployment_dossier_through_a_worker(celery_worker, client_for, engineer
         assert sign_off.content_hash in flat
     assert "approve·VOID" in flat and sign_offs[0].void
     assert "Re-test monthly." in text
+    # Each metric's latest value, its threshold and the finding its breach opened.
+    assert "mmlu:acc 0.55 >= 0.6" in text and "hellaswag:acc_norm 0.83" in text
+    assert "breach" in text and "finding" in text.lower()
+    finding = runs[-1].findings.get()
+    assert f"Evaluation finding #{finding.pk}" in text  # the revocation reason on the review
+    assert text.count("<svg") == 0 and "threshold 0.6" in text  # the chart's threshold line label
     # Page X of Y, table of contents, running header.
     assert f"Page 1 of {report.pages}" in text and f"Page {report.pages} of {report.pages}" in text
     assert "Contents" in text and "8. Audit trail" in text
@@ -103,6 +113,10 @@ def test_deployment_dossier_through_a_worker(celery_worker, client_for, engineer
         ).values_list("seq", flat=True)
     )
     assert expected and expected <= set(seqs)
+    assert {e["action"] for e in evidence["audit_trail"]["events"]} >= {"finding.open", "evaluation_run.import"}
+    series = {s["metric"]: s["points"] for s in evidence["evaluations"]["series"]}
+    assert [p["value"] for p in series["mmlu:acc"]] == [0.71, 0.69, 0.55]
+    assert [f["metric"] for f in evidence["findings"]["findings"]] == ["mmlu:acc"]
 
     meta = pdfcheck.reader(data).metadata
     assert meta.title == "Deployment dossier: support-bot" and meta.author == "fmgov"
