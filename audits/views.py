@@ -1,20 +1,61 @@
-from django.core.paginator import Paginator
+"""Audit trail pages: a filterable event list with before/after diffs, and the htmx "verify chain" action."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from audits.filters import AuditEventFilter
 from audits.selectors import audit_event_list, verify_chain
 from fmgov.core.roles import Role
+from fmgov.core.views import paginate
 from fmgov.core.views_util import role_required
 
+AUDIT_ROLES = (Role.AUDITOR, Role.ADMIN)
 
-@role_required(Role.AUDITOR, Role.ADMIN)
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def change_rows(changes: Any) -> list[dict[str, str]]:
+    """Services record ``{"before": {...}, "after": {...}}``, ``{field: [old, new]}`` or plain values; one row each."""
+    if not isinstance(changes, dict):
+        return [{"field": "", "before": "", "after": _show(changes)}] if changes else []
+    rows = []
+    before, after = changes.get("before"), changes.get("after")
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in sorted(set(before) | set(after)):
+            rows.append({"field": key, "before": _show(before.get(key)) if key in before else "",
+                         "after": _show(after.get(key)) if key in after else ""})  # fmt: skip
+        rest = {k: v for k, v in changes.items() if k not in ("before", "after")}
+    else:
+        rest = changes
+    for key in sorted(rest):
+        value = rest[key]
+        if isinstance(value, list | tuple) and len(value) == 2:
+            rows.append({"field": key, "before": _show(value[0]), "after": _show(value[1])})
+        else:
+            rows.append({"field": key, "before": "", "after": _show(value)})
+    return rows
+
+
+@role_required(*AUDIT_ROLES)
 def event_list(request: HttpRequest) -> HttpResponse:
     filterset = AuditEventFilter(request.GET, queryset=audit_event_list())
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, filterset.qs, per_page=50)
+    for event in page:
+        event.change_rows = change_rows(event.changes)
     return render(request, "audits/event_list.html", {"filter": filterset, "page": page})
 
 
-@role_required(Role.AUDITOR, Role.ADMIN)
+@role_required(*AUDIT_ROLES)
 def verify(request: HttpRequest) -> HttpResponse:
     return render(request, "audits/_verify_result.html", {"result": verify_chain()})

@@ -1,0 +1,118 @@
+"""Dashboard, login pages and the SVG helpers."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from fmgov.core.svg import LineageNode, TrendPoint, lineage_svg, trend_svg
+from fmgov.core.views import render_markdown
+from fmgov.registry.tests.factories import AdaptationFactory, DeploymentFactory, FoundationModelFactory
+from fmgov.reviews.tests.factories import ReviewPolicyFactory, submitted_review
+
+
+@pytest.fixture
+def web(client):
+    def _as(user):
+        client.force_login(user)
+        return client
+
+    return _as
+
+
+@pytest.mark.django_db
+def test_dashboard_needs_login_and_login_page_renders(client):
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+    page = client.get("/accounts/login/").content.decode()
+    assert '<label for="id_username">' in page and '<label for="id_password">' in page
+
+
+@pytest.mark.django_db
+def test_login_logout_and_password_change(client, make_user):
+    make_user("lou", "auditor", password="a-long-enough-passphrase")
+    response = client.post("/accounts/login/", {"username": "lou", "password": "a-long-enough-passphrase"})
+    assert response["Location"] == "/"
+    page = client.get("/").content.decode()
+    assert "lou" in page and "Audit trail" in page
+    response = client.post(
+        "/accounts/password/",
+        {
+            "old_password": "a-long-enough-passphrase",
+            "new_password1": "another-long-passphrase-2",
+            "new_password2": "another-long-passphrase-2",
+        },  # fmt: skip
+    )
+    assert response["Location"] == "/accounts/password/done/"
+    assert client.post("/accounts/logout/")["Location"] == "/accounts/login/"
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_navigation_follows_the_role(web, engineer, auditor):
+    page = web(engineer).get("/").content.decode()
+    assert reverse("registry:model-list") in page and reverse("audits:event-list") not in page
+    page = web(auditor).get("/").content.decode()
+    assert reverse("audits:event-list") in page and "Verify chain" in page
+
+
+@pytest.mark.django_db
+def test_dashboard_shows_what_waits_for_me_and_expiring_approvals(web, engineer, reviewer, other_reviewer):
+    waiting = submitted_review(author=engineer)
+    approved = submitted_review(author=engineer, policy=ReviewPolicyFactory(quorum=1, validity_days=20))
+    from fmgov.reviews.services import sign_off_create
+
+    sign_off_create(review=approved, actor=other_reviewer, decision="approve")
+    response = web(reviewer).get("/")
+    assert [r.pk for r in response.context["awaiting"]] == [waiting.pk]
+    assert [r.pk for r in response.context["expiring"]] == [approved.pk]
+    counts = {value: n for value, _, n in response.context["deployments"]}
+    assert counts["approved"] == 1 and counts["proposed"] == 1
+
+
+@pytest.mark.django_db
+def test_dashboard_queries_are_constant(web, engineer, reviewer, django_assert_max_num_queries):
+    client = web(reviewer)
+    submitted_review(author=engineer)
+    client.get("/")
+    with django_assert_max_num_queries(16):
+        client.get("/")
+    for _ in range(6):
+        submitted_review(author=engineer)
+        model = FoundationModelFactory(owner=engineer)
+        AdaptationFactory(owner=engineer, derived_from_models=[model.pk])
+        DeploymentFactory(owner=engineer, foundation_model=model)
+    with django_assert_max_num_queries(16):
+        response = client.get("/")
+    assert len(response.context["awaiting"]) == 7
+
+
+def test_markdown_is_sanitised():
+    html = render_markdown('# T\n\n<script>x()</script><img src="javascript:x" onerror="y">[a](javascript:z) **b**')
+    assert "<script" not in html and "onerror" not in html and "javascript:" not in html
+    assert "<h1>T</h1>" in html and "<strong>b</strong>" in html
+
+
+def test_lineage_svg_escapes_and_links():
+    nodes = [
+        LineageNode(("model", 1), "M <x>", "v1", "/models/1/"),
+        LineageNode(("adaptation", 2), "A", "v1", "/adaptations/2/", current=True, parents=[("model", 1)]),
+        LineageNode(("adaptation", 3), "B", "v1", "/adaptations/3/", parents=[("adaptation", 2), ("model", 1)]),
+    ]
+    svg = str(lineage_svg(nodes, title='t"'))
+    assert "M &lt;x&gt;" in svg and 'href="/models/1/"' in svg and 'href="/adaptations/3/"' in svg
+    assert 'href="/adaptations/2/"' not in svg and 'aria-current="page"' in svg
+    assert svg.count('class="edge"') == 3
+    # Columns follow the longest path: M, then A, then B (a child of both).
+    xs = {label: int(re.search(rf"<title>{label} \(v1\)</title><rect x=\"(\d+)\"", svg).group(1)) for label in "AB"}
+    xs["M"] = int(re.search(r"<title>M &lt;x&gt; \(v1\)</title><rect x=\"(\d+)\"", svg).group(1))
+    assert xs["M"] < xs["A"] < xs["B"]
+
+
+def test_trend_svg_marks_failures_and_threshold():
+    now = timezone.now()
+    points = [TrendPoint(now - dt.timedelta(days=i), v, v <= 0.1) for i, v in enumerate([0.05, 0.2, 0.08])]
+    svg = str(trend_svg(points, title="refusal", threshold=0.1, op="<="))
+    assert 'class="threshold"' in svg and "threshold &lt;= 0.1" in svg
+    assert svg.count('class="point fail"') == 1 and "1 failing" in svg

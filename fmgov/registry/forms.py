@@ -1,0 +1,147 @@
+"""Forms for the registry pages. They validate input; the services do the writing (and the auditing)."""
+
+from django import forms
+
+from fmgov.registry.choices import AdaptationKind, DeploymentStatus, Environment, Modality
+from fmgov.registry.models import Adaptation, Deployment, FoundationModel
+from fmgov.registry.selectors import adaptation_list, foundation_model_list
+
+__all__ = [
+    "FoundationModelForm",
+    "AdaptationForm",
+    "DeploymentForm",
+    "TransitionForm",
+    "ModelFilterForm",
+    "AdaptationFilterForm",
+    "DeploymentFilterForm",
+]
+
+TEXTAREA = forms.Textarea(attrs={"rows": 3})
+
+
+class FoundationModelForm(forms.ModelForm):
+    class Meta:
+        model = FoundationModel
+        fields = [
+            "name",
+            "version",
+            "provider",
+            "modality",
+            "access",
+            "license",
+            "parameter_count",
+            "architecture",
+            "release_date",
+            "artifact_digest",
+            "hf_repo_id",
+            "intended_uses",
+            "out_of_scope_uses",
+            "training_data_summary",
+            "training_compute_flop",
+            "training_energy_kwh",
+            "training_emissions_tco2e",
+            "model_card",
+        ]
+        widgets = {
+            "release_date": forms.DateInput(attrs={"type": "date"}),
+            "intended_uses": TEXTAREA,
+            "out_of_scope_uses": TEXTAREA,
+            "training_data_summary": TEXTAREA,
+            "model_card": forms.Textarea(attrs={"rows": 10}),
+        }
+
+
+class AdaptationForm(forms.ModelForm):
+    derived_from_models = forms.ModelMultipleChoiceField(
+        queryset=FoundationModel.objects.none(), required=False, label="Derived from foundation models"
+    )
+    derived_from_adaptations = forms.ModelMultipleChoiceField(
+        queryset=Adaptation.objects.none(), required=False, label="Derived from adaptations"
+    )
+
+    class Meta:
+        model = Adaptation
+        fields = [
+            "name",
+            "version",
+            "kind",
+            "purpose",
+            "data_summary",
+            "artifact_digest",
+            "hf_repo_id",
+            "license",
+            "model_card",
+        ]
+        widgets = {"purpose": TEXTAREA, "data_summary": TEXTAREA, "model_card": forms.Textarea(attrs={"rows": 8})}
+
+    field_order = ["name", "version", "kind", "derived_from_models", "derived_from_adaptations"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["derived_from_models"].queryset = foundation_model_list()
+        self.fields["derived_from_adaptations"].queryset = adaptation_list()
+        self.fields["derived_from_models"].help_text = "An adaptation needs at least one parent."
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("derived_from_models") and not data.get("derived_from_adaptations"):
+            raise forms.ValidationError("Choose at least one parent: a foundation model or another adaptation.")
+        return data
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["derived_from_models"] = [m.pk for m in data.get("derived_from_models") or []]
+        data["derived_from_adaptations"] = [a.pk for a in data.get("derived_from_adaptations") or []]
+        return data
+
+
+class DeploymentForm(forms.ModelForm):
+    class Meta:
+        model = Deployment
+        fields = [
+            "name",
+            "foundation_model",
+            "adaptation",
+            "environment",
+            "endpoint_adapter",
+            "endpoint_base_url",
+            "endpoint_model",
+            "endpoint_api_key_env",
+            "region",
+            "expected_requests_per_day",
+            "expected_tokens_per_request",
+        ]
+        help_texts = {
+            "foundation_model": "Choose the model or the adaptation this deployment serves, not both.",
+            "endpoint_api_key_env": "The NAME of the environment variable holding the key, never the key.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["foundation_model"].queryset = foundation_model_list()
+        self.fields["adaptation"].queryset = adaptation_list()
+
+
+class TransitionForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _choices(choices) -> list:
+    return [("", "any"), *choices]
+
+
+class ModelFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", widget=forms.TextInput(attrs={"type": "search"}))
+    modality = forms.ChoiceField(required=False, choices=_choices(Modality.choices))
+    provider = forms.CharField(required=False)
+
+
+class AdaptationFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", widget=forms.TextInput(attrs={"type": "search"}))
+    kind = forms.ChoiceField(required=False, choices=_choices(AdaptationKind.choices))
+
+
+class DeploymentFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", widget=forms.TextInput(attrs={"type": "search"}))
+    status = forms.ChoiceField(required=False, choices=_choices(DeploymentStatus.choices))
+    environment = forms.ChoiceField(required=False, choices=_choices(Environment.choices))

@@ -1,0 +1,195 @@
+"""Registry pages: role access, refusals as messages, lineage SVG, deployment actions, constant queries."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from fmgov.registry.models import Adaptation, Deployment, FoundationModel
+from fmgov.registry.tests.factories import AdaptationFactory, DeploymentFactory, FoundationModelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(client):
+    def _as(user):
+        client.force_login(user)
+        return client
+
+    return _as
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_pages_need_login(client):
+    for name in ("registry:model-list", "registry:adaptation-list", "registry:deployment-list"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_engineer_registers_a_model_through_the_service(web, engineer):
+    response = web(engineer).post(
+        reverse("registry:model-create"),
+        {
+            "name": "Atlas",
+            "version": "1",
+            "provider": "Acme",
+            "modality": "text",
+            "access": "api",
+            "model_card": "# Atlas\n\n<script>alert(1)</script>**bold**",
+        },  # fmt: skip
+    )
+    model = FoundationModel.objects.get(name="Atlas")
+    assert response.status_code == 302 and response["Location"] == reverse("registry:model-detail", args=[model.pk])
+    assert model.owner == engineer
+    from audits.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="foundation_model.create", object_id=str(model.pk)).exists()
+    page = web(engineer).get(reverse("registry:model-detail", args=[model.pk])).content.decode()
+    assert "<strong>bold</strong>" in page
+    assert "<script>alert(1)</script>" not in page
+
+
+def test_reviewer_and_auditor_cannot_open_the_create_forms(web, reviewer, auditor):
+    for user in (reviewer, auditor):
+        assert web(user).get(reverse("registry:model-create")).status_code == 403
+        assert web(user).get(reverse("registry:deployment-create")).status_code == 403
+
+
+def test_a_refusal_with_field_errors_is_shown_on_the_form(web, engineer):
+    model = FoundationModelFactory(owner=engineer)
+    response = web(engineer).post(
+        reverse("registry:deployment-create"),
+        {
+            "name": "leaky",
+            "foundation_model": model.pk,
+            "environment": "staging",
+            "endpoint_adapter": "openai_chat",
+            "endpoint_api_key_env": "OPENAI_9F8A7B6C5D4E3F2A1B0C9D8E",
+        },  # fmt: skip
+    )
+    assert response.status_code == 200
+    assert not Deployment.objects.filter(name="leaky").exists()
+    assert any("looks like a secret" in m for m in messages_of(response))
+    assert "looks like a secret" in response.content.decode()
+
+
+def test_adaptation_form_needs_a_parent_and_creates_the_edge(web, engineer):
+    model = FoundationModelFactory(owner=engineer)
+    response = web(engineer).post(
+        reverse("registry:adaptation-create"), {"name": "orphan", "version": "1", "kind": "lora"}
+    )
+    assert response.status_code == 200 and "at least one parent" in response.content.decode()
+    response = web(engineer).post(
+        reverse("registry:adaptation-create"),
+        {"name": "child", "version": "1", "kind": "lora", "derived_from_models": [model.pk]},
+    )
+    child = Adaptation.objects.get(name="child")
+    assert child.derived_from_models == [model.pk]
+
+
+def test_lineage_graph_links_ancestors_and_descendants(web, engineer):
+    model = FoundationModelFactory(owner=engineer, name="Base")
+    middle = AdaptationFactory(owner=engineer, name="Middle", derived_from_models=[model.pk])
+    leaf = AdaptationFactory(owner=engineer, name="Leaf <b>", derived_from_adaptations=[middle.pk])
+    page = web(engineer).get(reverse("registry:adaptation-detail", args=[middle.pk])).content.decode()
+    assert '<svg class="lineage"' in page
+    assert f'href="{reverse("registry:model-detail", args=[model.pk])}"' in page
+    assert f'href="{reverse("registry:adaptation-detail", args=[leaf.pk])}"' in page
+    assert "Leaf &lt;b&gt;" in page and "Leaf <b>" not in page
+    assert page.count('class="edge"') == 2
+    page = web(engineer).get(reverse("registry:model-detail", args=[model.pk])).content.decode()
+    assert page.count('class="edge"') == 2
+
+
+def test_deployment_page_shows_only_allowed_actions(web, engineer, other_engineer):
+    deployment = DeploymentFactory(owner=engineer)
+    page = web(engineer).get(reverse("registry:deployment-detail", args=[deployment.pk])).content.decode()
+    assert "Cannot go live yet" in page
+    assert reverse("registry:deployment-action", args=[deployment.pk, "go-live"]) not in page
+    assert reverse("registry:deployment-action", args=[deployment.pk, "retire"]) in page
+    assert reverse("registry:deployment-action", args=[deployment.pk, "suspend"]) not in page
+    page = web(other_engineer).get(reverse("registry:deployment-detail", args=[deployment.pk])).content.decode()
+    assert reverse("registry:deployment-action", args=[deployment.pk, "retire"]) not in page
+
+
+def test_go_live_refusal_is_a_message_not_an_error(web, engineer):
+    deployment = DeploymentFactory(owner=engineer)
+    response = web(engineer).post(reverse("registry:deployment-action", args=[deployment.pk, "go-live"]))
+    assert response.status_code == 302
+    assert any("cannot become live" in m or "Cannot go live" in m for m in messages_of(response))
+    deployment.refresh_from_db()
+    assert deployment.status == "proposed"
+
+
+def test_someone_elses_deployment_cannot_be_retired(web, engineer, other_engineer):
+    deployment = DeploymentFactory(owner=engineer)
+    response = web(other_engineer).post(
+        reverse("registry:deployment-action", args=[deployment.pk, "retire"]), {"reason": "mine now"}
+    )
+    assert response.status_code == 302
+    assert any("only change records you own" in m for m in messages_of(response))
+    deployment.refresh_from_db()
+    assert deployment.status == "proposed"
+
+
+def test_retire_goes_through_the_service(web, engineer):
+    deployment = DeploymentFactory(owner=engineer)
+    web(engineer).post(reverse("registry:deployment-action", args=[deployment.pk, "retire"]), {"reason": "done"})
+    deployment.refresh_from_db()
+    assert deployment.status == "retired"
+
+
+def test_lists_filter_search_and_sort(web, engineer):
+    FoundationModelFactory(owner=engineer, name="Alpha", provider="Zed")
+    FoundationModelFactory(owner=engineer, name="Beta", provider="Acme", modality="image")
+    client = web(engineer)
+    page = client.get(reverse("registry:model-list"), {"q": "alp"}).content.decode()
+    assert "Alpha" in page and "Beta" not in page
+    page = client.get(reverse("registry:model-list"), {"modality": "image"}).content.decode()
+    assert "Beta" in page and "Alpha" not in page
+    page = client.get(reverse("registry:model-list"), {"sort": "provider"}).content.decode()
+    assert page.index("Beta") < page.index("Alpha")
+    page = client.get(reverse("registry:model-list"), {"sort": "-provider"}).content.decode()
+    assert page.index("Alpha") < page.index("Beta")
+    assert 'aria-sort="descending"' in page
+
+
+def _grow(owner, n):
+    for _ in range(n):
+        model = FoundationModelFactory(owner=owner)
+        adaptation = AdaptationFactory(owner=owner, derived_from_models=[model.pk])
+        DeploymentFactory(owner=owner, foundation_model=model)
+        DeploymentFactory(owner=owner, foundation_model=None, adaptation=adaptation)
+
+
+@pytest.mark.parametrize("name", ["registry:model-list", "registry:adaptation-list", "registry:deployment-list"])
+def test_list_queries_do_not_grow_with_the_data(web, engineer, django_assert_max_num_queries, name):
+    client = web(engineer)
+    _grow(engineer, 2)
+    client.get(reverse(name))  # warm the session
+    with django_assert_max_num_queries(9):
+        small = client.get(reverse(name))
+    _grow(engineer, 12)
+    with django_assert_max_num_queries(9):
+        large = client.get(reverse(name))
+    assert small.status_code == large.status_code == 200
+    assert len(large.context["page"]) > len(small.context["page"])
+
+
+def test_detail_queries_do_not_grow_with_the_lineage(web, engineer, django_assert_max_num_queries):
+    model = FoundationModelFactory(owner=engineer)
+    parent = AdaptationFactory(owner=engineer, derived_from_models=[model.pk])
+    client = web(engineer)
+    client.get(reverse("registry:model-detail", args=[model.pk]))
+    with django_assert_max_num_queries(12):
+        client.get(reverse("registry:model-detail", args=[model.pk]))
+    for _ in range(10):
+        parent = AdaptationFactory(owner=engineer, derived_from_adaptations=[parent.pk])
+        DeploymentFactory(owner=engineer, foundation_model=model)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("registry:model-detail", args=[model.pk]))
+    assert response.content.decode().count('class="edge"') == 11

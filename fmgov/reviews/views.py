@@ -1,0 +1,223 @@
+"""Review pages: the list, the risk register with its 5x5 heat map, item editing, submit and sign-off."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from fmgov.core.exceptions import DomainError
+from fmgov.core.roles import Role, has_role
+from fmgov.core.views import paginate, show_refusal, sort_headers, sort_queryset
+from fmgov.core.views_util import role_required
+from fmgov.registry.selectors import deployment_list
+from fmgov.reviews import services
+from fmgov.reviews.choices import EDITABLE_STATES, SCORE_MAX, ReviewState
+from fmgov.reviews.forms import RequestChangesForm, ReviewCreateForm, ReviewFilterForm, ReviewItemForm, SignOffForm
+from fmgov.reviews.selectors import review_approval_status, review_awaiting, review_heat_map, review_list
+
+WRITERS = (Role.ENGINEER, Role.ADMIN)
+SORTS = {"id": "id", "state": "state", "deployment": "deployment__name", "submitted": "submitted_at",
+         "expires": "expires_at"}  # fmt: skip
+
+
+@login_required
+def review_list_view(request: HttpRequest) -> HttpResponse:
+    form = ReviewFilterForm(request.GET or None)
+    queryset = review_list()
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            q = data["q"]
+            queryset = queryset.filter(Q(title__icontains=q) | Q(deployment__name__icontains=q))
+        if data["state"]:
+            queryset = queryset.filter(state=data["state"])
+        if data["awaiting"]:
+            queryset = review_awaiting(request.user, queryset)
+    queryset, sort = sort_queryset(request, queryset, SORTS, "-id")
+    page = paginate(request, queryset)
+    for review in page:  # counted from the prefetched sign-offs: no query per row
+        review.approval_count = sum(
+            1
+            for s in review.sign_offs.all()
+            if s.decision == "approve" and not s.void and s.submission == review.submission
+        )
+    return render(
+        request,
+        "reviews/review_list.html",
+        {"form": form, "page": page, "sort": sort, "sorts": sort_headers(request, SORTS, sort)},
+    )
+
+
+@role_required(*WRITERS)
+def review_create(request: HttpRequest) -> HttpResponse:
+    deployment_id = request.POST.get("deployment") or request.GET.get("deployment")
+    if not (deployment_id or "").isdigit():
+        raise Http404("Start a review from a deployment's page.")
+    deployment = get_object_or_404(deployment_list(), pk=deployment_id)
+    form = ReviewCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = services.review_create(deployment=deployment, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, "Review started. Add a risk item for every category the policy requires.")
+            return redirect("reviews:review-detail", review.pk)
+    return render(request, "reviews/review_create.html", {"form": form, "deployment": deployment})
+
+
+LEVELS = ((4, "low"), (9, "medium"), (15, "high"), (25, "critical"))
+
+
+def _heat_rows(grid: list[list[int]]) -> list[dict]:
+    """Likelihood 5 at the top, severity 1..5 left to right, each cell with its count and score level."""
+    rows = []
+    for likelihood in range(SCORE_MAX, 0, -1):
+        cells = []
+        for severity in range(1, SCORE_MAX + 1):
+            score = likelihood * severity
+            level = next(name for limit, name in LEVELS if score <= limit)
+            cells.append({"severity": severity, "count": grid[likelihood - 1][severity - 1], "score": score,
+                          "level": level})  # fmt: skip
+        rows.append({"likelihood": likelihood, "cells": cells})
+    return rows
+
+
+def _may_author(user, review) -> bool:
+    return has_role(user, Role.ADMIN) or (
+        has_role(user, Role.ENGINEER) and user.pk in (review.created_by_id, review.deployment.owner_id)
+    )
+
+
+def _review_or_404(pk: int):
+    return get_object_or_404(review_list(), pk=pk)
+
+
+@login_required
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _review_or_404(pk)
+    items = list(review.items.all())
+    heat = review_heat_map(items)
+    sign_offs = list(review.sign_offs.all())
+    user = request.user
+    signed = any(s.reviewer_id == user.pk and s.submission == review.submission for s in sign_offs)
+    may_author = _may_author(user, review)
+    is_own = user.pk in (review.submitted_by_id, review.deployment.owner_id)
+    context = {
+        "review": review,
+        "items": items,
+        "inherent": _heat_rows(heat["inherent"]),
+        "residual": _heat_rows(heat["residual"]),
+        "sign_offs": sign_offs,
+        "status": review_approval_status(review),
+        "may_edit": may_author and review.state in EDITABLE_STATES,
+        "may_submit": may_author and review.state in (ReviewState.DRAFT, ReviewState.CHANGES_REQUESTED),
+        "show_sign_off": has_role(user, Role.REVIEWER) and review.state == ReviewState.SUBMITTED and not signed,
+        "is_own": is_own,
+        "signed": signed,
+        "item_form": ReviewItemForm(),
+        "sign_off_form": SignOffForm(),
+        "changes_form": RequestChangesForm(),
+    }
+    return render(request, "reviews/review_detail.html", context)
+
+
+@require_POST
+@role_required(*WRITERS)
+def item_create(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _review_or_404(pk)
+    form = ReviewItemForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_item_create(review=review, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, "Risk item added.")
+            return redirect("reviews:review-detail", pk)
+    return render(request, "reviews/item_form.html", {"form": form, "review": review, "title": "Add a risk item"})
+
+
+@role_required(*WRITERS)
+def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    review = _review_or_404(pk)
+    item = next((i for i in review.items.all() if i.pk == item_pk), None)
+    if item is None:
+        raise Http404("No such item in this review.")
+    form = ReviewItemForm(request.POST or None, instance=item)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_item_update(item=item, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, "Risk item saved.")
+            return redirect("reviews:review-detail", pk)
+    return render(request, "reviews/item_form.html", {"form": form, "review": review, "title": "Edit a risk item"})
+
+
+@require_POST
+@role_required(*WRITERS)
+def item_delete(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    review = _review_or_404(pk)
+    item = next((i for i in review.items.all() if i.pk == item_pk), None)
+    if item is None:
+        raise Http404("No such item in this review.")
+    try:
+        services.review_item_delete(item=item, actor=request.user)
+    except DomainError as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, "Risk item removed.")
+    return redirect("reviews:review-detail", pk)
+
+
+@require_POST
+@role_required(*WRITERS)
+def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _review_or_404(pk)
+    try:
+        services.review_submit(review=review, actor=request.user)
+    except DomainError as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, "Review submitted to the board.")
+    return redirect("reviews:review-detail", pk)
+
+
+@require_POST
+@login_required
+def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _review_or_404(pk)
+    form = SignOffForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose approve, reject or abstain.")
+        return redirect("reviews:review-detail", pk)
+    try:
+        recorded = services.sign_off_create(review=review, actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, f"Your decision ({recorded.get_decision_display().lower()}) is recorded.")
+    return redirect("reviews:review-detail", pk)
+
+
+@require_POST
+@login_required
+def request_changes(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _review_or_404(pk)
+    form = RequestChangesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say what must change.")
+        return redirect("reviews:review-detail", pk)
+    try:
+        services.review_request_changes(review=review, actor=request.user, comment=form.cleaned_data["comment"])
+    except DomainError as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, "Changes requested; the author has been notified.")
+    return redirect("reviews:review-detail", pk)

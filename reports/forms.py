@@ -1,0 +1,36 @@
+"""The report request form; ``reports.services.report_request`` decides who may request what."""
+
+from django import forms
+
+from fmgov.registry.selectors import deployment_list
+from reports.choices import ReportKind
+
+__all__ = ["ReportRequestForm"]
+
+
+class ReportRequestForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=ReportKind.choices, widget=forms.RadioSelect, initial=ReportKind.DEPLOYMENT_DOSSIER
+    )
+    deployment = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="For a deployment dossier.", empty_label="choose a deployment"
+    )
+    period_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    period_end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["deployment"].queryset = deployment_list().order_by("name", "pk")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == ReportKind.DEPLOYMENT_DOSSIER:
+            if not data.get("deployment"):
+                self.add_error("deployment", "Choose the deployment the dossier is about.")
+            data["period_start"] = data["period_end"] = None
+        elif data.get("kind") == ReportKind.PERIOD_SUMMARY:
+            for name in ("period_start", "period_end"):
+                if not data.get(name):
+                    self.add_error(name, "Required for a period summary.")
+            data["deployment"] = None
+        return data
