@@ -286,7 +286,7 @@ def render_model_card(obj, *, base_models: list[str] | None = None) -> str:
         else:
             front.pop("license", None)
     modality = getattr(obj, "modality", "")
-    if modality and not front.get("pipeline_tag"):
+    if modality and not meta:  # an imported card keeps its own pipeline tag, or none; no guessing
         front["pipeline_tag"] = MODALITY_PIPELINE.get(modality, "text-generation")
     if base_models is not None:
         if base_models:

@@ -24,8 +24,10 @@ from fmgov.registry.api.serializers import (
 )
 from fmgov.registry.filters import AdaptationFilter, DeploymentFilter, FoundationModelFilter
 from fmgov.registry.model_cards import render_model_card
+from fmgov.registry.models import Adaptation, FoundationModel
 
 WRITE_METHODS = ["get", "post", "put", "patch", "head", "options"]
+LINEAGE_ACTIONS = {"descendants", "lineage", "model_card"}
 
 
 def _lineage_response(rows: list[dict], serializer_class) -> Response:
@@ -92,6 +94,8 @@ class FoundationModelViewSet(_ServiceViewSet):
     instance_kwarg = "foundation_model"
 
     def get_queryset(self):
+        if self.action in LINEAGE_ACTIONS:
+            return FoundationModel.objects.all()
         return selectors.foundation_model_list()
 
     @lineage_schema
@@ -144,6 +148,8 @@ class AdaptationViewSet(_ServiceViewSet):
     instance_kwarg = "adaptation"
 
     def get_queryset(self):
+        if self.action in LINEAGE_ACTIONS:  # only the row is needed, not its list shape
+            return Adaptation.objects.all()
         return selectors.adaptation_list()
 
     @lineage_schema
