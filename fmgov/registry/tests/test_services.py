@@ -408,3 +408,36 @@ def test_factories_make_valid_audited_rows(engineer):
     model = FoundationModelFactory(owner=engineer, name="X", version="2")
     assert model.artifact_digest == sha256("X:2")
     assert AuditEvent.objects.filter(action="foundation_model.create", object_id=str(model.pk)).exists()
+
+
+# --- demo data -----------------------------------------------------------------
+
+
+def test_demo_seed_is_complete_and_idempotent():
+    from io import StringIO
+
+    from fmgov.accounts import demo as accounts_demo
+    from fmgov.registry import demo
+
+    accounts_demo.seed(StringIO())
+    out = StringIO()
+    demo.seed(out)
+    assert "5 models, 8 adaptations, 7 deployments created" in out.getvalue()
+    statuses = set(Deployment.objects.values_list("status", flat=True))
+    assert statuses == set(DeploymentStatus.values)
+    llama = FoundationModel.objects.get(hf_repo_id="meta-llama/Llama-3.1-8B-Instruct")
+    assert llama.parameter_count == 8_030_261_248 and llama.license == "llama3.1"
+    assert max(depth for _, depth in selectors.adaptation_descendants(model_id=llama.pk)) == 3
+    rag = Adaptation.objects.get(name="policy-rag")
+    assert len(rag.derived_from_adaptations) == 2
+    prompt = Adaptation.objects.get(name="policy-rag-prompt")
+    assert max(a["depth"] for a in selectors.adaptation_ancestors(adaptation_id=prompt.pk)) == 3
+    events = AuditEvent.objects.count()
+    again = StringIO()
+    demo.seed(again)
+    assert "0 models, 0 adaptations, 0 deployments created" in again.getvalue()
+    assert AuditEvent.objects.count() == events
+    live = Deployment.objects.filter(status="live").first()
+    assert AuditEvent.objects.filter(
+        action="deployment.go_live", object_id=str(live.pk), actor_system="seed_demo"
+    ).exists()
