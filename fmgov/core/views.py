@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -159,11 +159,16 @@ def _review_panels(user) -> dict:
 
 def _evaluation_panels() -> dict | None:
     selectors = optional_module("fmgov.evaluations.selectors")
-    if selectors is None or not hasattr(selectors, "open_findings") or not hasattr(selectors, "failing_runs"):
+    if selectors is None:
         return None
+    from fmgov.evaluations.choices import FindingStatus, RunState
+
+    failing = selectors.run_list().filter(Q(state=RunState.FAILED) | Q(passed=False))
     return {
-        "open_findings": list(selectors.open_findings()[:10]),
-        "failing_runs": list(selectors.failing_runs()[:10]),
+        "open_findings": list(
+            selectors.finding_list().exclude(status=FindingStatus.RESOLVED).order_by("-created_at", "-id")[:10]
+        ),
+        "failing_runs": list(failing.order_by("-finished_at", "-id")[:10]),
     }
 
 

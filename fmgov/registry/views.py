@@ -321,29 +321,40 @@ def _allowed_actions(user, deployment) -> tuple[list[dict], str | None]:
     return allowed, blocker
 
 
+TREND_RUNS = 100
+
+
 def _evaluation_context(deployment) -> dict | None:
-    """Schedules, trend charts and findings, once the evaluations app provides its selectors."""
+    """Schedules, a trend chart per metric against its threshold, and findings; a fixed number of queries."""
     selectors = optional_module("fmgov.evaluations.selectors")
-    needed = ("deployment_schedules", "deployment_metric_series", "deployment_findings")
-    if selectors is None or not all(hasattr(selectors, n) for n in needed):
+    if selectors is None:
         return None
     from fmgov.core.svg import TrendPoint, trend_svg
+    from fmgov.evaluations.choices import RunState
 
+    runs = list(
+        selectors.run_list()
+        .filter(deployment=deployment, state=RunState.SUCCEEDED, finished_at__isnull=False)
+        .order_by("-finished_at", "-id")[:TREND_RUNS]
+    )
+    series: dict[tuple[str, str], dict] = {}
+    for run in reversed(runs):
+        for metric in run.metrics.all():
+            entry = series.setdefault((run.suite.name, metric.name), {"points": [], "threshold": None})
+            href = reverse("evaluations:run-detail", args=[run.pk])
+            entry["points"].append(TrendPoint(run.finished_at, metric.value, metric.passed, href))
+            if isinstance(metric.threshold, dict):  # the latest rule is the one drawn
+                entry["threshold"] = metric.threshold
     charts = []
-    for series in selectors.deployment_metric_series(deployment):
-        points = [TrendPoint(p["time"], p["value"], p["passed"], reverse("evaluations:run-detail", args=[p["run"]]))
-                  for p in series["points"]]  # fmt: skip
-        title = f"{series['suite']}: {series['metric']}"
-        charts.append(
-            {
-                "title": title,
-                "svg": trend_svg(points, title=title, threshold=series.get("threshold"), op=series.get("op")),
-            }
-        )
+    for (suite, metric), entry in sorted(series.items()):
+        rule = entry["threshold"] or {}
+        title = f"{suite}: {metric}"
+        svg = trend_svg(entry["points"], title=title, threshold=rule.get("value"), op=rule.get("op"))
+        charts.append({"title": title, "svg": svg})
     return {
-        "schedules": list(selectors.deployment_schedules(deployment)),
+        "schedules": list(selectors.schedule_list().filter(deployment=deployment).order_by("suite__name")),
         "charts": charts,
-        "findings": list(selectors.deployment_findings(deployment)),
+        "findings": list(selectors.finding_list().filter(deployment=deployment).order_by("-created_at", "-id")[:50]),
     }
 
 
