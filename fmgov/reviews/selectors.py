@@ -45,7 +45,7 @@ def review_list() -> QuerySet[RiskReview]:
     ).prefetch_related(
         "policy__required_categories",
         Prefetch("items", queryset=ReviewItem.objects.select_related("category")),
-        Prefetch("sign_offs", queryset=SignOff.objects.select_related("reviewer")),
+        Prefetch("sign_offs", queryset=SignOff.objects.select_related("reviewer").prefetch_related("reviewer__groups")),
     )
 
 

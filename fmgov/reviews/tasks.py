@@ -10,7 +10,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.utils import timezone
 
 from fmgov.core.exceptions import DomainError
@@ -84,7 +84,9 @@ def notify_reviewers_submitted(review_id: int) -> int:
         + (f", including {', '.join(review.policy.required_groups)}" if review.policy.required_groups else "")
         + f".\n\nContent hash: {review.content_hash}\n"
     )
-    return send_mail(f"[fmgov] Review requested: {_label(review)}", body, settings.DEFAULT_FROM_EMAIL, recipients)
+    subject = f"[fmgov] Review requested: {_label(review)}"
+    # One message each, so reviewers do not see one another's addresses.
+    return send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [to]) for to in recipients])
 
 
 @shared_task(name="fmgov.reviews.tasks.notify_submitter_decision")
