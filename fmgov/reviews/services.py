@@ -74,7 +74,10 @@ def _lock(review: RiskReview) -> RiskReview:
     return RiskReview.objects.select_for_update(of=("self",)).select_related("deployment", "policy").get(pk=review.pk)
 
 
-def _require_admin(actor) -> None:
+def _require_admin(actor, system: str = "") -> None:
+    """An admin, or a named system actor (a management command) when there is no user."""
+    if actor is None and system:
+        return
     if not has_role(actor, Role.ADMIN):
         raise NotAllowed("Only admins may change the risk taxonomy and review policies.")
 
@@ -225,6 +228,7 @@ def risk_category_update(*, category: RiskCategory, actor, **fields) -> RiskCate
 def review_policy_create(
     *,
     actor,
+    system: str = "",
     name: str,
     quorum: int = 2,
     required_groups=None,
@@ -233,7 +237,7 @@ def review_policy_create(
     description: str = "",
     is_default: bool = False,
 ) -> ReviewPolicy:
-    _require_admin(actor)
+    _require_admin(actor, system)
     if ReviewPolicy.objects.filter(name=name).exists():
         raise InvalidInput("That name is taken.", field_errors={"name": ["A policy with this name exists."]})
     groups = _validate_groups(required_groups or [])
@@ -251,6 +255,7 @@ def review_policy_create(
     audit_record(
         action="review_policy.create",
         actor=actor,
+        system=system,
         obj=policy,
         changes={**snapshot(policy), "required_categories": sorted(c.slug for c in policy.required_categories.all())},
     )

@@ -1,0 +1,248 @@
+"""Demo risk reviews in every state, over the registry's demo deployments.
+
+Everything goes through the services, so the audit trail tells the same
+story as the rows. Idempotent: if the demo deployments already have reviews,
+nothing is added. Skips quietly when the registry or accounts demo is missing.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from fmgov.registry.models import Deployment
+from fmgov.reviews import services
+from fmgov.reviews.models import ReviewPolicy, RiskCategory, RiskReview
+
+SYSTEM = "seed_demo"
+
+ITEMS = {
+    "harmful-content": {
+        "description": "Could be prompted into producing abusive replies or step-by-step instructions for fraud.",
+        "likelihood": 3,
+        "severity": 4,
+        "mitigation": "Input and output moderation classifier; refusal policy in the system prompt; abuse reports "
+        "reach the on-call engineer.",
+        "residual_likelihood": 1,
+        "residual_severity": 4,
+        "evidence": [
+            "Red-team exercise 2026-10-14: 4 of 300 jailbreak prompts succeeded before the filter, 0 after",
+            "https://wiki.example.org/safety/moderation-filter",
+        ],
+    },
+    "bias": {
+        "description": "Answers differ in tone and helpfulness by the customer's name or dialect.",
+        "likelihood": 3,
+        "severity": 3,
+        "mitigation": "Counterfactual name-swap evaluation on every release; prompts forbid inferring demographics.",
+        "residual_likelihood": 2,
+        "residual_severity": 2,
+        "evidence": [
+            "Counterfactual evaluation, 2,000 paired prompts: max sentiment gap 0.04",
+            "https://evals.example.org/bias/name-swap-2026-11",
+        ],
+    },
+    "security-interpretability": {
+        "description": "Prompt injection through retrieved documents or user input could leak the system prompt "
+        "or internal URLs.",
+        "likelihood": 4,
+        "severity": 4,
+        "mitigation": "Retrieved text is quoted and marked untrusted; no tool use; egress filter on URLs; "
+        "conversation logs kept 30 days for audit.",
+        "residual_likelihood": 2,
+        "residual_severity": 3,
+        "evidence": [
+            "Injection suite (garak promptinject): 2.1% success after mitigations",
+            "https://security.example.org/reviews/llm-egress-filter",
+        ],
+    },
+    "reliability": {
+        "description": "States invented policies, prices or deadlines as fact (hallucination).",
+        "likelihood": 4,
+        "severity": 3,
+        "mitigation": "Answers must cite a retrieved paragraph; an uncited answer becomes a hand-off to a person.",
+        "residual_likelihood": 2,
+        "residual_severity": 3,
+        "evidence": [
+            "Faithfulness evaluation on 500 tickets: 96.8% answers supported by a citation",
+            "https://evals.example.org/runs/faithfulness-2026-11-20",
+        ],
+    },
+    "privacy": {
+        "description": "Customers paste personal data (addresses, account numbers) that ends up in logs and "
+        "evaluation samples.",
+        "likelihood": 4,
+        "severity": 3,
+        "mitigation": "PII redaction before logging; evaluation samples drawn from redacted logs only; DPIA filed.",
+        "residual_likelihood": 2,
+        "residual_severity": 2,
+        "evidence": ["DPIA-2026-031", "Redaction recall on 1,000 labelled messages: 98.9%"],
+    },
+    "environmental": {
+        "description": "Inference on GPUs at the expected volume adds measurable energy use and emissions.",
+        "likelihood": 5,
+        "severity": 2,
+        "mitigation": "4-bit quantised build; batching; region with a low-carbon grid mix.",
+        "residual_likelihood": 5,
+        "residual_severity": 1,
+        "evidence": ["Measured 0.31 Wh per request on one L4 GPU (CodeCarbon)"],
+    },
+    "concentration-of-power": {
+        "description": "Depends on one external API provider whose terms and pricing may change at short notice.",
+        "likelihood": 3,
+        "severity": 3,
+        "mitigation": "OpenAI-compatible interface so an open-weights fallback can be swapped in; exit plan reviewed.",
+        "residual_likelihood": 3,
+        "residual_severity": 2,
+        "evidence": ["Fallback drill 2026-09-30: switched to Mistral 7B in 40 minutes"],
+    },
+    "intellectual-property": {
+        "description": "Outputs may reproduce licensed third-party text from the knowledge base verbatim.",
+        "likelihood": 2,
+        "severity": 3,
+        "mitigation": "Knowledge base limited to documents we own or license for this use; quote-length limit.",
+        "residual_likelihood": 1,
+        "residual_severity": 3,
+        "evidence": ["Licence register entry KB-7"],
+    },
+}
+
+CORE = ["harmful-content", "bias", "security-interpretability", "reliability"]
+
+
+def _review(deployment, author, policy, title: str, extra: tuple[str, ...] = ()) -> RiskReview:
+    review = services.review_create(
+        deployment=deployment,
+        actor=author,
+        policy=policy,
+        title=title,
+        summary=f"Risk register for {deployment.name} ({deployment.get_environment_display().lower()}).",
+    )
+    slugs = {c.slug for c in policy.required_categories.all()} | set(CORE) | set(extra)
+    categories = {c.slug: c for c in RiskCategory.objects.filter(slug__in=slugs)}
+    for slug in sorted(slugs, key=lambda s: list(ITEMS).index(s)):
+        services.review_item_create(review=review, actor=author, category=categories[slug], **ITEMS[slug])
+    return review
+
+
+def _approved(deployment, author, policy, title, board, extra=(), conditions="") -> RiskReview:
+    review = services.review_submit(review=_review(deployment, author, policy, title, extra), actor=author)
+    for i, reviewer in enumerate(board):
+        services.sign_off_create(
+            review=review,
+            actor=reviewer,
+            decision="approve",
+            comment="Mitigations are proportionate and the evidence is current.",
+            conditions=conditions if i == 0 else "",
+        )
+    review.refresh_from_db()
+    return review
+
+
+def _security_policy(security_group_exists: bool) -> ReviewPolicy:
+    policy = ReviewPolicy.objects.filter(name="Customer-facing launch").first()
+    if policy is None:
+        policy = services.review_policy_create(
+            actor=None,
+            system=SYSTEM,
+            name="Customer-facing launch",
+            description="Two approvals, one from the security group; six months.",
+            quorum=2,
+            required_groups=["security"] if security_group_exists else [],
+            validity_days=180,
+            required_categories=RiskCategory.objects.filter(slug__in=CORE + ["privacy"]),
+        )
+    return policy
+
+
+@transaction.atomic
+def seed(stdout) -> None:
+    users = {
+        u.username: u for u in get_user_model().objects.filter(username__in=["erin", "eli", "rita", "ravi", "sam"])
+    }
+    if len(users) < 5:
+        stdout.write("demo reviews: skipped (demo users missing; run the accounts demo first)")
+        return
+    deployments = {d.name: d for d in Deployment.objects.select_related("owner")}
+    names = [
+        "support-bot-prod",
+        "support-bot-staging",
+        "policy-assistant-prod",
+        "policy-assistant-pilot",
+        "policy-search-embeddings",
+        "incident-triage",
+    ]
+    if not all(name in deployments for name in names):
+        stdout.write("demo reviews: skipped (the registry's demo deployments are missing)")
+        return
+    if RiskReview.objects.filter(deployment__name__in=names).exists():
+        stdout.write("demo reviews: already present")
+        return
+    erin, eli, rita, ravi, sam = (users[n] for n in ["erin", "eli", "rita", "ravi", "sam"])
+    default = ReviewPolicy.objects.get(is_default=True)
+    launch = _security_policy(Group.objects.filter(name="security").exists())
+
+    # support-bot-prod: last year's approval has expired; this year's renewal covers the live service.
+    prod = deployments["support-bot-prod"]
+    old = _approved(prod, erin, default, "Support bot launch review", [rita, sam], extra=("privacy",))
+    _approved(prod, erin, launch, "Support bot annual re-review", [ravi, rita], extra=("environmental",),
+              conditions="Re-run the injection suite after every knowledge-base import.")  # fmt: skip
+    services.review_expire(review=old, as_of=old.expires_at, system=SYSTEM)
+
+    # support-bot-staging: approved with conditions under the security policy.
+    _approved(deployments["support-bot-staging"], erin, launch, "Staging evaluation review", [ravi, sam],
+              conditions="Staging only; no real customer data.")  # fmt: skip
+
+    # policy-assistant-prod: submitted, one approval in, waiting for the rest of the board.
+    waiting = services.review_submit(
+        review=_review(
+            deployments["policy-assistant-prod"],
+            eli,
+            default,
+            "Policy assistant production launch",
+            extra=("intellectual-property",),
+        ),  # fmt: skip
+        actor=eli,
+    )
+    services.sign_off_create(review=waiting, actor=rita, decision="approve", comment="Citations are convincing.")
+
+    # policy-assistant-pilot: approved, went live, then revoked after an evaluation breach.
+    pilot = deployments["policy-assistant-pilot"]
+    revoked = _approved(pilot, eli, default, "Policy assistant pilot", [rita, sam])
+    from fmgov.registry.services import deployment_go_live
+
+    deployment_go_live(deployment=pilot, actor=eli)
+    services.review_revoke(
+        review=revoked,
+        reason="Harmful-content evaluation breached its threshold (toxicity rate 3.2% > 1%).",
+        system=SYSTEM,
+    )
+
+    # policy-search-embeddings: approved and live; next year's review is being drafted.
+    embeddings = deployments["policy-search-embeddings"]
+    _approved(embeddings, eli, default, "Policy search embeddings", [sam, ravi], extra=("environmental",))
+    _review(embeddings, eli, default, "Policy search embeddings: model upgrade (draft)")
+
+    # incident-triage: rejected, then resubmitted and sent back for changes.
+    triage = deployments["incident-triage"]
+    rejected = services.review_submit(
+        review=_review(triage, erin, default, "Incident triage launch", extra=("concentration-of-power",)),
+        actor=erin,
+    )
+    services.sign_off_create(
+        review=rejected,
+        actor=ravi,
+        decision="reject",
+        comment="Incident reports contain credentials and personal data; no privacy assessment.",
+    )
+    second = services.review_submit(
+        review=_review(triage, erin, default, "Incident triage launch, second attempt", extra=("privacy",)),
+        actor=erin,
+    )
+    services.review_request_changes(
+        review=second, actor=sam, comment="Show the redaction recall on real incident reports, not support tickets."
+    )
+
+    counts = {}
+    for state in RiskReview.objects.filter(deployment__name__in=names).values_list("state", flat=True):
+        counts[state] = counts.get(state, 0) + 1
+    stdout.write("demo reviews: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
