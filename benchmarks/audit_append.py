@@ -11,7 +11,6 @@ import threading
 import time
 
 from _setup import benchmark_database, describe_database
-
 from django.db import connection, transaction  # noqa: E402
 
 PLAIN_TABLE = """

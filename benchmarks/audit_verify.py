@@ -1,6 +1,6 @@
 """Events verified per second by verify_chain, against plain SHA-256 of the same bytes in memory.
 
-    python benchmarks/audit_verify.py [--events 20000]
+python benchmarks/audit_verify.py [--events 20000]
 """
 
 import argparse
@@ -8,7 +8,6 @@ import hashlib
 import time
 
 from _setup import benchmark_database, describe_database
-
 from django.db import transaction  # noqa: E402
 
 

@@ -10,6 +10,7 @@ DEMO_MODULES = [
     "fmgov.registry.demo",
     "fmgov.reviews.demo",
     "fmgov.evaluations.demo",
+    "fmgov.portfolio.demo",
     "reports.demo",
 ]
 
