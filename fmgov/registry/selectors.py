@@ -3,9 +3,11 @@
 
 The lineage walks are recursive CTEs, so "what depends on this model?" costs one
 query whatever the depth of the DAG. ``UNION`` (not ``UNION ALL``) keeps one row
-per (adaptation, depth) so diamonds in the DAG do not multiply rows; the depth
-reported is the shortest distance from the start. The SQL is plain SQL-99 and
-runs unchanged on SQLite and PostgreSQL.
+per (adaptation, depth) so diamonds in the DAG do not multiply rows into paths;
+the depth reported is the shortest distance from the start. A node reachable at
+several depths is still walked once per depth, so where only membership matters
+(affected deployments, the cycle check) a depth-free walk visits each node once.
+The SQL is plain SQL-99 and runs unchanged on SQLite and PostgreSQL.
 """
 
 import importlib
@@ -26,6 +28,7 @@ __all__ = [
     "adaptation_list",
     "deployment_list",
     "adaptation_descendants",
+    "adaptation_descendant_ids",
     "descendant_adaptations",
     "adaptation_ancestors",
     "adaptation_lineage",
@@ -76,6 +79,31 @@ def _descendants_cte(start_column: str) -> str:
         f" WHERE walk.depth < %s"
         f")"
     )
+
+
+def _reach_cte(start_column: str) -> str:
+    """The walk down without depths; params: start id.
+
+    ``UNION`` on the id alone visits each adaptation once, so the cost is the
+    size of the subgraph however many paths lead to a node (and it ends even
+    on a cycle). Used where only membership matters.
+    """
+    edges = AdaptationParent._meta.db_table
+    return (
+        f"WITH RECURSIVE reach(adaptation_id) AS ("
+        f" SELECT child_id FROM {edges} WHERE {start_column} = %s"
+        f" UNION"
+        f" SELECT e.child_id FROM {edges} e JOIN reach ON e.parent_adaptation_id = reach.adaptation_id"
+        f")"
+    )
+
+
+def adaptation_descendant_ids(*, model_id: int | None = None, adaptation_id: int | None = None) -> set[int]:
+    """Ids of everything downstream, in one query that visits each adaptation once."""
+    column, start = _start(model_id, adaptation_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_reach_cte(column) + " SELECT adaptation_id FROM reach", [start])
+        return {int(row[0]) for row in cursor.fetchall()}
 
 
 def adaptation_descendants(*, model_id: int | None = None, adaptation_id: int | None = None) -> list[tuple[int, int]]:
@@ -152,7 +180,7 @@ def adaptation_lineage(*, adaptation_id: int) -> list[dict[str, Any]]:
 def deployments_affected_by(*, model_id: int | None = None, adaptation_id: int | None = None) -> QuerySet[Deployment]:
     """Deployments of the target and of every descendant adaptation: a lazy queryset, one query."""
     column, start = _start(model_id, adaptation_id)
-    downstream = RawSQL(_descendants_cte(column) + " SELECT adaptation_id FROM walk", [start, MAX_LINEAGE_DEPTH])
+    downstream = RawSQL(_reach_cte(column) + " SELECT adaptation_id FROM reach", [start])
     itself = Q(foundation_model_id=start) if model_id is not None else Q(adaptation_id=start)
     return deployment_list().filter(itself | Q(adaptation_id__in=downstream))
 

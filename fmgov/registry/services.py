@@ -22,7 +22,7 @@ from fmgov.core.roles import Role, has_role
 from fmgov.registry.choices import DEPLOYMENT_TRANSITIONS, Access, DeploymentStatus
 from fmgov.registry.model_cards import infer_adaptation_kind, infer_modality, parse_model_card
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
-from fmgov.registry.selectors import adaptation_descendants, deployment_go_live_blocker
+from fmgov.registry.selectors import adaptation_descendant_ids, deployment_go_live_blocker
 
 __all__ = [
     "FOUNDATION_MODEL_FIELDS",
@@ -255,7 +255,7 @@ def _refuse_cycle(adaptation: Adaptation, parent_adaptations: list[Adaptation]) 
     """A new parent must not be the adaptation itself or anything downstream of it."""
     if not parent_adaptations:
         return
-    downstream = {aid for aid, _ in adaptation_descendants(adaptation_id=adaptation.pk)} | {adaptation.pk}
+    downstream = adaptation_descendant_ids(adaptation_id=adaptation.pk) | {adaptation.pk}
     looping = sorted(str(p) for p in parent_adaptations if p.pk in downstream)
     if looping:
         message = f"The lineage must stay acyclic: {', '.join(looping)} derives from {adaptation}."

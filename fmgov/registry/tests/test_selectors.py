@@ -137,3 +137,12 @@ def test_a_cycle_written_by_hand_still_terminates(engineer):
     assert result == {b.pk: 1, a.pk: 2}
     with pytest.raises(InvalidInput):  # the services refuse to extend it
         services.adaptation_update(adaptation=b, actor=engineer, derived_from_adaptations=[a.pk])
+
+
+def test_descendant_ids_visit_each_node_once(engineer, django_assert_num_queries):
+    root, (a, b, c, d) = chain(engineer, 4)
+    shortcut = AdaptationFactory(owner=engineer, derived_from_adaptations=[a.pk, d.pk])
+    with django_assert_num_queries(1):
+        ids = selectors.adaptation_descendant_ids(model_id=root.pk)
+    assert ids == {a.pk, b.pk, c.pk, d.pk, shortcut.pk}
+    assert selectors.adaptation_descendant_ids(adaptation_id=shortcut.pk) == set()
