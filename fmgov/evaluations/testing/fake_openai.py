@@ -51,6 +51,7 @@ class Behaviour:
 class _Handler(BaseHTTPRequestHandler):
     server: FakeOpenAIServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid the 40 ms delayed-ACK stall
 
     def log_message(self, format, *args):  # noqa: A002 - silence per-request logging
         pass
@@ -196,7 +197,21 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         self.stop()
 
 
-if __name__ == "__main__":  # pragma: no cover - manual use: python -m fmgov.evaluations.testing.fake_openai
-    with FakeOpenAIServer() as server:
-        print(f"serving on {server.base_url}", flush=True)
+def main(argv: list[str] | None = None) -> None:
+    """Serve in its own process: ``python -m fmgov.evaluations.testing.fake_openai --delay-ms 20``.
+
+    Prints the base URL on the first line of stdout, then serves until killed.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Local OpenAI-compatible test server")
+    parser.add_argument("--mode", default="comply", choices=["comply", "refuse", "leak"])
+    parser.add_argument("--delay-ms", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    with FakeOpenAIServer(Behaviour(mode=args.mode, delay_s=args.delay_ms / 1000)) as server:
+        print(server.base_url, flush=True)
         threading.Event().wait()
+
+
+if __name__ == "__main__":  # pragma: no cover - manual and benchmark use
+    main()
