@@ -31,6 +31,8 @@ class JSONObjectField(forms.CharField):
 
 
 class SuiteForm(forms.Form):
+    required_css_class = "required"
+
     name = forms.CharField(max_length=200)
     evaluator = forms.ChoiceField(choices=())
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -48,6 +50,8 @@ class SuiteForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
+    required_css_class = "required"
+
     suite = forms.ModelChoiceField(queryset=None)
     deployment = forms.ModelChoiceField(queryset=None)
     cron = forms.CharField(max_length=100, initial="0 3 * * *", help_text="minute hour day month weekday, UTC")
@@ -60,6 +64,8 @@ class ScheduleForm(forms.Form):
 
 
 class RunNowForm(forms.Form):
+    required_css_class = "required"
+
     suite = forms.ModelChoiceField(queryset=None)
     deployment = forms.ModelChoiceField(queryset=None)
 

@@ -11,6 +11,7 @@ from fmgov.evaluations.evaluators.counterfactual_bias import CounterfactualBias
 from fmgov.evaluations.evaluators.embedding_association import EmbeddingAssociation
 from fmgov.evaluations.evaluators.latency_energy import LatencyEnergy
 from fmgov.evaluations.evaluators.lm_eval_import import LmEvalImport
+from fmgov.evaluations.evaluators.prompt_injection import PromptInjection
 from fmgov.evaluations.evaluators.qa_accuracy import QAAccuracy
 from fmgov.evaluations.evaluators.refusal_rate import RefusalRate
 
@@ -34,7 +35,15 @@ def register(evaluator: Evaluator) -> Evaluator:
     return evaluator
 
 
-for _cls in (RefusalRate, CounterfactualBias, EmbeddingAssociation, QAAccuracy, LatencyEnergy, LmEvalImport):
+for _cls in (
+    RefusalRate,
+    CounterfactualBias,
+    EmbeddingAssociation,
+    QAAccuracy,
+    LatencyEnergy,
+    LmEvalImport,
+    PromptInjection,
+):
     register(_cls())
 
 
