@@ -12,6 +12,8 @@ SCORES = [(n, str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)]
 
 
 class ReviewCreateForm(forms.ModelForm):
+    required_css_class = "required"
+
     class Meta:
         model = RiskReview
         fields = ["policy", "title", "summary"]
@@ -27,6 +29,8 @@ class ReviewCreateForm(forms.ModelForm):
 
 
 class ReviewItemForm(forms.ModelForm):
+    required_css_class = "required"
+
     likelihood = forms.TypedChoiceField(choices=SCORES, coerce=int, help_text="1 rare … 5 almost certain")
     severity = forms.TypedChoiceField(choices=SCORES, coerce=int, help_text="1 negligible … 5 severe")
     residual_likelihood = forms.TypedChoiceField(choices=SCORES, coerce=int, label="Residual likelihood")

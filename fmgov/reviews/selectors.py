@@ -71,17 +71,26 @@ def sign_off_list(review_id: int) -> QuerySet[SignOff]:
 
 
 def current_approved_review(deployment) -> RiskReview | None:
-    """The newest approved review of the deployment that has not expired and was not revoked."""
-    return (
-        RiskReview.objects.filter(
-            deployment_id=deployment.pk,
-            state=ReviewState.APPROVED,
-            revoked_at__isnull=True,
-            expires_at__gt=timezone.now(),
-        )
+    """The deployment's most recently approved review, while it is still approved and unexpired.
+
+    Only the newest approval counts: a renewal supersedes older approvals, so
+    revoking the newest leaves nothing current even if an older one has not
+    yet reached its expiry date.
+    """
+    latest = (
+        RiskReview.objects.filter(deployment_id=deployment.pk, approved_at__isnull=False)
         .order_by("-approved_at", "-pk")
         .first()
     )
+    if (
+        latest is None
+        or latest.state != ReviewState.APPROVED
+        or latest.revoked_at is not None
+        or latest.expires_at is None
+        or latest.expires_at <= timezone.now()
+    ):
+        return None
+    return latest
 
 
 def deployment_approval_blocker(deployment) -> str | None:

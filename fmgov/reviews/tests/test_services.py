@@ -442,3 +442,37 @@ def test_expiry_notice_is_sent_once(
     assert AuditEvent.objects.filter(action="review.expiry_notice").count() == 1
     review.refresh_from_db()
     assert review.expiry_notice_sent_at is not None
+
+
+def test_only_the_newest_approval_counts(engineer, reviewer, other_reviewer, admin_user):
+    first = submitted_review(author=engineer)
+    approve(first, reviewer, other_reviewer)
+    deployment = first.deployment
+    renewal = submitted_review(author=engineer, deployment=deployment)
+    approve(renewal, reviewer, other_reviewer)
+    renewal.refresh_from_db()
+    assert current_approved_review(deployment) == renewal
+    # Revoking an older approval while the renewal holds leaves the deployment approved.
+    services.review_revoke(review=first, actor=admin_user, reason="Superseded evidence.")
+    deployment.refresh_from_db()
+    assert deployment.status == DeploymentStatus.APPROVED and deployment_approval_blocker(deployment) is None
+    # Revoking the renewal too withdraws the deployment's approval.
+    services.review_revoke(review=renewal, actor=admin_user, reason="Threshold breach.")
+    deployment.refresh_from_db()
+    assert deployment.status == DeploymentStatus.PROPOSED
+    assert current_approved_review(deployment) is None
+
+
+def test_revoking_the_newest_does_not_fall_back_to_an_older_approval(engineer, reviewer, other_reviewer, admin_user):
+    older = submitted_review(author=engineer)
+    approve(older, reviewer, other_reviewer)
+    deployment = older.deployment
+    newer = submitted_review(author=engineer, deployment=deployment)
+    approve(newer, reviewer, other_reviewer)
+    services.review_revoke(review=newer, actor=admin_user, reason="Base model recalled.")
+    older.refresh_from_db()
+    deployment.refresh_from_db()
+    assert older.state == ReviewState.APPROVED  # still on record until the sweep expires it
+    assert current_approved_review(deployment) is None
+    assert deployment.status == DeploymentStatus.PROPOSED
+    assert "was revoked: Base model recalled." in deployment_approval_blocker(deployment)
