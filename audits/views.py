@@ -15,6 +15,15 @@ from fmgov.core.views import paginate
 from fmgov.core.views_util import role_required
 
 AUDIT_ROLES = (Role.AUDITOR, Role.ADMIN)
+FILTER_LABELS = {
+    "object_type": ("Object type", "registry.deployment"),
+    "object_id": ("Object id", "42"),
+    "actor": ("Actor", "username"),
+    "action": ("Action", "review.submit"),
+    "action_prefix": ("Action starts with", "review."),
+    "since": ("From", "2026-11-01T00:00Z"),
+    "until": ("Until", "2026-11-30T23:59Z"),
+}
 
 
 def _show(value: Any) -> str:
@@ -50,6 +59,11 @@ def change_rows(changes: Any) -> list[dict[str, str]]:
 @role_required(*AUDIT_ROLES)
 def event_list(request: HttpRequest) -> HttpResponse:
     filterset = AuditEventFilter(request.GET, queryset=audit_event_list())
+    fields = filterset.form.fields
+    for name, (label, placeholder) in FILTER_LABELS.items():
+        if name in fields:
+            fields[name].label = label
+            fields[name].widget.attrs["placeholder"] = placeholder
     page = paginate(request, filterset.qs, per_page=50)
     for event in page:
         event.change_rows = change_rows(event.changes)

@@ -9,6 +9,8 @@ __all__ = ["ReportRequestForm"]
 
 
 class ReportRequestForm(forms.Form):
+    required_css_class = "required"
+
     kind = forms.ChoiceField(
         choices=ReportKind.choices, widget=forms.RadioSelect, initial=ReportKind.DEPLOYMENT_DOSSIER
     )

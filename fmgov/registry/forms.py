@@ -20,6 +20,8 @@ TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 
 class FoundationModelForm(forms.ModelForm):
+    required_css_class = "required"
+
     class Meta:
         model = FoundationModel
         fields = [
@@ -52,6 +54,8 @@ class FoundationModelForm(forms.ModelForm):
 
 
 class AdaptationForm(forms.ModelForm):
+    required_css_class = "required"
+
     derived_from_models = forms.ModelMultipleChoiceField(
         queryset=FoundationModel.objects.none(), required=False, label="Derived from foundation models"
     )
@@ -96,6 +100,8 @@ class AdaptationForm(forms.ModelForm):
 
 
 class DeploymentForm(forms.ModelForm):
+    required_css_class = "required"
+
     class Meta:
         model = Deployment
         fields = [

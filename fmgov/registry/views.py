@@ -42,6 +42,10 @@ def _may_change(user, obj) -> bool:
     return has_role(user, Role.ADMIN) or (has_role(user, Role.ENGINEER) and obj.owner_id == user.pk)
 
 
+def _v(version: str) -> str:
+    return version if version[:1] in ("v", "V") else f"v{version}"
+
+
 # --- lineage -------------------------------------------------------------------------------------
 
 
@@ -71,7 +75,7 @@ def _lineage_graph(*, model=None, adaptation=None):
             LineageNode(
                 key=("model", pk),
                 label=name,
-                sublabel=f"v{version} · foundation model",
+                sublabel=f"{_v(version)} · foundation model",
                 href=reverse("registry:model-detail", args=[pk]),
                 current=current_key == ("model", pk),
             )
@@ -83,7 +87,7 @@ def _lineage_graph(*, model=None, adaptation=None):
             LineageNode(
                 key=("adaptation", pk),
                 label=a.name,
-                sublabel=f"v{a.version} · {a.get_kind_display()}",
+                sublabel=f"{_v(a.version)} · {a.get_kind_display()}",
                 href=reverse("registry:adaptation-detail", args=[pk]),
                 current=current_key == ("adaptation", pk),
                 parents=parents,

@@ -1,0 +1,105 @@
+"""`make screenshots`: the README's pictures, taken in Chromium from the demo data.
+
+Starts a live server and a real Celery worker, loads ``manage.py seed_demo``,
+and writes PNGs to ``docs/screenshots/``: the dashboard, a lineage graph, a
+review with its heat map, and the first page of a deployment dossier (rendered
+by the worker, rasterised with ``pdftoppm``).
+"""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from tests.browser.support import launch_args, login
+
+OUT = Path(__file__).resolve().parent / "screenshots"
+VIEWPORT = {"width": 1280, "height": 860}
+DEMO_PASSWORD = "demo-password"
+
+pytestmark = [pytest.mark.screenshots, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return launch_args(browser_type_launch_args)
+
+
+@pytest.fixture
+def demo(live_server, celery_worker):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    OUT.mkdir(exist_ok=True)
+    return live_server.url
+
+
+def _page(browser, site, username):
+    return login(browser, site, username, DEMO_PASSWORD, viewport=VIEWPORT, accept_downloads=True)
+
+
+def _richest_lineage():
+    """The adaptation with the most ancestors plus descendants: the most telling graph."""
+    from fmgov.registry.selectors import adaptation_lineage, adaptation_list, descendant_adaptations
+
+    def size(a):
+        return len(adaptation_lineage(adaptation_id=a.pk)) + len(descendant_adaptations(adaptation_id=a.pk))
+
+    return max(adaptation_list(), key=lambda a: (size(a), -a.pk))
+
+
+def _fullest_review():
+    from fmgov.reviews.selectors import review_list
+
+    return max(review_list(), key=lambda r: (len(r.items.all()), r.state == "approved", -r.pk))
+
+
+def _busiest_reviewer() -> str:
+    """The demo reviewer with the most reviews waiting for them, so the dashboard shows its main panel."""
+    from django.contrib.auth import get_user_model
+
+    from fmgov.reviews.selectors import review_awaiting
+
+    names = ["rita", "ravi", "sam"]
+    users = get_user_model().objects.filter(username__in=names)
+    return max(users, key=lambda u: (review_awaiting(u).count(), -names.index(u.username))).username
+
+
+def test_screenshots(browser, demo):
+    site = demo
+    page = _page(browser, site, _busiest_reviewer())
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    page.screenshot(path=OUT / "dashboard.png", full_page=True)
+
+    adaptation = _richest_lineage()
+    page.goto(f"/adaptations/{adaptation.pk}/")
+    graph = page.locator("section", has=page.locator("#lineage-h"))
+    expect(graph.locator("svg.lineage")).to_be_visible()
+    graph.screenshot(path=OUT / "lineage.png")
+
+    review = _fullest_review()
+    page.goto(f"/reviews/{review.pk}/")
+    expect(page.locator("table.heatmap").first).to_be_visible()
+    page.locator("main").screenshot(path=OUT / "review.png")
+
+    auditor = _page(browser, site, "aude")
+    auditor.goto("/reports/")
+    auditor.get_by_label("Deployment dossier").check()
+    auditor.get_by_label(re.compile(r"^Deployment:?$")).select_option(value=str(review.deployment_id))
+    auditor.get_by_role("button", name="Request report").click()
+    expect(auditor.get_by_role("link", name="Download PDF")).to_be_visible(timeout=180_000)
+    with auditor.expect_download() as info:
+        auditor.get_by_role("link", name="Download PDF").click()
+    pdf = OUT / "dossier.pdf"
+    shutil.copy(info.value.path(), pdf)
+    try:
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "90", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(OUT / "dossier")],
+            check=True,
+        )
+    finally:
+        pdf.unlink()
+    for name in ("dashboard", "lineage", "review", "dossier"):
+        assert (OUT / f"{name}.png").stat().st_size > 10_000, name
