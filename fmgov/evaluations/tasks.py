@@ -117,7 +117,8 @@ def execute_run(self, run_id: int) -> str:
         heartbeat.stop()
         if adapter is not None:
             adapter.close()
-    close_old_connections()
+    if not connection.in_atomic_block:
+        close_old_connections()  # the evaluation may have outlived the database connection
     done = services.run_complete(run_id=run_id, task_id=task_id, result=result)
     return "succeeded" if done is not None else "discarded"
 

@@ -159,3 +159,21 @@ def test_metric_history_for_trends(queued_run, engineer):
     services.run_complete(run_id=queued_run.pk, task_id="a", result=EvaluationResult(metrics={"refusal_rate": 0.97}))
     history = selectors.metric_history(deployment=queued_run.deployment, suite=queued_run.suite, metric="refusal_rate")
     assert [(value, passed) for _, value, passed in history] == [(0.97, True)]
+
+
+def test_model_index_suite_runs_through_the_task(engineer):
+    from fmgov.evaluations.tests.test_evaluators import MODEL_INDEX
+
+    deployment = DeploymentFactory(owner=engineer, foundation_model__model_card_metadata=MODEL_INDEX)
+    s = suite(
+        engineer,
+        "lm_eval_import",
+        config={"source": "model_index"},
+        thresholds={"cais/mmlu/all:acc": {"op": ">=", "value": 60}},
+    )
+    run = services.run_request(suite=s, deployment=deployment, actor=engineer)
+    assert tasks.execute_run.apply(args=[run.pk], task_id="eager-1").get() == "succeeded"
+    run.refresh_from_db()
+    assert run.passed is True and run.details["source"] == "huggingface model-index"
+    assert dict(run.metrics.values_list("name", "value")) == {"cais/mmlu/all:acc": 63.2, "wikitext:perplexity": 7.1}
+    assert run.metrics.get(name="wikitext:perplexity").higher_is_better is False

