@@ -12,6 +12,7 @@ The SQL is plain SQL-99 and runs unchanged on SQLite and PostgreSQL.
 
 import importlib
 from collections import defaultdict
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
@@ -185,7 +186,7 @@ def deployments_affected_by(*, model_id: int | None = None, adaptation_id: int |
     return deployment_list().filter(itself | Q(adaptation_id__in=downstream))
 
 
-def root_models_of(adaptation_ids: list[int]) -> dict[int, list[tuple[int, float]]]:
+def root_models_of(adaptation_ids: Iterable[int]) -> dict[int, list[tuple[int, float]]]:
     """Foundation models each adaptation rests on, weighted by lineage share.
 
     Each adaptation splits its weight equally among its parents, so an

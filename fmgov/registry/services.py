@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -97,6 +98,8 @@ DEPLOYMENT_FIELDS = frozenset(
         "expected_tokens_per_request",
     }
 )
+# The person acting; None means the system (a task, the demo seed), recorded by its ``system`` name.
+Actor = AbstractBaseUser | None
 # Fields whose change would make an existing approval review a different thing.
 DEPLOYMENT_TARGET_FIELDS = frozenset({"foundation_model", "adaptation"})
 PARENT_KEYS = ("derived_from_models", "derived_from_adaptations")
@@ -191,7 +194,7 @@ def _check_supersedes(model: FoundationModel) -> None:
 
 
 @transaction.atomic
-def foundation_model_create(*, actor, owner=None, **fields: Any) -> FoundationModel:
+def foundation_model_create(*, actor: Actor, owner: AbstractBaseUser | None = None, **fields: Any) -> FoundationModel:
     """Register a foundation model version; the caller owns it unless an owner is given (system use)."""
     _ensure_writer(actor)
     _unknown_fields(fields, FOUNDATION_MODEL_FIELDS)
@@ -206,7 +209,7 @@ def foundation_model_create(*, actor, owner=None, **fields: Any) -> FoundationMo
 
 
 @transaction.atomic
-def foundation_model_update(*, foundation_model: FoundationModel, actor, **fields: Any) -> FoundationModel:
+def foundation_model_update(*, foundation_model: FoundationModel, actor: Actor, **fields: Any) -> FoundationModel:
     """Edit a model's facts; records only the fields that changed."""
     _unknown_fields(fields, FOUNDATION_MODEL_FIELDS)
     model = FoundationModel.objects.select_for_update().get(pk=foundation_model.pk)
@@ -275,10 +278,10 @@ def _write_parents(adaptation: Adaptation, models: list[FoundationModel], adapta
 @transaction.atomic
 def adaptation_create(
     *,
-    actor,
+    actor: Actor,
     derived_from_models: list[int] | None = None,
     derived_from_adaptations: list[int] | None = None,
-    owner=None,
+    owner: AbstractBaseUser | None = None,
     **fields: Any,
 ) -> Adaptation:
     """Register something built on models or adaptations; at least one parent."""
@@ -298,7 +301,7 @@ def adaptation_create(
 def adaptation_update(
     *,
     adaptation: Adaptation,
-    actor,
+    actor: Actor,
     derived_from_models: list[int] | None = None,
     derived_from_adaptations: list[int] | None = None,
     **fields: Any,
@@ -361,7 +364,7 @@ def _validate_deployment(deployment: Deployment) -> None:
 
 
 @transaction.atomic
-def deployment_create(*, actor, owner=None, **fields: Any) -> Deployment:
+def deployment_create(*, actor: Actor, owner: AbstractBaseUser | None = None, **fields: Any) -> Deployment:
     """Propose a deployment of one model or adaptation; it starts as proposed."""
     _ensure_writer(actor)
     _unknown_fields(fields, DEPLOYMENT_FIELDS)
@@ -375,7 +378,7 @@ def deployment_create(*, actor, owner=None, **fields: Any) -> Deployment:
 
 
 @transaction.atomic
-def deployment_update(*, deployment: Deployment, actor, **fields: Any) -> Deployment:
+def deployment_update(*, deployment: Deployment, actor: Actor, **fields: Any) -> Deployment:
     """Edit a deployment's description; status changes are separate services."""
     _unknown_fields(fields, DEPLOYMENT_FIELDS)
     obj = Deployment.objects.select_for_update().get(pk=deployment.pk)
@@ -410,7 +413,7 @@ def _transition(
     deployment: Deployment,
     to: str,
     action: str,
-    actor=None,
+    actor: Actor = None,
     system: str = "",
     extra: dict[str, Any] | None = None,
 ) -> Deployment:
@@ -442,7 +445,7 @@ def _locked(deployment: Deployment) -> Deployment:
 
 
 @transaction.atomic
-def deployment_approve(*, deployment: Deployment, actor, review=None, system: str = "") -> Deployment:
+def deployment_approve(*, deployment: Deployment, actor: Actor, review: Any = None, system: str = "") -> Deployment:
     """Called by the reviews app when a review is approved (proposed/suspended → approved).
 
     An approved or live deployment stays as it is: a further approved review
@@ -463,7 +466,7 @@ def deployment_approve(*, deployment: Deployment, actor, review=None, system: st
 
 
 @transaction.atomic
-def deployment_withdraw_approval(*, deployment: Deployment, actor, reason: str, system: str = "") -> Deployment:
+def deployment_withdraw_approval(*, deployment: Deployment, actor: Actor, reason: str, system: str = "") -> Deployment:
     """An approval no longer holds (revoked, expired): approved → proposed, live → suspended, else nothing."""
     obj = _locked(deployment)
     to = {DeploymentStatus.APPROVED: DeploymentStatus.PROPOSED, DeploymentStatus.LIVE: DeploymentStatus.SUSPENDED}
@@ -480,7 +483,7 @@ def deployment_withdraw_approval(*, deployment: Deployment, actor, reason: str, 
 
 
 @transaction.atomic
-def deployment_go_live(*, deployment: Deployment, actor) -> Deployment:
+def deployment_go_live(*, deployment: Deployment, actor: Actor) -> Deployment:
     """approved/suspended → live, only while the reviews app sees a valid approved review."""
     obj = _locked(deployment)
     _ensure_owner(actor, obj)
@@ -492,7 +495,7 @@ def deployment_go_live(*, deployment: Deployment, actor) -> Deployment:
 
 
 @transaction.atomic
-def deployment_suspend(*, deployment: Deployment, actor, reason: str = "") -> Deployment:
+def deployment_suspend(*, deployment: Deployment, actor: Actor, reason: str = "") -> Deployment:
     """Take a live deployment out of service; going live again needs a valid approval."""
     obj = _locked(deployment)
     _ensure_owner(actor, obj)
@@ -506,7 +509,7 @@ def deployment_suspend(*, deployment: Deployment, actor, reason: str = "") -> De
 
 
 @transaction.atomic
-def deployment_retire(*, deployment: Deployment, actor, reason: str = "") -> Deployment:
+def deployment_retire(*, deployment: Deployment, actor: Actor, reason: str = "") -> Deployment:
     """Close a deployment for good; the record stays for the audit."""
     obj = _locked(deployment)
     _ensure_owner(actor, obj)
@@ -533,14 +536,14 @@ class CardImport:
         return "adaptation" if isinstance(self.record, Adaptation) else "foundation_model"
 
 
-def _find_by_repo(model, repo: str):
+def _find_by_repo(model: type[FoundationModel] | type[Adaptation], repo: str) -> FoundationModel | Adaptation | None:
     return model.objects.filter(hf_repo_id__iexact=repo).order_by("-id").first() if repo else None
 
 
 @transaction.atomic
 def model_card_import(
     *,
-    actor,
+    actor: Actor,
     card: str,
     hf_repo_id: str = "",
     name: str = "",

@@ -441,3 +441,49 @@ def test_demo_seed_is_complete_and_idempotent():
     assert AuditEvent.objects.filter(
         action="deployment.go_live", object_id=str(live.pk), actor_system="seed_demo"
     ).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_edits_cannot_close_a_cycle_together(engineer, monkeypatch):
+    """Each edit alone is fine; together they would close c -> a -> b -> c. The second waits and is refused."""
+    import threading
+
+    from django.db import connection
+
+    root, (a, b) = chain(engineer, 2)
+    c = AdaptationFactory(owner=engineer, derived_from_models=[root.pk])
+    real = services.audit_record
+    first_has_written = threading.Event()
+
+    def slow_record(**kwargs):
+        event = real(**kwargs)
+        if threading.current_thread().name == "first":
+            first_has_written.set()
+            threading.Event().wait(1.0)  # keep the first transaction open while the second starts
+        return event
+
+    monkeypatch.setattr(services, "audit_record", slow_record)
+    outcome: dict[str, object] = {}
+
+    def run(name, adaptation, parent):
+        try:
+            services.adaptation_update(adaptation=adaptation, actor=engineer, derived_from_adaptations=[parent.pk])
+            outcome[name] = "ok"
+        except InvalidInput as exc:
+            outcome[name] = exc.field_errors
+        except Exception as exc:  # reported by the assertions below
+            outcome[name] = repr(exc)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=run, args=("first", a, c), name="first")
+    second = threading.Thread(target=run, args=("second", c, b), name="second")
+    first.start()
+    assert first_has_written.wait(10)
+    second.start()
+    first.join(30), second.join(30)
+    assert outcome["first"] == "ok"
+    assert isinstance(outcome["second"], dict), outcome
+    assert "acyclic" in outcome["second"]["derived_from_adaptations"][0]
+    c.refresh_from_db()
+    assert c.derived_from_adaptations == []
