@@ -497,6 +497,11 @@ def sign_off_create(*, review: RiskReview, actor, decision: str, comment: str = 
         )
     if decision not in Decision.values:
         raise InvalidInput("Unknown decision.", field_errors={"decision": [f"Choose {', '.join(Decision.values)}."]})
+    if conditions.strip() and decision != Decision.APPROVE:
+        raise InvalidInput(
+            "Conditions go with an approval.",
+            field_errors={"conditions": ["Only an approval carries conditions; put your reasons in the comment."]},
+        )
     if review.sign_offs.filter(reviewer=actor, submission=review.submission).exists():
         raise Conflict("You have already signed off this submission of the review.")
     if review_content_hash(review) != review.content_hash:
@@ -507,7 +512,7 @@ def sign_off_create(*, review: RiskReview, actor, decision: str, comment: str = 
         submission=review.submission,
         decision=decision,
         comment=comment,
-        conditions=conditions if decision == Decision.APPROVE else "",
+        conditions=conditions.strip(),
         content_hash=review.content_hash,
     )
     audit_record(

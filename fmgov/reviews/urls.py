@@ -12,6 +12,7 @@ urlpatterns = [
     path("reviews/<int:pk>/items/", views.item_create, name="item-create"),
     path("reviews/<int:pk>/items/<int:item_pk>/", views.item_edit, name="item-edit"),
     path("reviews/<int:pk>/items/<int:item_pk>/delete/", views.item_delete, name="item-delete"),
+    path("reviews/<int:pk>/evidence/", views.evidence_link, name="evidence-link"),
     path("reviews/<int:pk>/submit/", views.review_submit, name="review-submit"),
     path("reviews/<int:pk>/sign-off/", views.sign_off, name="sign-off"),
     path("reviews/<int:pk>/request-changes/", views.request_changes, name="request-changes"),

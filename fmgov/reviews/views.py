@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from fmgov.core.exceptions import DomainError
 from fmgov.core.roles import Role, has_role
-from fmgov.core.views import paginate, show_refusal, sort_headers, sort_queryset
+from fmgov.core.views import optional_module, paginate, show_refusal, sort_headers, sort_queryset
 from fmgov.core.views_util import role_required
 from fmgov.registry.selectors import deployment_list
 from fmgov.reviews import services
@@ -107,9 +107,11 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     signed = any(s.reviewer_id == user.pk and s.submission == review.submission for s in sign_offs)
     may_author = _may_author(user, review)
     is_own = user.pk in (review.submitted_by_id, review.deployment.owner_id)
+    evidence = _evaluation_evidence(review, items)
     context = {
         "review": review,
         "items": items,
+        "evidence_runs": evidence,
         "inherent": _heat_rows(heat["inherent"]),
         "residual": _heat_rows(heat["residual"]),
         "sign_offs": sign_offs,
@@ -124,6 +126,48 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "changes_form": RequestChangesForm(),
     }
     return render(request, "reviews/review_detail.html", context)
+
+
+def _evaluation_evidence(review, items) -> list | None:
+    """Runs and findings cited on the items (set as ``item.evaluation_links``); the runs one may still cite."""
+    selectors = optional_module("fmgov.evaluations.selectors")
+    if selectors is None:
+        return None
+    by_item: dict[int, list] = {}
+    for link in selectors.evidence_for_review(review):
+        by_item.setdefault(link.review_item_id, []).append(link)
+    for item in items:
+        item.evaluation_links = by_item.get(item.pk, [])
+    return list(
+        selectors.run_list()
+        .filter(deployment_id=review.deployment_id, finished_at__isnull=False)
+        .order_by("-finished_at", "-id")[:30]
+    )
+
+
+@require_POST
+@role_required(*WRITERS)
+def evidence_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cite an evaluation run of the deployment on one of the review's items (the evaluations app records it)."""
+    review = _review_or_404(pk)
+    services_module = optional_module("fmgov.evaluations.services")
+    selectors = optional_module("fmgov.evaluations.selectors")
+    item = next((i for i in review.items.all() if str(i.pk) == request.POST.get("item")), None)
+    run_id = request.POST.get("run", "")
+    run = selectors.run_list().filter(pk=run_id).first() if selectors and run_id.isdigit() else None
+    if services_module is None or item is None or run is None:
+        messages.error(request, "Choose a risk item and an evaluation run.")
+        return redirect("reviews:review-detail", pk)
+    try:
+        services_module.evidence_link_create(actor=request.user, review_item=item, run=run)
+    except DomainError as exc:
+        show_refusal(request, exc)
+        for errors in exc.field_errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        messages.success(request, f"Run #{run.pk} cited as evidence.")
+    return redirect("reviews:review-detail", pk)
 
 
 @require_POST

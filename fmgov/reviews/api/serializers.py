@@ -1,5 +1,6 @@
 """API serializers: they validate input and shape output; services change state."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from fmgov.registry.models import Deployment
@@ -129,7 +130,7 @@ class SignOffInputSerializer(serializers.Serializer):
     conditions = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class TargetSerializer(serializers.Serializer):
+class ReviewTargetSerializer(serializers.Serializer):
     kind = serializers.CharField()
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -137,11 +138,18 @@ class TargetSerializer(serializers.Serializer):
     artifact_digest = serializers.CharField()
 
 
-class ApprovalSerializer(serializers.Serializer):
+class ReviewApprovalSerializer(serializers.Serializer):
     approvals = serializers.IntegerField()
     quorum = serializers.IntegerField()
     missing_groups = serializers.ListField(child=serializers.CharField())
     conditions = serializers.ListField(child=serializers.CharField())
+
+
+class ReviewHeatMapSerializer(serializers.Serializer):
+    rows = serializers.CharField(help_text="likelihood, 1..5 top to bottom")
+    columns = serializers.CharField(help_text="severity, 1..5 left to right")
+    inherent = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
+    residual = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
 
 
 class RiskReviewSerializer(serializers.ModelSerializer):
@@ -194,9 +202,11 @@ class RiskReviewSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(ReviewTargetSerializer)
     def get_target(self, review: RiskReview) -> dict:
-        return TargetSerializer(target_of(review.deployment)).data
+        return ReviewTargetSerializer(target_of(review.deployment)).data
 
+    @extend_schema_field(ReviewApprovalSerializer)
     def get_approval(self, review: RiskReview) -> dict:
         """From the prefetched sign-offs: no query per review."""
         approvals = [
@@ -211,8 +221,9 @@ class RiskReviewSerializer(serializers.ModelSerializer):
             "missing_groups": sorted(set(review.policy.required_groups or []) - groups),
             "conditions": [f"{s.reviewer.username}: {s.conditions}" for s in approvals if s.conditions],
         }
-        return ApprovalSerializer(data).data
+        return ReviewApprovalSerializer(data).data
 
+    @extend_schema_field(ReviewHeatMapSerializer)
     def get_heat_map(self, review: RiskReview) -> dict:
         return review_heat_map(review.items.all())
 

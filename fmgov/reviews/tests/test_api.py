@@ -6,7 +6,8 @@ from django.test.utils import CaptureQueriesContext
 
 from audits.models import AuditEvent
 from fmgov.registry.choices import DeploymentStatus
-from fmgov.reviews.models import ReviewPolicy, RiskReview, SignOff
+from fmgov.reviews import services
+from fmgov.reviews.models import ReviewPolicy, RiskCategory, RiskReview, SignOff
 from fmgov.reviews.tests.factories import DeploymentFactory, ReviewPolicyFactory, join_group, submitted_review
 
 pytestmark = pytest.mark.django_db
@@ -266,3 +267,40 @@ def test_schema_builds(admin_user, client_for):
     response = client_for(admin_user).get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/reviews/{review_pk}/sign-offs/" in response.content
+
+
+def test_conditions_only_with_an_approval(engineer, reviewer, client_for):
+    review = submitted_review(author=engineer)
+    response = client_for(reviewer).post(
+        f"/api/v1/reviews/{review.pk}/sign-offs/", {"decision": "reject", "conditions": "Fix it."}
+    )
+    assert response.status_code == 400 and list(response.json()["conditions"])
+    assert not SignOff.objects.exists()
+
+
+def test_policy_and_category_lists_have_a_constant_query_count(engineer, client_for):
+    client = client_for(engineer)
+
+    def count(url) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count("/api/v1/review-policies/"), count("/api/v1/risk-categories/")
+    for _ in range(4):
+        ReviewPolicyFactory().required_categories.set(RiskCategory.objects.all()[:3])
+    assert (count("/api/v1/review-policies/"), count("/api/v1/risk-categories/")) == before
+
+
+def test_django_admin_shows_sign_offs_read_only(engineer, reviewer, admin_user, client):
+    review = submitted_review(author=engineer)
+    sign_off = services.sign_off_create(review=review, actor=reviewer, decision="approve")
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    assert client.get("/admin/reviews/signoff/").status_code == 200
+    page = client.get(f"/admin/reviews/signoff/{sign_off.pk}/change/")
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert client.post(f"/admin/reviews/signoff/{sign_off.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/reviews/signoff/add/").status_code == 403
+    assert SignOff.objects.filter(pk=sign_off.pk).exists()

@@ -185,3 +185,29 @@ def test_review_list_queries_are_constant(web, engineer, reviewer, django_assert
     with django_assert_max_num_queries(12):
         response = client.get(reverse("reviews:review-list"))
     assert len(response.context["page"]) == 9
+
+
+def test_an_evaluation_run_is_cited_as_evidence(web, engineer, other_engineer):
+    from fmgov.evaluations import services as evaluation_services
+    from fmgov.evaluations.evaluators import EvaluationResult
+    from fmgov.evaluations.tests.factories import DeploymentFactory as ChatDeploymentFactory
+    from fmgov.evaluations.tests.factories import suite
+
+    deployment = ChatDeploymentFactory(owner=engineer)
+    review = ready_review(author=engineer, deployment=deployment, slugs=["reliability"])
+    run = evaluation_services.run_request(suite=suite(engineer), deployment=deployment, actor=engineer)
+    evaluation_services.run_claim(run_id=run.pk, task_id="t", worker="w")
+    evaluation_services.run_complete(run_id=run.pk, task_id="t", result=EvaluationResult(metrics={"refusal_rate": 1}))
+    other_run = evaluation_services.run_request(
+        suite=suite(engineer), deployment=ChatDeploymentFactory(owner=engineer), actor=engineer
+    )
+    item = review.items.get()
+    client = web(engineer)
+    page = client.get(reverse("reviews:review-detail", args=[review.pk])).content.decode()
+    assert "Cite an evaluation run as evidence" in page
+    response = client.post(reverse("reviews:evidence-link", args=[review.pk]), {"item": item.pk, "run": other_run.pk})
+    assert any("another deployment" in m for m in messages_of(response))
+    response = client.post(reverse("reviews:evidence-link", args=[review.pk]), {"item": item.pk, "run": run.pk})
+    assert any(f"Run #{run.pk} cited" in m for m in messages_of(response))
+    page = client.get(reverse("reviews:review-detail", args=[review.pk])).content.decode()
+    assert reverse("evaluations:run-detail", args=[run.pk]) in page
