@@ -2,7 +2,7 @@
 
 from django import forms
 
-from fmgov.registry.choices import AdaptationKind, DeploymentStatus, Environment, Modality
+from fmgov.registry.choices import Access, AdaptationKind, DeploymentStatus, Environment, Modality
 from fmgov.registry.models import Adaptation, Deployment, FoundationModel
 from fmgov.registry.selectors import adaptation_list, foundation_model_list
 
@@ -10,6 +10,7 @@ __all__ = [
     "FoundationModelForm",
     "AdaptationForm",
     "DeploymentForm",
+    "CardImportForm",
     "TransitionForm",
     "ModelFilterForm",
     "AdaptationFilterForm",
@@ -126,6 +127,43 @@ class DeploymentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["foundation_model"].queryset = foundation_model_list()
         self.fields["adaptation"].queryset = adaptation_list()
+
+
+class CardImportForm(forms.Form):
+    required_css_class = "required"
+
+    card = forms.CharField(
+        required=False,
+        label="Model card (README.md)",
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+        help_text="Paste the card, YAML front matter included, or upload the file below.",
+    )
+    card_file = forms.FileField(required=False, label="…or upload README.md")
+    hf_repo_id = forms.CharField(required=False, label="Hugging Face repo id", help_text="owner/name")
+    name = forms.CharField(required=False)
+    version = forms.CharField(required=False)
+    provider = forms.CharField(required=False)
+    modality = forms.ChoiceField(required=False, choices=[("", "from the card"), *Modality.choices])
+    access = forms.ChoiceField(required=False, choices=[("", "from the card"), *Access.choices])
+    kind = forms.ChoiceField(
+        required=False, choices=[("", "from the card"), *AdaptationKind.choices], label="Adaptation kind"
+    )
+
+    MAX_BYTES = 1_000_000
+
+    def clean(self):
+        data = super().clean()
+        upload = data.pop("card_file", None)
+        if upload:
+            if upload.size > self.MAX_BYTES:
+                raise forms.ValidationError("The card is larger than 1 MB.")
+            try:
+                data["card"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise forms.ValidationError("The card must be UTF-8 text.")
+        if not (data.get("card") or "").strip():
+            raise forms.ValidationError("Paste a model card or upload its README.md.")
+        return data
 
 
 class TransitionForm(forms.Form):

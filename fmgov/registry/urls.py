@@ -8,6 +8,7 @@ app_name = "registry"
 urlpatterns = [
     path("models/", views.model_list, name="model-list"),
     path("models/new/", views.model_create, name="model-create"),
+    path("models/import/", views.card_import, name="card-import"),
     path("models/<int:pk>/", views.model_detail, name="model-detail"),
     path("adaptations/", views.adaptation_list_view, name="adaptation-list"),
     path("adaptations/new/", views.adaptation_create, name="adaptation-create"),

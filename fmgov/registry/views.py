@@ -20,6 +20,7 @@ from fmgov.registry.choices import DEPLOYMENT_TRANSITIONS, DeploymentStatus
 from fmgov.registry.forms import (
     AdaptationFilterForm,
     AdaptationForm,
+    CardImportForm,
     DeploymentFilterForm,
     DeploymentForm,
     FoundationModelForm,
@@ -161,6 +162,32 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_change": _may_change(request.user, model),
     }
     return render(request, "registry/model_detail.html", context)
+
+
+@role_required(*WRITERS)
+def card_import(request: HttpRequest) -> HttpResponse:
+    """Create or update a model or adaptation from a Hugging Face model card (parsed by the registry's service)."""
+    form = CardImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.model_card_import(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            show_refusal(request, exc, form)
+        else:
+            record = result.record
+            kind = "adaptation" if result.kind == "adaptation" else "foundation model"
+            messages.success(request, f"{'Registered' if result.created else 'Updated'} {kind} {record} from its card.")
+            if result.unresolved_base_models:
+                messages.warning(
+                    request,
+                    "Base models named by the card but not in the registry: "
+                    + ", ".join(result.unresolved_base_models),
+                )
+            name = "registry:adaptation-detail" if result.kind == "adaptation" else "registry:model-detail"
+            return redirect(name, record.pk)
+    return render(
+        request, "registry/form.html", {"form": form, "title": "Import a Hugging Face model card", "multipart": True}
+    )
 
 
 # --- adaptations ---------------------------------------------------------------------------------

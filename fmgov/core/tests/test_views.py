@@ -116,3 +116,13 @@ def test_trend_svg_marks_failures_and_threshold():
     svg = str(trend_svg(points, title="refusal", threshold=0.1, op="<="))
     assert 'class="threshold"' in svg and "threshold &lt;= 0.1" in svg
     assert svg.count('class="point fail"') == 1 and "1 failing" in svg
+
+
+@pytest.mark.django_db
+def test_error_pages_keep_the_navigation(web, engineer, reviewer):
+    response = web(engineer).get("/models/999999/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "<h1>Not found</h1>" in page and reverse("registry:model-list") in page
+    response = web(reviewer).get(reverse("registry:model-create"))
+    assert response.status_code == 403 and "Your role does not allow this page." in response.content.decode()

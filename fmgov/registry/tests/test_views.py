@@ -193,3 +193,30 @@ def test_detail_queries_do_not_grow_with_the_lineage(web, engineer, django_asser
     with django_assert_max_num_queries(12):
         response = client.get(reverse("registry:model-detail", args=[model.pk]))
     assert response.content.decode().count('class="edge"') == 11
+
+
+CARD = """---
+license: apache-2.0
+pipeline_tag: text-generation
+base_model: acme/atlas-7b
+---
+# acme/atlas-7b-support
+
+A support assistant.
+"""
+
+
+def test_model_card_import_creates_an_adaptation_of_a_registered_base(web, engineer):
+    base = FoundationModelFactory(owner=engineer, name="atlas-7b", hf_repo_id="acme/atlas-7b")
+    client = web(engineer)
+    response = client.post(reverse("registry:card-import"), {"card": CARD, "hf_repo_id": "acme/atlas-7b-support"})
+    adaptation = Adaptation.objects.get(hf_repo_id="acme/atlas-7b-support")
+    assert response["Location"] == reverse("registry:adaptation-detail", args=[adaptation.pk])
+    assert adaptation.derived_from_models == [base.pk]
+    unknown = CARD.replace("acme/atlas-7b\n", "nobody/unknown\n")
+    response = client.post(reverse("registry:card-import"), {"card": unknown, "hf_repo_id": "acme/other"})
+    assert any("not in the registry: nobody/unknown" in m for m in messages_of(response))
+    response = client.post(reverse("registry:card-import"), {"card": "", "hf_repo_id": "not a repo"})
+    assert response.status_code == 200 and "Paste a model card" in response.content.decode()
+    response = client.post(reverse("registry:card-import"), {"card": "# x", "hf_repo_id": "not a repo"})
+    assert response.status_code == 200 and any("Not a Hugging Face repo id" in m for m in messages_of(response))
