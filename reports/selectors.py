@@ -522,10 +522,24 @@ def period_evidence(report: Report) -> dict[str, Any]:
                 "per_action": [[a, n] for a, n in sorted(per_action.items(), key=lambda kv: (-kv[1], kv[0]))],
                 "per_day": days,
             },
+            "portfolio": _period_portfolio(report.period_start, report.period_end),
             "audit_trail": {"verification": _verification()},
         }
     )
     return evidence
+
+
+def _period_portfolio(start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Concentration of power (as at generation) and the footprint over the period, from the portfolio app."""
+    if _model_available("portfolio.PortfolioSettings") is None:
+        return _unavailable("portfolio")
+    from fmgov.portfolio.selectors import concentration, footprint
+
+    return {
+        "available": True,
+        "concentration": concentration(),
+        "footprint": footprint(period_start=start, period_end=end),
+    }
 
 
 def _period_reviews(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:

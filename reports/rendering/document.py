@@ -247,6 +247,18 @@ def _period_context(ev: dict) -> dict[str, Any]:
     if findings.get("available"):
         for f in findings["findings"]:
             f["opened_display"] = when(f["opened_at"])
+    portfolio = ev.get("portfolio") or {"available": False, "note": "No portfolio data in this evidence."}
+    provider_svg = ""
+    if portfolio.get("available"):
+        training = portfolio["footprint"]["training"]
+        training["energy_reported"] = any(m["energy_kwh"] is not None for m in training["models"])
+        training["emissions_reported"] = any(m["emissions_tco2e"] is not None for m in training["models"])
+        providers = portfolio["concentration"]["providers"]
+        provider_svg = svg.bar_chart_svg(
+            [(p["provider"], round(p["share"] * 100, 2)) for p in providers[:12]],
+            height=150,
+            label="share of live deployments per provider (%)",
+        )
     counts = [
         ("Foundation models registered", len(ev["new_models"])),
         ("Adaptations registered", len(ev["new_adaptations"])),
@@ -260,14 +272,21 @@ def _period_context(ev: dict) -> dict[str, Any]:
     return {
         "counts": counts,
         "activity_svg": svg.bar_chart_svg([(d[5:], n) for d, n in activity["per_day"]], label="audit events per day"),
-        "summary_svg": svg.bar_chart_svg([(label.split()[0], n or 0) for label, n in counts[:7]], height=150),
+        "summary_svg": svg.bar_chart_svg(
+            [(short, n or 0) for short, (_, n) in zip(SHORT_COUNT_LABELS, counts[:7], strict=True)], height=150
+        ),
         "status_changes": changes,
+        "portfolio": portfolio,
+        "provider_svg": provider_svg,
         "reviews": reviews,
         "findings": findings,
         "verification": ev["audit_trail"]["verification"],
         "definitions": DEFINITIONS,
         "subject_line": f"{ev['period']['start']} to {ev['period']['end']}",
     }
+
+
+SHORT_COUNT_LABELS = ["Models", "Adaptations", "Gone live", "Decided", "Expired", "Revoked", "Findings"]
 
 
 def build_html(kind: str, evidence: dict[str, Any]) -> str:

@@ -157,6 +157,12 @@ def test_period_summary_through_a_worker(celery_worker, client_for, engineer, re
     assert [m["name"] for m in evidence["new_models"]] == ["Period-LM"]
     assert [d["name"] for d in evidence["went_live"]] == ["period-bot"]
     assert [r["state"] for r in evidence["reviews"]["decided"]] == ["approved"]
+    # Concentration (one live deployment on one provider) and footprint from the portfolio app.
+    concentration = evidence["portfolio"]["concentration"]
+    assert concentration["hhi"] == 10000 and concentration["providers"][0]["provider"] == "Example Labs"
+    assert "Herfindahl–Hirschman index over provider shares: 10000" in text
+    assert "Training energy of models in use 120000 kWh" in text
+    assert "Training emissions of models in use not reported by any model in use" in text
     per_action = dict(evidence["activity"]["per_action"])
     assert per_action["report.request"] == 1 and per_action["signoff.approve"] == 3
     assert evidence["activity"]["events_in_period"] == sum(per_action.values()) == report.audit_head_seq
