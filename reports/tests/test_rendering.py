@@ -151,3 +151,29 @@ def test_a_claimed_report_is_not_claimed_again_until_its_claim_is_stale(engineer
     services._fail(first, 1, "late")
     again.refresh_from_db()
     assert again.state == "running" and again.error == ""
+
+
+@pytest.mark.django_db
+def test_a_section_whose_app_has_no_data_says_so(engineer, auditor, monkeypatch):
+    """With the reviews and evaluations tables absent, the dossier states it instead of drawing empty tables."""
+    from reports import selectors, services
+    from reports.rendering.child import _configure_django
+    from reports.rendering.document import build_html
+    from reports.tests.factories import make_deployment, make_model
+
+    monkeypatch.setattr(services, "enqueue_on_commit", lambda task, *args: None)
+    real = selectors._model_available
+    monkeypatch.setattr(
+        selectors,
+        "_model_available",
+        lambda label: None if label.split(".")[0] in ("reviews", "evaluations") else real(label),
+    )
+    deployment = make_deployment(engineer, make_model(engineer))
+    report = services.report_request(actor=auditor, kind="deployment_dossier", deployment=deployment)
+    evidence = selectors.dossier_evidence(report)
+    assert evidence["reviews"]["available"] is False and evidence["evaluations"]["available"] is False
+    _configure_django()
+    html = build_html("deployment_dossier", evidence)
+    assert html.count("The reviews app holds no data in this installation yet") == 2  # risk register, reviews
+    assert html.count("The evaluations app holds no data in this installation yet") == 2  # evaluations, findings
+    assert "<th>Reviewer</th>" not in html
