@@ -1,8 +1,9 @@
 """The canonical content of a risk review and its SHA-256.
 
-What a sign-off approves: the deployment, its target version and that
-version's artifact digest, the policy, and the items (plus the review's own
-title and summary, which reviewers read too). Canonical JSON is the audit
+What a sign-off approves: the deployment (where it runs and which endpoint
+it calls, not its display name), its target version and that version's
+artifact digest, the policy, and the items (plus the review's own title and
+summary, which reviewers read too). Canonical JSON is the audit
 trail's: sorted keys, no insignificant whitespace, UTF-8.
 """
 
@@ -58,8 +59,13 @@ def review_content(review: RiskReview) -> dict[str, Any]:
         "review": {"id": review.pk, "title": review.title, "summary": review.summary},
         "deployment": {
             "id": deployment.pk,
-            "name": deployment.name,
             "environment": deployment.environment,
+            "region": deployment.region,
+            "endpoint": {
+                "adapter": deployment.endpoint_adapter,
+                "base_url": deployment.endpoint_base_url,
+                "model": deployment.endpoint_model,
+            },
             "target": target_of(deployment),
         },
         "policy": {

@@ -189,13 +189,23 @@ def _withdraw_deployment_approval_if_uncovered(review: RiskReview, actor, *, rea
 # --- taxonomy and policies (admin) ------------------------------------------------------------------------------
 
 
+def _unique_category(*, slug: str | None, name: str | None, exclude: int | None = None) -> None:
+    others = RiskCategory.objects.exclude(pk=exclude)
+    errors = {}
+    if slug is not None and others.filter(slug=slug).exists():
+        errors["slug"] = ["A category with this slug exists."]
+    if name is not None and others.filter(name=name).exists():
+        errors["name"] = ["A category with this name exists."]
+    if errors:
+        raise InvalidInput("That category exists.", field_errors=errors)
+
+
 @transaction.atomic
 def risk_category_create(
     *, actor, slug: str, name: str, description: str = "", nist_ai_rmf=None, eu_ai_act=None, position: int = 100
 ) -> RiskCategory:
     _require_admin(actor)
-    if RiskCategory.objects.filter(slug=slug).exists():
-        raise InvalidInput("That slug is taken.", field_errors={"slug": ["A category with this slug exists."]})
+    _unique_category(slug=slug, name=name)
     category = RiskCategory.objects.create(
         slug=slug,
         name=name,
@@ -213,6 +223,7 @@ def risk_category_update(*, category: RiskCategory, actor, **fields) -> RiskCate
     """Also retires (``retired=True``) and restores; a retired category stays on old reviews."""
     _require_admin(actor)
     category = RiskCategory.objects.select_for_update().get(pk=category.pk)
+    _unique_category(slug=fields.get("slug"), name=fields.get("name"), exclude=category.pk)
     before = snapshot(category)
     for name, value in fields.items():
         setattr(category, name, value)
@@ -463,7 +474,8 @@ def review_submit(*, review: RiskReview, actor) -> RiskReview:
     present = set(review.items.values_list("category_id", flat=True))
     if not present:
         raise Conflict("Add at least one risk item before submitting the review.")
-    missing = [c.name for c in review.policy.required_categories.all() if c.pk not in present]
+    # A retired category takes no new items, so it cannot be required any more.
+    missing = [c.name for c in review.policy.required_categories.all() if not c.retired and c.pk not in present]
     if missing:
         raise Conflict(
             f"The policy {review.policy} needs an item for every required category; missing: {', '.join(missing)}."

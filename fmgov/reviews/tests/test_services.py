@@ -476,3 +476,24 @@ def test_revoking_the_newest_does_not_fall_back_to_an_older_approval(engineer, r
     assert current_approved_review(deployment) is None
     assert deployment.status == DeploymentStatus.PROPOSED
     assert "was revoked: Base model recalled." in deployment_approval_blocker(deployment)
+
+
+def test_endpoint_change_needs_a_new_review_but_a_rename_does_not(engineer, reviewer, other_reviewer):
+    from fmgov.registry.services import deployment_update
+
+    review = submitted_review(author=engineer)
+    approve(review, reviewer, other_reviewer)
+    deployment_update(deployment=review.deployment, actor=engineer, name="support-assistant-eu")
+    assert deployment_approval_blocker(review.deployment) is None
+    deployment_update(deployment=review.deployment, actor=engineer, endpoint_model="another-model-v2")
+    assert "changed after it was approved" in deployment_approval_blocker(review.deployment)
+
+
+def test_retired_required_category_no_longer_blocks_submission(engineer, admin_user):
+    policy = ReviewPolicyFactory()
+    policy.required_categories.set(RiskCategory.objects.filter(slug__in=["privacy", "bias"]))
+    review = ready_review(author=engineer, policy=policy, slugs=["bias"])
+    services.risk_category_update(category=RiskCategory.objects.get(slug="privacy"), actor=admin_user, retired=True)
+    assert services.review_submit(review=review, actor=engineer).state == ReviewState.SUBMITTED
+    with pytest.raises(InvalidInput, match="exists"):
+        services.risk_category_create(actor=admin_user, slug="new", name="Privacy")
