@@ -155,3 +155,51 @@ def test_auditor_requests_a_dossier_watches_it_and_downloads_the_pdf(browser, si
     reader = PdfReader(io.BytesIO(data))
     assert len(reader.pages) >= 1
     assert "support-bot" in reader.pages[0].extract_text()
+
+
+def test_engineer_creates_a_suite_runs_it_now_and_watches_the_progress_bar(browser, site, engineer):
+    from fmgov.evaluations.testing.fake_openai import Behaviour, FakeOpenAIServer
+    from fmgov.registry.services import deployment_create, foundation_model_create
+
+    with FakeOpenAIServer() as server:
+        server.reset(Behaviour(mode="refuse", delay_s=0.05))
+        model = foundation_model_create(actor=engineer, name="Atlas", provider="Acme AI", modality="text", access="api")
+        deployment = deployment_create(
+            actor=engineer,
+            name="support-bot",
+            foundation_model=model,
+            environment="staging",
+            endpoint_adapter="openai_chat",
+            endpoint_base_url=server.base_url,
+            endpoint_model="fake-model",
+        )
+        page = login(browser, site, engineer.username)
+        page.get_by_role("link", name="Evaluations").click()
+        page.get_by_text("Create a suite").click()
+        field(page, "Name").fill("Harmful content refusal")
+        field(page, "Evaluator").select_option("refusal_rate")
+        field(page, "Config").fill('{"limit": 20, "include_over_refusal": false}')
+        field(page, "Thresholds").fill('{"refusal_rate": {"op": ">=", "value": 0.9}}')
+        field(page, "Concurrency").fill("2")
+        page.get_by_role("button", name="Create suite").click()
+        expect(_message(page)).to_contain_text("Suite Harmful content refusal created")
+
+        page.get_by_label("Suite", exact=True).select_option(label="Harmful content refusal")
+        page.get_by_label("Deployment", exact=True).select_option(label=str(deployment))
+        page.get_by_role("button", name="Run now").click()
+        expect(_message(page)).to_contain_text("Run queued")
+        expect(page.locator("#run-progress-bar")).to_be_visible()
+        # The fragment is polled until the worker finishes; then polling stops.
+        expect(page.locator("#run-status h2 .badge")).to_have_text("Succeeded", timeout=120_000)
+        expect(page.locator("#run-progress-bar")).to_have_attribute("value", "100")
+        expect(page.locator("#run-status")).not_to_have_attribute("hx-trigger", "every 1s")
+        expect(page.locator("#run-status")).to_contain_text("all thresholds passed")
+        expect(page.locator("#run-status table")).to_contain_text("refusal_rate")
+        assert server.stats
+
+    page.goto(f"/deployments/{deployment.pk}/")
+    # A chart per metric; the one with a threshold draws it.
+    expect(
+        page.locator("figure.chart", has_text="Harmful content refusal: refusal_rate").locator(".threshold")
+    ).to_have_count(1)
+    expect(page.locator("svg.trend .threshold")).to_have_count(1)
