@@ -2,8 +2,10 @@
 
 from django import forms
 
+from fmgov.core.roles import has_role
 from fmgov.registry.selectors import deployment_list
 from reports.choices import ReportKind
+from reports.selectors import OVERSIGHT_ROLES
 
 __all__ = ["ReportRequestForm"]
 
@@ -22,7 +24,10 @@ class ReportRequestForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["deployment"].queryset = deployment_list().order_by("name", "pk")
+        deployments = deployment_list().order_by("name", "pk")
+        if user is not None and not has_role(user, *OVERSIGHT_ROLES):
+            deployments = deployments.filter(owner=user)  # engineers report on their own deployments
+        self.fields["deployment"].queryset = deployments
 
     def clean(self):
         data = super().clean()

@@ -26,6 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from audits.models import Checkpoint
 from audits.selectors import chain_head
 from fmgov.core.exceptions import DomainError
+from fmgov.core.roles import Role, has_role
 
 __all__ = [
     "healthz",
@@ -150,7 +151,14 @@ def _review_panels(user) -> dict:
         expires_at__gt=now,
         expires_at__lte=now + dt.timedelta(days=EXPIRY_WINDOW_DAYS),
     )
+    mine = review_list().none()
+    if has_role(user, Role.ENGINEER, Role.ADMIN):
+        mine = review_list().filter(
+            Q(created_by=user) | Q(deployment__owner=user),
+            state__in=[ReviewState.DRAFT, ReviewState.CHANGES_REQUESTED],
+        )
     return {
+        "my_reviews": list(mine.order_by("-updated_at", "-pk")[:10]),
         "awaiting": list(review_awaiting(user).order_by("submitted_at", "pk")[:10]),
         "expiring": list(expiring.order_by("expires_at", "pk")[:10]),
         "expiry_window": EXPIRY_WINDOW_DAYS,

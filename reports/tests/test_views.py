@@ -58,12 +58,24 @@ def test_auditor_requests_a_dossier_watches_and_downloads(web, auditor, deployme
     assert report.sha256[:10] in listing
 
 
-def test_engineer_cannot_request_a_dossier_of_someone_elses_deployment(web, other_engineer, deployment, queued):
-    response = web(other_engineer).post(
-        reverse("reports:report-list"), {"kind": "deployment_dossier", "deployment": deployment.pk}
+def test_engineer_cannot_request_a_dossier_of_someone_elses_deployment(
+    web, engineer, other_engineer, deployment, queued
+):
+    client = web(other_engineer)
+    assert str(deployment) not in client.get(reverse("reports:report-list")).content.decode()
+    response = client.post(reverse("reports:report-list"), {"kind": "deployment_dossier", "deployment": deployment.pk})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert not Report.objects.exists() and queued == []
+    assert str(deployment) in web(engineer).get(reverse("reports:report-list")).content.decode()
+
+
+def test_period_summary_by_an_engineer_is_refused_as_a_message(web, engineer, queued):
+    response = web(engineer).post(
+        reverse("reports:report-list"),
+        {"kind": "period_summary", "period_start": "2026-11-01", "period_end": "2026-11-30"},
     )
     assert response.status_code == 200
-    assert any("belongs to someone else" in m for m in messages_of(response))
+    assert any("Only auditors, reviewers and admins" in m for m in messages_of(response))
     assert not Report.objects.exists() and queued == []
 
 

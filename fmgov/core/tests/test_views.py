@@ -126,3 +126,15 @@ def test_error_pages_keep_the_navigation(web, engineer, reviewer):
     assert "<h1>Not found</h1>" in page and reverse("registry:model-list") in page
     response = web(reviewer).get(reverse("registry:model-create"))
     assert response.status_code == 403 and "Your role does not allow this page." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_engineer_dashboard_lists_own_reviews_to_finish(web, engineer, other_engineer):
+    from fmgov.reviews.tests.factories import ready_review
+
+    mine = ready_review(author=engineer)
+    ready_review(author=other_engineer)
+    response = web(engineer).get("/")
+    assert [r.pk for r in response.context["my_reviews"]] == [mine.pk]
+    page = response.content.decode()
+    assert "My reviews to finish" in page and "Awaiting my sign-off" not in page
