@@ -9,6 +9,12 @@ def policy(quorum: int = 1) -> ReviewPolicy:
     return ReviewPolicy.objects.create(name=f"Evaluation test policy {policy.counter}", quorum=quorum, validity_days=90)
 
 
+def reliability() -> RiskCategory:
+    """The seeded category; transactional tests flush seed data, so it is recreated when missing."""
+    category, _ = RiskCategory.objects.get_or_create(slug="reliability", defaults={"name": "Reliability"})
+    return category
+
+
 def draft_review(*, deployment, author, review_policy=None):
     review = review_services.review_create(
         deployment=deployment, actor=author, policy=review_policy or policy(), title=f"Review of {deployment.name}"
@@ -16,7 +22,7 @@ def draft_review(*, deployment, author, review_policy=None):
     item = review_services.review_item_create(
         review=review,
         actor=author,
-        category=RiskCategory.objects.get(slug="reliability"),
+        category=reliability(),
         description="Hallucinated answers.",
         likelihood=3,
         severity=3,
