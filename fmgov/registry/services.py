@@ -146,6 +146,16 @@ def _ensure_owner(actor, obj) -> None:
         raise NotAllowed("You may only change records you own.")
 
 
+def _owner(actor: Actor, owner: AbstractBaseUser | None) -> AbstractBaseUser:
+    """The owner of a new record: the actor, or someone else only when an admin or the system says so."""
+    owner = owner or actor
+    if owner is None:
+        raise InvalidInput("A record needs an owner.", field_errors={"owner": ["Give the owner."]})
+    if actor is not None and owner.pk != actor.pk and not has_role(actor, Role.ADMIN):
+        raise NotAllowed("Only admins may register records on someone else's behalf.")
+    return owner
+
+
 def _unknown_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:
     unknown = sorted(set(fields) - allowed)
     if unknown:
@@ -198,7 +208,7 @@ def foundation_model_create(*, actor: Actor, owner: AbstractBaseUser | None = No
     """Register a foundation model version; the caller owns it unless an owner is given (system use)."""
     _ensure_writer(actor)
     _unknown_fields(fields, FOUNDATION_MODEL_FIELDS)
-    model = FoundationModel(owner=owner or actor, **fields)
+    model = FoundationModel(owner=_owner(actor, owner), **fields)
     _full_clean(model)
     _check_supersedes(model)
     model.save()
@@ -287,7 +297,7 @@ def adaptation_create(
     """Register something built on models or adaptations; at least one parent."""
     _ensure_writer(actor)
     _unknown_fields(fields, ADAPTATION_FIELDS)
-    adaptation = Adaptation(owner=owner or actor, **fields)
+    adaptation = Adaptation(owner=_owner(actor, owner), **fields)
     _full_clean(adaptation)
     models, adaptations = _resolve_parents(derived_from_models or [], derived_from_adaptations or [])
     adaptation.save()
@@ -368,7 +378,7 @@ def deployment_create(*, actor: Actor, owner: AbstractBaseUser | None = None, **
     """Propose a deployment of one model or adaptation; it starts as proposed."""
     _ensure_writer(actor)
     _unknown_fields(fields, DEPLOYMENT_FIELDS)
-    deployment = Deployment(owner=owner or actor, status=DeploymentStatus.PROPOSED, **fields)
+    deployment = Deployment(owner=_owner(actor, owner), status=DeploymentStatus.PROPOSED, **fields)
     _validate_deployment(deployment)
     deployment.save()
     audit_record(

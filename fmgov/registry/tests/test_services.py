@@ -487,3 +487,14 @@ def test_two_concurrent_edits_cannot_close_a_cycle_together(engineer, monkeypatc
     assert "acyclic" in outcome["second"]["derived_from_adaptations"][0]
     c.refresh_from_db()
     assert c.derived_from_adaptations == []
+
+
+def test_only_admins_and_the_system_register_for_someone_else(engineer, other_engineer, admin_user):
+    fields = {"name": "M", "provider": "P", "modality": "text", "access": "api"}
+    with pytest.raises(NotAllowed):
+        services.foundation_model_create(actor=engineer, owner=other_engineer, **fields)
+    assert services.foundation_model_create(actor=admin_user, owner=engineer, **fields).owner == engineer
+    system_made = services.foundation_model_create(actor=None, owner=engineer, **{**fields, "version": "2"})
+    assert system_made.owner == engineer
+    with pytest.raises(InvalidInput):
+        services.foundation_model_create(actor=None, **{**fields, "version": "3"})
