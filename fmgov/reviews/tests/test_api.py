@@ -221,6 +221,14 @@ def test_taxonomy_and_policies_are_admin_writes(engineer, admin_user, client_for
 
     review = client_for(engineer).post("/api/v1/reviews/", {"deployment": DeploymentFactory(owner=engineer).pk}).json()
     assert review["policy"] == ReviewPolicy.objects.get(is_default=True).pk
+    # A category retired after use stays on the review that used it.
+    item = client_for(engineer).post(f"/api/v1/reviews/{review['id']}/items/", {**ITEM, "category": "privacy"}).json()
+    privacy = RiskCategory.objects.get(slug="privacy")
+    assert admin.patch(f"/api/v1/risk-categories/{privacy.pk}/", {"retired": True}).status_code == 200
+    detail = client_for(engineer).get(f"/api/v1/reviews/{review['id']}/").json()
+    assert [(i["id"], i["category"]) for i in detail["items"]] == [(item["id"], "privacy")]
+    response = client_for(engineer).patch(f"/api/v1/reviews/{review['id']}/items/{item['id']}/", {"severity": 5})
+    assert response.status_code == 200 and response.json()["category"] == "privacy"
     response = client_for(engineer).post(f"/api/v1/reviews/{review['id']}/items/", {**ITEM, "category": "labour"})
     assert response.status_code == 400 and "retired" in response.json()["category"][0]
 

@@ -165,6 +165,8 @@ def test_a_reject_ends_the_review(engineer, reviewer, other_reviewer):
     review.deployment.refresh_from_db()
     assert review.deployment.status == DeploymentStatus.PROPOSED
     assert "review.reject" in actions_for(review)
+    vote = AuditEvent.objects.get(action="signoff.reject")
+    assert vote.actor_username == "ravi" and vote.changes["comment"] == "No red-teaming."
     # A new review of the same deployment may start now that the old one is closed.
     assert services.review_create(deployment=review.deployment, actor=engineer).state == ReviewState.DRAFT
 
