@@ -18,7 +18,11 @@ class ReportState(models.TextChoices):
 
 REPORT_TRANSITIONS: dict[str, set[str]] = {
     ReportState.QUEUED: {ReportState.RUNNING, ReportState.FAILED},
-    ReportState.RUNNING: {ReportState.SUCCEEDED, ReportState.FAILED},
+    ReportState.RUNNING: {
+        ReportState.SUCCEEDED,
+        ReportState.FAILED,
+        ReportState.QUEUED,
+    },  # queued: re-queued by the sweep
     ReportState.SUCCEEDED: set(),
     ReportState.FAILED: set(),
 }

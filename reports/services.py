@@ -35,9 +35,10 @@ from reports.selectors import (
     period_evidence,
 )
 
-__all__ = ["report_request", "report_render", "report_open_for_download", "evidence_to_json"]
+__all__ = ["report_request", "report_render", "report_open_for_download", "reports_sweep_stuck", "evidence_to_json"]
 
 MAX_PERIOD_DAYS = 3660
+MAX_ATTEMPTS = 2
 
 
 def evidence_to_json(evidence: dict) -> str:
@@ -221,3 +222,37 @@ def report_open_for_download(*, actor, report: Report):
         raise Conflict(f"The report is {report.state}; only a succeeded report can be downloaded.")
     audit_record(action="report.download", actor=actor, obj=report, changes={"sha256": report.sha256})
     return default_storage.open(report.file.name, "rb")
+
+
+def reports_sweep_stuck() -> dict[str, list[int]]:
+    """Reports left running by a worker that died (SIGKILL, OOM, lost host): re-queue once, then fail.
+
+    The broker redelivers such a task at once, but the row still looks freshly
+    claimed, so that delivery stands down; past the hard time limit no worker
+    can still be rendering it, and this sweep (a built-in beat schedule) acts.
+    """
+    requeued, failed = [], []
+    for report_id in Report.objects.filter(state=ReportState.RUNNING, started_at__lt=_stale_before()).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            report = Report.objects.select_for_update().get(pk=report_id)
+            if report.state != ReportState.RUNNING or report.started_at >= _stale_before():
+                continue
+            if report.attempts < MAX_ATTEMPTS:
+                report.state = ReportState.QUEUED
+                report.progress = 0
+                report.save(update_fields=["state", "progress", "updated_at"])
+                audit_record(action="report.requeue", obj=report, changes={"attempts": report.attempts})
+                from reports.tasks import render_report
+
+                enqueue_on_commit(render_report, report.pk)
+                requeued.append(report.pk)
+            else:
+                report.state = ReportState.FAILED
+                report.finished_at = timezone.now()
+                report.error = f"The worker rendering this report stopped responding {report.attempts} times."
+                report.save(update_fields=["state", "finished_at", "error", "updated_at"])
+                audit_record(action="report.fail", obj=report, changes={"error": report.error})
+                failed.append(report.pk)
+    return {"requeued": requeued, "failed": failed}

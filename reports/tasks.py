@@ -5,7 +5,7 @@ from django.conf import settings
 
 from reports import conf
 
-__all__ = ["render_report"]
+__all__ = ["render_report", "sweep_stuck_reports"]
 
 
 @shared_task(
@@ -19,3 +19,10 @@ def render_report(report_id: int) -> str:
 
     report = report_render(report_id=report_id)
     return "skipped: already claimed or finished" if report is None else report.state
+
+
+@shared_task(name="reports.tasks.sweep_stuck_reports")
+def sweep_stuck_reports() -> dict:
+    from reports.services import reports_sweep_stuck
+
+    return reports_sweep_stuck()

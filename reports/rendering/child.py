@@ -42,7 +42,7 @@ def render(job: dict) -> dict:
         with open(job["html_out"], "w", encoding="utf-8") as fh:
             fh.write(html)
     fetcher = SafeURLFetcher()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     document = HTML(string=html, url_fetcher=fetcher).render(pdf_variant="pdf/a-3b")
     attachment = Attachment(
         string=evidence_json.encode(),
@@ -52,11 +52,14 @@ def render(job: dict) -> dict:
     )
     document.write_pdf(job["pdf_out"], pdf_variant="pdf/a-3b", attachments=[attachment])
     weasyprint_seconds = time.perf_counter() - started
+    weasyprint_cpu_seconds = time.process_time() - cpu_started
     return {
         "ok": True,
         "pages": len(document.pages),
         "html_seconds": round(html_seconds, 4),
         "weasyprint_seconds": round(weasyprint_seconds, 4),
+        "weasyprint_cpu_seconds": round(weasyprint_cpu_seconds, 4),
+        "process_cpu_seconds": round(time.process_time(), 4),
         "html_bytes": len(html.encode()),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "fetched": fetcher.served,

@@ -177,3 +177,33 @@ def test_a_section_whose_app_has_no_data_says_so(engineer, auditor, monkeypatch)
     assert html.count("The reviews app holds no data in this installation yet") == 2  # risk register, reviews
     assert html.count("The evaluations app holds no data in this installation yet") == 2  # evaluations, findings
     assert "<th>Reviewer</th>" not in html
+
+
+@pytest.mark.django_db
+def test_sweep_requeues_a_report_whose_worker_died_then_fails_it(engineer, auditor, monkeypatch):
+    from audits.models import AuditEvent
+    from reports import services
+    from reports.tests.factories import make_deployment, make_model
+
+    sent = []
+    monkeypatch.setattr(services, "enqueue_on_commit", lambda task, *args: sent.append(args))
+    report = services.report_request(
+        actor=auditor, kind="deployment_dossier", deployment=make_deployment(engineer, make_model(engineer))
+    )
+    long_ago = timezone.now() - dt.timedelta(seconds=services.conf.task_time_limit() + 120)
+    claimed = services._claim(report.pk)
+    assert services.reports_sweep_stuck() == {"requeued": [], "failed": []}  # still within the time limit
+    claimed.started_at = long_ago
+    claimed.save(update_fields=["started_at"])
+    assert services.reports_sweep_stuck() == {"requeued": [report.pk], "failed": []}
+    assert sent == [(report.pk,), (report.pk,)]
+    claimed = services._claim(report.pk)
+    assert claimed.attempts == 2
+    claimed.started_at = long_ago
+    claimed.save(update_fields=["started_at"])
+    assert services.reports_sweep_stuck() == {"requeued": [], "failed": [report.pk]}
+    claimed.refresh_from_db()
+    assert claimed.state == "failed" and "stopped responding 2 times" in claimed.error
+    assert (
+        AuditEvent.objects.filter(object_id=str(report.pk), action__in=["report.requeue", "report.fail"]).count() == 2
+    )
