@@ -234,8 +234,7 @@ def schedule_create(
     _ensure_engineer(actor)
     _ensure_owner_or_admin(actor, deployment.owner_id, "deployment")
     _parse_cron(cron)
-    if get_evaluator(suite.evaluator).uploads_only or suite.config.get("source") == "upload":
-        raise InvalidInput("This suite imports uploaded results.", field_errors={"suite": ["It cannot be scheduled."]})
+    _check_runnable(suite, deployment)
     if EvaluationSchedule.objects.filter(suite=suite, deployment=deployment).exists():
         raise InvalidInput(
             "The schedule is not valid.", field_errors={"suite": ["This suite is already scheduled on the deployment."]}
@@ -576,7 +575,8 @@ def run_import_results(
 
 
 def runs_requeue_orphaned(*, stale_after: int | None = None) -> list[int]:
-    """Re-queue running runs whose worker died (stale heartbeat), for brokers that cannot redeliver."""
+    """Re-queue running runs whose worker died (stale heartbeat), for brokers that cannot redeliver,
+    and re-send queued runs whose message never reached a worker."""
     stale_after = stale_after if stale_after is not None else stale_after_seconds()
     cutoff = timezone.now() - timedelta(seconds=stale_after)
     requeued = []
@@ -600,6 +600,28 @@ def runs_requeue_orphaned(*, stale_after: int | None = None) -> list[int]:
                 system=SYSTEM,
                 obj=run,
                 changes={"state": [RunState.RUNNING, RunState.QUEUED], "reason": "worker heartbeat stale", **previous},
+            )
+            from fmgov.evaluations import tasks
+
+            enqueue_on_commit(tasks.execute_run, run.pk)
+            requeued.append(run.pk)
+    # A queued run never started within the hard limit lost its message (a broker restart without
+    # persistence): send it again. A duplicate is harmless: run_claim lets one message run it.
+    never_started = timezone.now() - timedelta(seconds=hard_limit_seconds())
+    for run_id in list(
+        EvaluationRun.objects.filter(state=RunState.QUEUED, queued_at__lt=never_started).values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            run = EvaluationRun.objects.select_for_update().get(pk=run_id)
+            if run.state != RunState.QUEUED or run.queued_at >= never_started:
+                continue
+            run.queued_at = timezone.now()
+            run.save(update_fields=["queued_at", "updated_at"])
+            audit_record(
+                action="evaluation_run.requeue",
+                system=SYSTEM,
+                obj=run,
+                changes={"state": [RunState.QUEUED, RunState.QUEUED], "reason": "queued past the hard limit"},
             )
             from fmgov.evaluations import tasks
 

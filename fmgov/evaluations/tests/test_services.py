@@ -177,3 +177,21 @@ def test_model_index_suite_runs_through_the_task(engineer):
     assert run.passed is True and run.details["source"] == "huggingface model-index"
     assert dict(run.metrics.values_list("name", "value")) == {"cais/mmlu/all:acc": 63.2, "wikitext:perplexity": 7.1}
     assert run.metrics.get(name="wikitext:perplexity").higher_is_better is False
+
+
+def test_sweeper_resends_a_queued_run_whose_message_was_lost(queued_run, django_capture_on_commit_callbacks):
+    assert services.runs_requeue_orphaned(stale_after=60) == []
+    set_times(queued_run, queued_at=timezone.now() - timedelta(seconds=services.hard_limit_seconds() + 5))
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert services.runs_requeue_orphaned(stale_after=60) == [queued_run.pk]
+    assert len(callbacks) == 1
+    assert services.runs_requeue_orphaned(stale_after=60) == []  # queued_at was refreshed
+
+
+def test_a_suite_cannot_be_scheduled_on_a_deployment_that_cannot_run_it(engineer):
+    s = suite(engineer, "embedding_association")
+    with pytest.raises(InvalidInput) as caught:
+        services.schedule_create(
+            actor=engineer, suite=s, deployment=DeploymentFactory(owner=engineer), cron="0 0 * * *"
+        )
+    assert "embeddings endpoint" in caught.value.field_errors["deployment"][0]
