@@ -6,6 +6,7 @@ filesystem broker cannot redeliver, so the sweeper beat task re-queues the run
 once its heartbeat is stale.
 """
 
+import re
 import time
 
 import pytest
@@ -69,3 +70,35 @@ def test_run_killed_with_its_worker_finishes_exactly_once(fake_openai, engineer)
     assert AuditEvent.objects.filter(action="evaluation_run.finish", object_id=str(run.pk)).count() == 1
     assert AuditEvent.objects.filter(action="evaluation_run.start", object_id=str(run.pk)).count() == 2
     assert fake_openai.stats[200] == requests_before + 74  # the second attempt ran the whole suite
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_delivered_three_times_concurrently_writes_its_results_once(fake_openai, engineer):
+    fake_openai.behaviour = Behaviour(mode="refuse", delay_s=0.01)
+    deployment = chat_deployment(engineer, fake_openai.base_url)
+    s = suite(engineer, concurrency=4, config={"include_over_refusal": False})
+    with transaction.atomic():
+        run = services._new_run(suite=s, deployment=deployment, actor=engineer, schedule=None)
+    worker = start_worker([KILL_QUEUE], concurrency=3)
+    try:
+        first = tasks.execute_run.apply_async(args=[run.pk], queue=KILL_QUEUE)
+        tasks.execute_run.apply_async(args=[run.pk], queue=KILL_QUEUE)  # another message for the same run
+        tasks.execute_run.apply_async(args=[run.pk], queue=KILL_QUEUE, task_id=first.id)  # the same message again
+        wait_for(
+            lambda: EvaluationRun.objects.filter(pk=run.pk, state__in=RUN_FINAL_STATES).exists(),
+            timeout=60,
+            message="run",
+        )
+        time.sleep(1.5)  # let the other deliveries finish too
+    finally:
+        worker.stop()
+    done = EvaluationRun.objects.get(pk=run.pk)
+    assert done.state == RunState.SUCCEEDED, done.error
+    assert RunMetric.objects.filter(run=run).count() == 7  # refusal_rate and the six categories
+    assert AuditEvent.objects.filter(action="evaluation_run.finish", object_id=str(run.pk)).count() == 1
+    outcomes = re.findall(r"execute_run\[[^\]]+\] succeeded in [\d.]+s: '([^']+)'", worker.output())
+    assert len(outcomes) == 3 and outcomes.count("succeeded") == 1, outcomes
+    assert {o for o in outcomes if o != "succeeded"} <= {"skipped", "discarded"} | {
+        o for o in outcomes if "stopped" in o
+    }
