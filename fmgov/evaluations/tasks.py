@@ -25,7 +25,6 @@ from fmgov.evaluations import services
 from fmgov.evaluations.adapters import AdapterError, adapter_for_deployment
 from fmgov.evaluations.choices import RunState
 from fmgov.evaluations.evaluators import EvaluationContext, get_evaluator
-from fmgov.evaluations.models import EvaluationRun
 
 __all__ = ["execute_run", "run_scheduled_evaluation", "requeue_orphaned_runs", "fail_stuck_runs", "notify_finding"]
 
@@ -179,7 +178,3 @@ def notify_finding(finding_id: int, revoked_reviews: list[int] | None = None) ->
         from_email=None,
         recipient_list=recipients,
     )
-
-
-def run_state(run_id: int) -> str:
-    return EvaluationRun.objects.values_list("state", flat=True).get(pk=run_id)

@@ -4,7 +4,6 @@ import json
 
 from rest_framework import serializers
 
-from fmgov.evaluations.choices import RunState
 from fmgov.evaluations.evaluators import REGISTRY
 from fmgov.evaluations.models import (
     EvaluationRun,
@@ -198,6 +197,3 @@ class SuiteRequirementSerializer(serializers.ModelSerializer):
         fields = ["id", "policy", "suite", "max_age_days", "created_at"]
         read_only_fields = ["id", "created_at"]
         validators = []
-
-
-RUN_STATES = RunState.values

@@ -6,9 +6,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from fmgov.core.api.permissions import AdminWrites, ReadAnyWriteEngineer
+from fmgov.core.api.permissions import AdminWrites, HasRole, ReadAnyWriteEngineer
 from fmgov.core.exceptions import InvalidInput
-from fmgov.core.roles import Role, has_role
+from fmgov.core.roles import Role
 from fmgov.evaluations import selectors, services
 from fmgov.evaluations.api import serializers as s
 from fmgov.evaluations.choices import FindingStatus, RunState, Severity
@@ -21,11 +21,11 @@ class AnyRoleReadsEngineersWrite(ReadAnyWriteEngineer):
     message = "Only engineers and admins may change evaluations."
 
 
-class AnyRole(ReadAnyWriteEngineer):
-    """Any role reads; the services decide who may take each action."""
+class AnyRole(HasRole):
+    """Any role reads; the services decide who may take each action (acknowledge, resolve)."""
 
-    def has_permission(self, request, view) -> bool:
-        return has_role(request.user, *Role.values)
+    roles = tuple(Role.values)
+    message = "You need a role in fmgov to use findings."
 
 
 class SuiteViewSet(

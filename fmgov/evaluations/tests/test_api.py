@@ -306,3 +306,10 @@ def test_upload_threshold_breach_opens_a_finding(engineer, client_for):
     metrics = {m["name"]: m for m in response.json()["metrics"]}
     assert metrics["arc_easy:acc"]["passed"] is False and metrics["arc_challenge:acc_norm"]["passed"] is True
     assert list(Finding.objects.values_list("metric", flat=True)) == ["arc_easy:acc"]
+
+
+def test_users_without_a_role_and_anonymous_clients_are_refused(make_user, client_for, api_client):
+    nobody = make_user("nobody")
+    for url in (SUITES, SCHEDULES, RUNS, FINDINGS):
+        assert client_for(nobody).get(url).status_code == 403
+        assert api_client.get(url).status_code in (401, 403)
