@@ -17,12 +17,16 @@ p-value is exact when the partitions number at most ``permutations``, else
 estimated from that many random partitions (seeded, so reproducible).
 """
 
+from __future__ import annotations
+
 from itertools import combinations
 from math import comb
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from fmgov.evaluations.evaluators.base import EvaluationContext, EvaluationResult, Evaluator, MetricSpec, data_json
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["EmbeddingAssociation", "weat_effect_size", "weat_p_value"]
 
@@ -30,6 +34,8 @@ _word_list = {"type": "array", "minItems": 2, "items": {"type": "string", "minLe
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
+    import numpy as np  # numpy comes with the ML extras; imported when an evaluation needs it
+
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms == 0, 1, norms)
 
@@ -39,6 +45,8 @@ def _associations(targets: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarr
 
 
 def weat_effect_size(X: np.ndarray, Y: np.ndarray, A: np.ndarray, B: np.ndarray) -> float:  # noqa: N803
+    import numpy as np
+
     X, Y, A, B = (_unit(np.asarray(m, dtype=float)) for m in (X, Y, A, B))  # noqa: N806
     sx, sy = _associations(X, A, B), _associations(Y, A, B)
     spread = np.concatenate([sx, sy]).std(ddof=1)
@@ -55,6 +63,8 @@ def weat_p_value(
     seed: int = 0,
 ) -> tuple[float, bool]:
     """One-sided permutation p-value; returns (p, exact)."""
+    import numpy as np
+
     X, Y, A, B = (_unit(np.asarray(m, dtype=float)) for m in (X, Y, A, B))  # noqa: N806
     s = _associations(np.concatenate([X, Y]), A, B)
     n = len(X)
@@ -99,6 +109,8 @@ class EmbeddingAssociation(Evaluator):
     }
 
     def run(self, context: EvaluationContext) -> EvaluationResult:
+        import numpy as np
+
         config = context.config
         sets = data_json("weat_sets.json")
         if config.get("X"):
