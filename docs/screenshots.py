@@ -15,13 +15,18 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.browser.support import launch_args, login
+from tests.browser.support import launch_args, login, sync_orm_beside_playwright
 
 OUT = Path(__file__).resolve().parent / "screenshots"
 VIEWPORT = {"width": 1280, "height": 860}
 DEMO_PASSWORD = "demo-password"
 
-pytestmark = [pytest.mark.screenshots, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.screenshots,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("sync_orm_beside_playwright"),
+]
+__all__ = ["sync_orm_beside_playwright"]
 
 
 @pytest.fixture(scope="session")

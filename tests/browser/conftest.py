@@ -2,7 +2,14 @@
 
 import pytest
 
-from tests.browser.support import launch_args
+from tests.browser.support import launch_args, sync_orm_beside_playwright
+
+__all__ = ["sync_orm_beside_playwright"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _sync_orm(sync_orm_beside_playwright):
+    yield
 
 
 @pytest.fixture(scope="session")

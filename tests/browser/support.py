@@ -1,10 +1,6 @@
 """Shared by the browser tests and docs/screenshots.py: Debian's Chromium, logging in, waiting."""
 
-import os
-
-# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
-# between page actions are ordinary synchronous code, so Django's async guard is lifted here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -17,6 +13,20 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PASSWORD = "correct-horse-battery-staple"  # the root conftest's make_user default
+
+
+@pytest.fixture(scope="module")
+def sync_orm_beside_playwright(celery_worker):
+    """Let tests use the ORM while Playwright's sync API has an event loop running in the same thread.
+
+    Django refuses ORM calls from a thread with a running event loop; the calls here (and the
+    database flush after each test) are ordinary synchronous code between page actions. Set for
+    one module at a time, never for the session, so later subprocesses such as ``manage.py check
+    --deploy`` do not inherit it; and only after the shared worker has started.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
 def launch_args(base: dict) -> dict:
