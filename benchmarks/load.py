@@ -1,0 +1,415 @@
+"""Load test: gunicorn on PostgreSQL, 50 concurrent API users for 60 s, then verify the audit chain.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python benchmarks/load.py
+
+What it does, all on loopback:
+
+1. creates a fresh PostgreSQL database (``fmgov_load_<pid>``), migrates it and
+   loads the demo data, then makes one API token per virtual user;
+2. starts gunicorn (``fmgov.settings.production`` with generated secrets,
+   no TLS redirect) on 127.0.0.1 with an extra URL, ``/bench/baseline/``: a
+   plain DRF ``ListAPIView`` over the same table as ``/api/v1/foundation-models/``
+   with the same page size and token authentication, and nothing else;
+3. **mixed run**: USERS concurrent users (asyncio + httpx, one keep-alive
+   connection each) for DURATION seconds; each loop picks an action by weight:
+   reads (model, deployment, review, audit-event lists and a model detail),
+   registry writes (create a deployment, edit one's own), review actions (open a
+   review on the user's own deployment, add a risk item) and report requests;
+4. **baseline run**: the same users for the same time, each request a GET of
+   the baseline view;
+5. prints requests/s, p50/p95/p99 latency and the error count for each run and
+   action, the ratios against the baseline, then runs ``verify_audit_trail``
+   on the database and drops it. Exit status 1 if there was any error or the
+   chain does not verify.
+
+Bounded: every user stops at the deadline or after MAX_REQUESTS_PER_USER
+requests, every request has a timeout, and the target must be a loopback address.
+
+No extra dependency: httpx is already in the environment. (locust is not
+installed; this driver reports the same figures.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+USERS = int(os.environ.get("LOAD_USERS", "50"))
+DURATION = float(os.environ.get("LOAD_SECONDS", "60"))
+WORKERS = int(os.environ.get("LOAD_GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+MAX_REQUESTS_PER_USER = int(os.environ.get("LOAD_MAX_REQUESTS_PER_USER", "100000"))
+REQUEST_TIMEOUT = 30.0
+HOST = "127.0.0.1"
+
+# --- the WSGI side (imported by gunicorn as ``load:create_app()``) --------------------------------
+
+urlpatterns: list = []
+
+
+def create_app():
+    """gunicorn entry point: fmgov plus the baseline view, as this module's URLconf."""
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+    from django.urls import include, path
+    from rest_framework import generics, serializers
+
+    from fmgov.core.api.pagination import StandardPagination
+    from fmgov.registry.models import FoundationModel
+
+    class BaselineSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = FoundationModel
+            fields = "__all__"
+
+    class BaselineList(generics.ListAPIView):
+        queryset = FoundationModel.objects.order_by("pk")
+        serializer_class = BaselineSerializer
+        pagination_class = StandardPagination
+        filter_backends: list = []
+
+    urlpatterns[:] = [path("bench/baseline/", BaselineList.as_view()), path("", include("fmgov.urls"))]
+    settings.ROOT_URLCONF = __name__
+    return get_wsgi_application()
+
+
+# --- the driver -----------------------------------------------------------------------------------
+
+
+def _require_loopback(url: str) -> None:
+    host = urlsplit(url).hostname or ""
+    addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    if not addresses or not all(ipaddress.ip_address(a).is_loopback for a in addresses):
+        raise SystemExit(f"refusing to load-test {host!r}: only loopback addresses are allowed")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _psql_env(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    env = dict(os.environ)
+    env.update(PGHOST=parts.hostname or HOST, PGPORT=str(parts.port or 5432), PGUSER=parts.username or "postgres")
+    if parts.password:
+        env["PGPASSWORD"] = parts.password
+    return env
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.samples: dict[str, str] = {}
+
+    def record(self, action: str, seconds: float, ok: bool, detail: str = "") -> None:
+        self.latencies[action].append(seconds)
+        if not ok:
+            self.errors[action] += 1
+            self.samples.setdefault(action, detail)
+
+    @staticmethod
+    def _pct(values: list[float], q: float) -> float:
+        if not values:
+            return 0.0
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+
+    def summary(self, elapsed: float) -> dict:
+        everything = [v for values in self.latencies.values() for v in values]
+        rows = {
+            action: {
+                "requests": len(values),
+                "p50_ms": self._pct(values, 0.50),
+                "p95_ms": self._pct(values, 0.95),
+                "errors": self.errors[action],
+            }
+            for action, values in sorted(self.latencies.items())
+        }
+        return {
+            "requests": len(everything),
+            "rps": len(everything) / elapsed if elapsed else 0.0,
+            "p50_ms": self._pct(everything, 0.50),
+            "p95_ms": self._pct(everything, 0.95),
+            "p99_ms": self._pct(everything, 0.99),
+            "mean_ms": statistics.fmean(everything) * 1000 if everything else 0.0,
+            "errors": sum(self.errors.values()),
+            "actions": rows,
+            "error_samples": self.samples,
+        }
+
+
+class User:
+    """One virtual user: its own token, connection, and the objects it created."""
+
+    def __init__(self, client, fixtures: dict, index: int, stats: Stats):
+        self.client = client
+        self.fixtures = fixtures
+        self.index = index
+        self.stats = stats
+        self.random = random.Random(index)  # noqa: S311 - workload mix, not security
+        self.deployments: list[int] = []
+        self.reviews: list[int] = []
+        self.counter = 0
+
+    async def _call(self, action: str, method: str, url: str, expect: tuple[int, ...], **kwargs):
+        started = time.perf_counter()
+        try:
+            response = await self.client.request(method, url, **kwargs)
+        except Exception as exc:  # a timeout or a dropped connection is an error, not a crash
+            self.stats.record(action, time.perf_counter() - started, False, f"{method} {url}: {exc!r}")
+            return None
+        ok = response.status_code in expect
+        detail = "" if ok else f"{method} {url} -> {response.status_code} {response.text[:300]}"
+        self.stats.record(action, time.perf_counter() - started, ok, detail)
+        return response if ok else None
+
+    async def read(self):
+        url = self.random.choice(
+            [
+                "/api/v1/foundation-models/",
+                "/api/v1/deployments/",
+                "/api/v1/reviews/",
+                "/api/v1/audit-events/",
+                f"/api/v1/foundation-models/{self.random.choice(self.fixtures['models'])}/",
+            ]
+        )
+        await self._call("read", "GET", url, (200,))
+
+    async def registry_write(self):
+        self.counter += 1
+        if self.deployments and self.random.random() < 0.4:
+            deployment = self.random.choice(self.deployments)
+            body = {"region": f"region-{self.index}-{self.counter}"}
+            await self._call("registry_write", "PATCH", f"/api/v1/deployments/{deployment}/", (200,), json=body)
+            return
+        body = {
+            "name": f"load-{self.index}-{self.counter}",
+            "foundation_model": self.random.choice(self.fixtures["models"]),
+            "environment": "staging",
+            "region": "eu-west",
+        }
+        response = await self._call("registry_write", "POST", "/api/v1/deployments/", (201,), json=body)
+        if response is not None:
+            self.deployments.append(response.json()["id"])
+
+    async def review_action(self):
+        fresh = [d for d in self.deployments if d not in self.fixtures.setdefault("reviewed", set())]
+        if fresh and (not self.reviews or self.random.random() < 0.5):
+            deployment = fresh[0]
+            self.fixtures["reviewed"].add(deployment)
+            body = {"deployment": deployment, "title": f"load review {self.index}-{self.counter}"}
+            response = await self._call("review_action", "POST", "/api/v1/reviews/", (201,), json=body)
+            if response is not None:
+                self.reviews.append(response.json()["id"])
+            return
+        if not self.reviews:
+            await self._call("review_action", "GET", "/api/v1/reviews/", (200,))
+            return
+        body = {
+            "category": self.random.choice(self.fixtures["categories"]),
+            "description": "load-test risk item",
+            "likelihood": 3,
+            "severity": 4,
+            "mitigation": "rate limits",
+            "residual_likelihood": 2,
+            "residual_severity": 3,
+        }
+        review = self.random.choice(self.reviews)
+        await self._call("review_action", "POST", f"/api/v1/reviews/{review}/items/", (201,), json=body)
+
+    async def report_request(self):
+        body = {"kind": "period_summary", "period_start": "2026-01-01", "period_end": "2026-11-01"}
+        await self._call("report_request", "POST", "/api/v1/reports/", (201, 202), json=body)
+
+    async def baseline(self):
+        await self._call("baseline", "GET", "/bench/baseline/", (200,))
+
+
+MIX = [("read", 60), ("registry_write", 20), ("review_action", 12), ("report_request", 8)]
+
+
+async def _run(base_url: str, tokens: list[str], fixtures: dict, mode: str, seconds: float) -> dict:
+    import httpx
+
+    stats = Stats()
+    deadline = time.monotonic() + seconds
+    actions, weights = zip(*MIX, strict=True)
+
+    async def user_loop(index: int, token: str) -> None:
+        headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(
+            base_url=base_url, headers=headers, timeout=REQUEST_TIMEOUT, limits=limits, trust_env=False
+        ) as client:
+            user = User(client, fixtures, index, stats)
+            for _ in range(MAX_REQUESTS_PER_USER):
+                if time.monotonic() >= deadline:
+                    break
+                if mode == "baseline":
+                    await user.baseline()
+                else:
+                    await getattr(user, user.random.choices(actions, weights)[0])()
+
+    started = time.monotonic()
+    await asyncio.gather(*(user_loop(i, tokens[i % len(tokens)]) for i in range(USERS)))
+    return stats.summary(time.monotonic() - started)
+
+
+SETUP_SCRIPT = r"""
+import io, json, django
+django.setup()
+from django.core.management import call_command
+from fmgov.accounts.services import token_create, user_create
+from fmgov.registry.models import FoundationModel
+from reviews_models import RiskCategory
+call_command("seed_demo", stdout=io.StringIO())
+tokens = []
+for i in range(USERS):
+    roles = ["engineer", "reviewer", "auditor"]
+    user = user_create(username=f"load{i}", roles=roles, password="load-password-" + str(i))
+    tokens.append(token_create(user=user, name="load")[1])
+print(json.dumps({
+    "tokens": tokens,
+    "models": list(FoundationModel.objects.values_list("pk", flat=True)),
+    "categories": list(RiskCategory.objects.values_list("slug", flat=True)),
+}))
+""".replace("reviews_models", "fmgov.reviews.models")
+
+
+def _print_run(name: str, result: dict) -> None:
+    print(
+        f"{name:<9} {result['requests']:>7} req  {result['rps']:>8.1f} req/s  "
+        f"p50 {result['p50_ms']:>7.1f} ms  p95 {result['p95_ms']:>7.1f} ms  p99 {result['p99_ms']:>7.1f} ms  "
+        f"errors {result['errors']}"
+    )
+    for action, row in result["actions"].items():
+        print(
+            f"  {action:<15} {row['requests']:>7} req  p50 {row['p50_ms']:>7.1f} ms  "
+            f"p95 {row['p95_ms']:>7.1f} ms  errors {row['errors']}"
+        )
+    for action, sample in result["error_samples"].items():
+        print(f"  first {action} error: {sample}")
+
+
+def main() -> int:
+    admin_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    if not admin_url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("benchmarks/load.py needs PostgreSQL: set DATABASE_URL=postgres://...")
+    _require_loopback(admin_url)
+    parts = urlsplit(admin_url)
+    dbname = f"fmgov_load_{os.getpid()}"
+    db_url = parts._replace(path=f"/{dbname}").geturl()
+    pg_env = _psql_env(admin_url)
+    port = _free_port()
+    base_url = f"http://{HOST}:{port}"
+    _require_loopback(base_url)
+    run_dir = ROOT / "var" / f"load-{os.getpid()}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DJANGO_SETTINGS_MODULE": "fmgov.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "AUDIT_CHECKPOINT_KEY": secrets.token_urlsafe(32),
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": HOST,
+        "LOG_LEVEL": "WARNING",
+        "FMGOV_VAR_DIR": str(run_dir),
+        "FMGOV_BROKER_KEYPREFIX": f"fmgov-load-{os.getpid()}:",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")]),
+    }
+    env.setdefault("CELERY_BROKER_URL", "")  # empty = the embedded broker in run_dir: report tasks queue up there
+    subprocess.run(["createdb", dbname], env=pg_env, check=True)
+    gunicorn = None
+    exit_code = 0
+    try:
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
+        setup = subprocess.run(
+            [sys.executable, "-c", SETUP_SCRIPT.replace("USERS", str(USERS))],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        fixtures = json.loads(setup.stdout.strip().splitlines()[-1])
+        tokens = fixtures.pop("tokens")
+        gunicorn = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", "load:create_app()",
+                "--bind", f"{HOST}:{port}", "--workers", str(WORKERS), "--worker-class", "sync",
+                "--timeout", "60", "--log-level", "warning", "--chdir", str(ROOT / "benchmarks"),
+            ],
+            env=env, cwd=ROOT, start_new_session=True,
+        )  # fmt: skip
+        _wait_for_http(f"{base_url}/healthz/", gunicorn)
+        print(
+            f"load: {USERS} users x {DURATION:.0f} s against gunicorn ({WORKERS} sync workers) on PostgreSQL, "
+            f"{os.cpu_count()} CPUs; mix {dict(MIX)}"
+        )
+        mixed = asyncio.run(_run(base_url, tokens, fixtures, "mixed", DURATION))
+        baseline = asyncio.run(_run(base_url, tokens, fixtures, "baseline", DURATION))
+        _print_run("mixed", mixed)
+        _print_run("baseline", baseline)
+        reads = mixed["actions"].get("read", {})
+        print(
+            f"ratio mixed/baseline: throughput {mixed['rps'] / baseline['rps']:.2f}x, "
+            f"p50 {mixed['p50_ms'] / baseline['p50_ms']:.2f}x, p95 {mixed['p95_ms'] / baseline['p95_ms']:.2f}x; "
+            f"reads in the mix p50 {reads.get('p50_ms', 0):.1f} ms vs baseline {baseline['p50_ms']:.1f} ms"
+        )
+        verify = subprocess.run(
+            [*manage, "verify_audit_trail"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600
+        )
+        print((verify.stdout or verify.stderr).strip())
+        if mixed["errors"] or baseline["errors"] or verify.returncode != 0:
+            exit_code = 1
+    finally:
+        if gunicorn is not None and gunicorn.poll() is None:
+            os.killpg(gunicorn.pid, signal.SIGTERM)
+            try:
+                gunicorn.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(gunicorn.pid, signal.SIGKILL)
+        subprocess.run(["dropdb", "--if-exists", "--force", dbname], env=pg_env, check=False)
+    return exit_code
+
+
+def _wait_for_http(url: str, process, timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("gunicorn exited during start-up")
+        try:
+            if httpx.get(url, timeout=2, trust_env=False).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"gunicorn did not answer {url} within {timeout:.0f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
