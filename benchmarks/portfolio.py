@@ -13,7 +13,6 @@ import argparse
 import random
 import time
 from collections import defaultdict
-from fractions import Fraction
 
 from _setup import benchmark_database, describe_database
 
@@ -83,9 +82,9 @@ def in_python(deployments, edges, providers, spof_limit: float) -> dict:
     parents: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for child, parent_model, parent_adaptation in edges:
         parents[child].append(("m", parent_model) if parent_model is not None else ("a", parent_adaptation))
-    memo: dict[int, dict[int, Fraction]] = {}
+    memo: dict[int, dict[int, float]] = {}
 
-    def weights(node: int) -> dict[int, Fraction]:
+    def weights(node: int) -> dict[int, float]:
         stack = [node]
         while stack:
             current = stack[-1]
@@ -96,9 +95,9 @@ def in_python(deployments, edges, providers, spof_limit: float) -> dict:
             stack.pop()
             if current in memo:
                 continue
-            own: dict[int, Fraction] = defaultdict(Fraction)
+            own: dict[int, float] = defaultdict(float)
             for kind, parent in parents[current]:
-                share = Fraction(1, len(parents[current]))
+                share = 1.0 / len(parents[current])
                 if kind == "m":
                     own[parent] += share
                 else:
@@ -110,7 +109,7 @@ def in_python(deployments, edges, providers, spof_limit: float) -> dict:
     per_model: dict[int, float] = defaultdict(float)
     depends: dict[int, int] = defaultdict(int)
     for model_id, adaptation_id in deployments:
-        roots = {model_id: Fraction(1)} if model_id is not None else weights(adaptation_id)
+        roots = {model_id: 1.0} if model_id is not None else weights(adaptation_id)
         for root, w in roots.items():
             per_model[root] += float(w)
             depends[root] += 1

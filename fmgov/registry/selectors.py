@@ -13,7 +13,6 @@ The SQL is plain SQL-99 and runs unchanged on SQLite and PostgreSQL.
 import importlib
 from collections import defaultdict
 from collections.abc import Iterable
-from fractions import Fraction
 from typing import Any
 
 from django.db import connection
@@ -199,27 +198,29 @@ def root_models_of(adaptation_ids: Iterable[int]) -> dict[int, list[tuple[int, f
         return {}
     edges = AdaptationParent._meta.db_table
     placeholders = ", ".join(["%s"] * len(ids))
+    # No depth column: UNION then visits each ancestor once, however many paths lead to it
+    # (the DAG is acyclic by construction, and UNION would end even on a cycle).
     sql = (
-        f"WITH RECURSIVE up(node_id, depth) AS ("
-        f" SELECT child_id, 0 FROM {edges} WHERE child_id IN ({placeholders})"
+        f"WITH RECURSIVE up(node_id) AS ("
+        f" SELECT child_id FROM {edges} WHERE child_id IN ({placeholders})"
         f" UNION"
-        f" SELECT e.parent_adaptation_id, up.depth + 1 FROM {edges} e JOIN up ON e.child_id = up.node_id"
-        f" WHERE e.parent_adaptation_id IS NOT NULL AND up.depth < %s"
+        f" SELECT e.parent_adaptation_id FROM {edges} e JOIN up ON e.child_id = up.node_id"
+        f" WHERE e.parent_adaptation_id IS NOT NULL"
         f") SELECT child_id, parent_model_id, parent_adaptation_id FROM {edges}"
         f" WHERE child_id IN (SELECT node_id FROM up)"
     )
     parents: dict[int, list[tuple[str, int]]] = defaultdict(list)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, MAX_LINEAGE_DEPTH])
+        cursor.execute(sql, ids)
         for child_id, parent_model_id, parent_adaptation_id in cursor.fetchall():
             if parent_model_id is not None:
                 parents[child_id].append(("m", int(parent_model_id)))
             else:
                 parents[child_id].append(("a", int(parent_adaptation_id)))
 
-    memo: dict[int, dict[int, Fraction]] = {}
+    memo: dict[int, dict[int, float]] = {}
 
-    def weights(node: int) -> dict[int, Fraction]:
+    def weights(node: int) -> dict[int, float]:
         # Iterative post-order so that a deep chain does not hit the recursion limit.
         stack = [node]
         while stack:
@@ -231,10 +232,10 @@ def root_models_of(adaptation_ids: Iterable[int]) -> dict[int, list[tuple[int, f
             stack.pop()
             if current in memo:
                 continue
-            own: dict[int, Fraction] = defaultdict(Fraction)
+            own: dict[int, float] = defaultdict(float)
             edges_of = parents.get(current, [])
             for kind, parent in edges_of:
-                share = Fraction(1, len(edges_of))
+                share = 1.0 / len(edges_of)
                 if kind == "m":
                     own[parent] += share
                 else:
@@ -243,7 +244,7 @@ def root_models_of(adaptation_ids: Iterable[int]) -> dict[int, list[tuple[int, f
             memo[current] = dict(own)
         return memo[node]
 
-    return {i: sorted((root, float(w)) for root, w in weights(i).items()) for i in ids}
+    return {i: sorted(weights(i).items()) for i in ids}
 
 
 def deployment_go_live_blocker(deployment: Deployment) -> str | None:
