@@ -6,7 +6,7 @@ from fmgov.reviews.choices import SCORE_MAX, SCORE_MIN, Decision, ReviewState
 from fmgov.reviews.models import ReviewItem, RiskReview
 from fmgov.reviews.selectors import review_policy_list, risk_category_list
 
-__all__ = ["ReviewCreateForm", "ReviewItemForm", "SignOffForm", "RequestChangesForm", "ReviewFilterForm"]
+__all__ = ["ReviewCreateForm", "ReviewItemForm", "SignOffForm", "RequestChangesForm", "RevokeForm", "ReviewFilterForm"]
 
 SCORES = [(n, str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)]
 
@@ -86,6 +86,10 @@ class SignOffForm(forms.Form):
 
 class RequestChangesForm(forms.Form):
     comment = forms.CharField(label="What must change", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label="Why the approval no longer holds", widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ReviewFilterForm(forms.Form):

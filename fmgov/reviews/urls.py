@@ -15,5 +15,6 @@ urlpatterns = [
     path("reviews/<int:pk>/evidence/", views.evidence_link, name="evidence-link"),
     path("reviews/<int:pk>/submit/", views.review_submit, name="review-submit"),
     path("reviews/<int:pk>/sign-off/", views.sign_off, name="sign-off"),
+    path("reviews/<int:pk>/revoke/", views.review_revoke, name="review-revoke"),
     path("reviews/<int:pk>/request-changes/", views.request_changes, name="request-changes"),
 ]

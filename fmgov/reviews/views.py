@@ -16,7 +16,14 @@ from fmgov.core.views_util import role_required
 from fmgov.registry.selectors import deployment_list
 from fmgov.reviews import services
 from fmgov.reviews.choices import EDITABLE_STATES, SCORE_MAX, ReviewState
-from fmgov.reviews.forms import RequestChangesForm, ReviewCreateForm, ReviewFilterForm, ReviewItemForm, SignOffForm
+from fmgov.reviews.forms import (
+    RequestChangesForm,
+    ReviewCreateForm,
+    ReviewFilterForm,
+    ReviewItemForm,
+    RevokeForm,
+    SignOffForm,
+)
 from fmgov.reviews.selectors import review_approval_status, review_awaiting, review_heat_map, review_list
 
 WRITERS = (Role.ENGINEER, Role.ADMIN)
@@ -124,6 +131,8 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "item_form": ReviewItemForm(),
         "sign_off_form": SignOffForm(),
         "changes_form": RequestChangesForm(),
+        "may_revoke": has_role(user, Role.ADMIN) and review.state == ReviewState.APPROVED,
+        "revoke_form": RevokeForm(),
     }
     return render(request, "reviews/review_detail.html", context)
 
@@ -247,6 +256,23 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
         show_refusal(request, exc)
     else:
         messages.success(request, f"Your decision ({recorded.get_decision_display().lower()}) is recorded.")
+    return redirect("reviews:review-detail", pk)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def review_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _review_or_404(pk)
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the approval is revoked.")
+        return redirect("reviews:review-detail", pk)
+    try:
+        services.review_revoke(review=review, actor=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, "Approval revoked; the deployment's approval is withdrawn.")
     return redirect("reviews:review-detail", pk)
 
 

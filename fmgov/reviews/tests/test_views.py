@@ -211,3 +211,24 @@ def test_an_evaluation_run_is_cited_as_evidence(web, engineer, other_engineer):
     assert any(f"Run #{run.pk} cited" in m for m in messages_of(response))
     page = client.get(reverse("reviews:review-detail", args=[review.pk])).content.decode()
     assert reverse("evaluations:run-detail", args=[run.pk]) in page
+
+
+def test_admin_revokes_an_approval_and_others_cannot(web, engineer, reviewer, other_reviewer, admin_user):
+    from fmgov.reviews.services import sign_off_create
+
+    review = submitted_review(author=engineer, policy=ReviewPolicyFactory(quorum=2))
+    for user in (reviewer, other_reviewer):
+        sign_off_create(review=review, actor=user, decision="approve")
+    url = reverse("reviews:review-revoke", args=[review.pk])
+    assert web(engineer).post(url, {"reason": "mine"}).status_code == 403
+    assert (
+        "Revoke approval" not in web(reviewer).get(reverse("reviews:review-detail", args=[review.pk])).content.decode()
+    )
+    client = web(admin_user)
+    assert "Revoke approval" in client.get(reverse("reviews:review-detail", args=[review.pk])).content.decode()
+    response = client.post(url, {"reason": "Base model withdrawn by its provider"})
+    assert any("Approval revoked" in m for m in messages_of(response))
+    review.refresh_from_db()
+    assert review.state == "revoked" and review.deployment.status == "proposed"
+    response = client.post(url, {"reason": "again"})
+    assert [m.tags for m in get_messages(response.wsgi_request)][-1] == "error"
