@@ -24,8 +24,8 @@ WRITERS = (Role.ENGINEER, Role.ADMIN)
 def _forms(request: HttpRequest, **bound) -> dict:
     return {
         "suite_form": bound.get("suite_form") or SuiteForm(),
-        "schedule_form": bound.get("schedule_form") or ScheduleForm(initial=_preset(request)),
-        "run_form": bound.get("run_form") or RunNowForm(initial=_preset(request)),
+        "schedule_form": bound.get("schedule_form") or ScheduleForm(initial=_preset(request), prefix="schedule"),
+        "run_form": bound.get("run_form") or RunNowForm(initial=_preset(request), prefix="run"),
     }
 
 
@@ -68,7 +68,7 @@ def suite_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(*WRITERS)
 def schedule_create(request: HttpRequest) -> HttpResponse:
-    form = ScheduleForm(request.POST)
+    form = ScheduleForm(request.POST, prefix="schedule")
     if form.is_valid():
         try:
             schedule = services.schedule_create(actor=request.user, **form.cleaned_data)
@@ -96,7 +96,7 @@ def schedule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(*WRITERS)
 def run_now(request: HttpRequest) -> HttpResponse:
-    form = RunNowForm(request.POST)
+    form = RunNowForm(request.POST, prefix="run")
     if form.is_valid():
         try:
             run = services.run_request(actor=request.user, **form.cleaned_data)

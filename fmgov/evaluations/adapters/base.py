@@ -94,7 +94,7 @@ class RetryPolicy:
         return backoff * (0.5 + random.random() / 2)  # jitter: avoid synchronised retries
 
 
-RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
 @functools.cache

@@ -77,7 +77,12 @@ def test_schedule_create_and_toggle(web, engineer):
     client = web(engineer)
     response = client.post(
         reverse("evaluations:schedule-create"),
-        {"suite": s.pk, "deployment": deployment.pk, "cron": "0 3 * * *", "enabled": "on"},
+        {
+            "schedule-suite": s.pk,
+            "schedule-deployment": deployment.pk,
+            "schedule-cron": "0 3 * * *",
+            "schedule-enabled": "on",
+        },  # fmt: skip
     )
     assert response.status_code == 302
     schedule = EvaluationSchedule.objects.get()
@@ -86,7 +91,8 @@ def test_schedule_create_and_toggle(web, engineer):
     schedule.refresh_from_db()
     assert not schedule.enabled
     response = client.post(
-        reverse("evaluations:schedule-create"), {"suite": s.pk, "deployment": deployment.pk, "cron": "61 * * * *"}
+        reverse("evaluations:schedule-create"),
+        {"schedule-suite": s.pk, "schedule-deployment": deployment.pk, "schedule-cron": "61 * * * *"},
     )
     assert response.status_code == 200 and messages_of(response)
 
@@ -95,7 +101,7 @@ def test_run_now_and_the_polled_progress_fragment(web, engineer):
     s = suite(engineer, thresholds={"refusal_rate": {"op": ">=", "value": 0.9}})
     deployment = DeploymentFactory(owner=engineer)
     client = web(engineer)
-    response = client.post(reverse("evaluations:run-now"), {"suite": s.pk, "deployment": deployment.pk})
+    response = client.post(reverse("evaluations:run-now"), {"run-suite": s.pk, "run-deployment": deployment.pk})
     run = EvaluationRun.objects.get()
     assert response["Location"] == reverse("evaluations:run-detail", args=[run.pk])
     page = client.get(response["Location"]).content.decode()
@@ -114,7 +120,7 @@ def test_run_now_and_the_polled_progress_fragment(web, engineer):
 def test_run_now_on_an_unsuitable_deployment_is_refused(web, engineer):
     s = suite(engineer)
     deployment = DeploymentFactory(owner=engineer, endpoint_adapter="none")
-    response = web(engineer).post(reverse("evaluations:run-now"), {"suite": s.pk, "deployment": deployment.pk})
+    response = web(engineer).post(reverse("evaluations:run-now"), {"run-suite": s.pk, "run-deployment": deployment.pk})
     assert response.status_code == 200
     assert any("cannot run this suite" in m for m in messages_of(response))
     assert "needs a chat endpoint" in response.content.decode()
