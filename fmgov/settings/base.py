@@ -166,14 +166,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "fmgov.core.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "fmgov.core.api.filters.BoundedDjangoFilterBackend",
+        "fmgov.core.api.filters.BoundedSearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "fmgov.core.api.exceptions.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "fmgov.core.api.parsers.SafeJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -186,6 +186,17 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind", "status" or "state" field with their own choices.
+    "ENUM_NAME_OVERRIDES": {
+        "AdaptationKindEnum": "fmgov.registry.choices.AdaptationKind",
+        "DeploymentStatusEnum": "fmgov.registry.choices.DeploymentStatus",
+        "ReviewStateEnum": "fmgov.reviews.choices.ReviewState",
+        "RunStateEnum": "fmgov.evaluations.choices.RunState",
+        "FindingStatusEnum": "fmgov.evaluations.choices.FindingStatus",
+        "PortfolioFindingKindEnum": "fmgov.portfolio.choices.PortfolioFindingKind",
+        "ReportKindEnum": "reports.choices.ReportKind",
+        "ReportStateEnum": "reports.choices.ReportState",
+    },
 }
 
 # --- Cache ---------------------------------------------------------------
@@ -231,6 +242,8 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A running evaluation whose heartbeat is older than this has lost its worker and is re-queued.
+FMGOV_EVALUATION_STALE_SECONDS = env.int("FMGOV_EVALUATION_STALE_SECONDS", default=120)
 FMGOV_WORKER_QUEUES = ["default", "evaluations", "reports", "notifications"]
 
 # --- Audit trail ----------------------------------------------------------
