@@ -130,9 +130,9 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "signed": signed,
         "item_form": ReviewItemForm(),
         "sign_off_form": SignOffForm(),
-        "changes_form": RequestChangesForm(),
+        "changes_form": RequestChangesForm(prefix="changes"),
         "may_revoke": has_role(user, Role.ADMIN) and review.state == ReviewState.APPROVED,
-        "revoke_form": RevokeForm(),
+        "revoke_form": RevokeForm(prefix="revoke"),
     }
     return render(request, "reviews/review_detail.html", context)
 
@@ -263,7 +263,7 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 def review_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     review = _review_or_404(pk)
-    form = RevokeForm(request.POST)
+    form = RevokeForm(request.POST, prefix="revoke")
     if not form.is_valid():
         messages.error(request, "Say why the approval is revoked.")
         return redirect("reviews:review-detail", pk)
@@ -280,7 +280,7 @@ def review_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def request_changes(request: HttpRequest, pk: int) -> HttpResponse:
     review = _review_or_404(pk)
-    form = RequestChangesForm(request.POST)
+    form = RequestChangesForm(request.POST, prefix="changes")
     if not form.is_valid():
         messages.error(request, "Say what must change.")
         return redirect("reviews:review-detail", pk)

@@ -138,3 +138,57 @@ def test_engineer_dashboard_lists_own_reviews_to_finish(web, engineer, other_eng
     assert [r.pk for r in response.context["my_reviews"]] == [mine.pk]
     page = response.content.decode()
     assert "My reviews to finish" in page and "Awaiting my sign-off" not in page
+
+
+def _ids_and_labels(html: str) -> tuple[list[str], set[str], list[str]]:
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    labelled = set(re.findall(r'<label[^>]*\sfor="([^"]+)"', html))
+    controls = [
+        m.group(2)
+        for m in re.finditer(r"<(input|select|textarea)\b[^>]*\sid=\"([^\"]+)\"[^>]*>", html)
+        if 'type="hidden"' not in m.group(0)
+    ]
+    return ids, labelled, controls
+
+
+@pytest.mark.django_db
+def test_pages_have_unique_ids_and_every_control_a_label(web, make_user):
+    from fmgov.evaluations.tests.factories import DeploymentFactory as ChatDeploymentFactory
+    from fmgov.evaluations.tests.factories import suite
+    from fmgov.reviews.tests.factories import add_item
+
+    everyone = make_user("ally", "engineer", "reviewer", "auditor", "admin")
+    author = make_user("author", "engineer")
+    deployment = ChatDeploymentFactory(owner=everyone)
+    suite(everyone)
+    review = submitted_review(author=author, deployment=deployment)
+    add_item(review, author)  # back to draft, so the editing forms show too
+    waiting = submitted_review(author=author)  # the sign-off panel shows for this one
+    model = FoundationModelFactory(owner=everyone)
+    AdaptationFactory(owner=everyone, derived_from_models=[model.pk])
+    pages = [
+        "/",
+        reverse("registry:model-list"),
+        reverse("registry:model-detail", args=[model.pk]),
+        reverse("registry:deployment-detail", args=[deployment.pk]),
+        reverse("registry:deployment-create"),
+        reverse("registry:adaptation-create"),
+        reverse("registry:card-import"),
+        reverse("reviews:review-list"),
+        reverse("reviews:review-detail", args=[review.pk]),
+        reverse("reviews:review-detail", args=[waiting.pk]),
+        reverse("evaluations:index"),
+        reverse("reports:report-list"),
+        reverse("audits:event-list"),
+    ]
+    client = web(everyone)
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        if url == reverse("reviews:review-detail", args=[waiting.pk]):
+            assert "Record my decision" in response.content.decode()
+        ids, labelled, controls = _ids_and_labels(response.content.decode())
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        assert not duplicates, (url, duplicates)
+        unlabelled = [c for c in controls if c not in labelled]
+        assert not unlabelled, (url, unlabelled)

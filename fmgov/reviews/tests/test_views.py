@@ -160,7 +160,7 @@ def test_engineer_sees_no_sign_off_panel_and_auditor_cannot_sign(web, engineer, 
 
 def test_request_changes(web, engineer, reviewer):
     review = submitted_review(author=engineer)
-    web(reviewer).post(reverse("reviews:request-changes", args=[review.pk]), {"comment": "Add a bias item"})
+    web(reviewer).post(reverse("reviews:request-changes", args=[review.pk]), {"changes-comment": "Add a bias item"})
     review.refresh_from_db()
     assert review.state == "changes_requested"
 
@@ -220,15 +220,15 @@ def test_admin_revokes_an_approval_and_others_cannot(web, engineer, reviewer, ot
     for user in (reviewer, other_reviewer):
         sign_off_create(review=review, actor=user, decision="approve")
     url = reverse("reviews:review-revoke", args=[review.pk])
-    assert web(engineer).post(url, {"reason": "mine"}).status_code == 403
+    assert web(engineer).post(url, {"revoke-reason": "mine"}).status_code == 403
     assert (
         "Revoke approval" not in web(reviewer).get(reverse("reviews:review-detail", args=[review.pk])).content.decode()
     )
     client = web(admin_user)
     assert "Revoke approval" in client.get(reverse("reviews:review-detail", args=[review.pk])).content.decode()
-    response = client.post(url, {"reason": "Base model withdrawn by its provider"})
+    response = client.post(url, {"revoke-reason": "Base model withdrawn by its provider"})
     assert any("Approval revoked" in m for m in messages_of(response))
     review.refresh_from_db()
     assert review.state == "revoked" and review.deployment.status == "proposed"
-    response = client.post(url, {"reason": "again"})
+    response = client.post(url, {"revoke-reason": "again"})
     assert [m.tags for m in get_messages(response.wsgi_request)][-1] == "error"
