@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 EVIDENCE_SCHEMA = "fmgov.report-evidence/1"
+MAX_STATUS_ROWS = 2000  # the period summary lists at most this many status changes and says so
 OVERSIGHT_ROLES = (Role.AUDITOR, Role.REVIEWER, Role.ADMIN)
 
 
@@ -514,7 +515,8 @@ def period_evidence(report: Report) -> dict[str, Any]:
                 }
                 for d in live  # fmt: skip
             ],
-            "deployment_status_changes": [_event(e) for e in status_events.order_by("seq")[:2000]],
+            "deployment_status_changes": [_event(e) for e in status_events.order_by("seq")[:MAX_STATUS_ROWS]],
+            "deployment_status_changes_total": status_events.count(),
             "reviews": _period_reviews(start, end),
             "findings": _period_findings(start, end),
             "activity": {
