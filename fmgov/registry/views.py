@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -99,6 +100,22 @@ def _lineage_graph(*, model=None, adaptation=None):
     return svg, ancestors, below
 
 
+def _edit(request: HttpRequest, obj, form: forms.BaseForm, save, detail: str, title: str) -> HttpResponse:
+    """Edit through the service; only the owner or an admin may (the service checks, the page says so)."""
+    if not _may_change(request.user, obj):
+        messages.error(request, "You may only change records you own.")
+        return redirect(detail, obj.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            save()
+        except DomainError as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, f"Saved {obj}.")
+            return redirect(detail, obj.pk)
+    return render(request, "registry/form.html", {"form": form, "title": title})
+
+
 # --- foundation models ---------------------------------------------------------------------------
 
 MODEL_SORTS = {"name": "name", "provider": "provider", "modality": "modality", "released": "release_date",
@@ -190,6 +207,17 @@ def card_import(request: HttpRequest) -> HttpResponse:
     )
 
 
+@role_required(*WRITERS)
+def model_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    model = get_object_or_404(foundation_model_list(), pk=pk)
+    form = FoundationModelForm(request.POST or None, instance=model)
+
+    def save():
+        services.foundation_model_update(foundation_model=model, actor=request.user, **form.cleaned_data)
+
+    return _edit(request, model, form, save, "registry:model-detail", f"Edit {model}")
+
+
 # --- adaptations ---------------------------------------------------------------------------------
 
 ADAPTATION_SORTS = {"name": "name", "kind": "kind", "owner": "owner__username", "created": "created_at"}
@@ -278,6 +306,21 @@ def adaptation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "registry/adaptation_detail.html", context)
 
 
+@role_required(*WRITERS)
+def adaptation_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    adaptation = get_object_or_404(adaptation_list(), pk=pk)
+    initial = {
+        "derived_from_models": adaptation.derived_from_models,
+        "derived_from_adaptations": adaptation.derived_from_adaptations,
+    }
+    form = AdaptationForm(request.POST or None, instance=adaptation, initial=initial)
+
+    def save():
+        services.adaptation_update(adaptation=adaptation, actor=request.user, **form.service_fields())
+
+    return _edit(request, adaptation, form, save, "registry:adaptation-detail", f"Edit {adaptation}")
+
+
 # --- deployments ---------------------------------------------------------------------------------
 
 DEPLOYMENT_SORTS = {"name": "name", "status": "status", "environment": "environment", "owner": "owner__username",
@@ -329,6 +372,17 @@ def deployment_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Proposed deployment {deployment}.")
             return redirect("registry:deployment-detail", deployment.pk)
     return render(request, "registry/form.html", {"form": form, "title": "Propose a deployment"})
+
+
+@role_required(*WRITERS)
+def deployment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    deployment = get_object_or_404(deployment_list(), pk=pk)
+    form = DeploymentForm(request.POST or None, instance=deployment)
+
+    def save():
+        services.deployment_update(deployment=deployment, actor=request.user, **form.cleaned_data)
+
+    return _edit(request, deployment, form, save, "registry:deployment-detail", f"Edit {deployment}")
 
 
 ACTIONS = {

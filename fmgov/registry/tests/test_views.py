@@ -220,3 +220,47 @@ def test_model_card_import_creates_an_adaptation_of_a_registered_base(web, engin
     assert response.status_code == 200 and "Paste a model card" in response.content.decode()
     response = client.post(reverse("registry:card-import"), {"card": "# x", "hf_repo_id": "not a repo"})
     assert response.status_code == 200 and any("Not a Hugging Face repo id" in m for m in messages_of(response))
+
+
+def test_owner_edits_through_the_service_and_others_are_turned_away(web, engineer, other_engineer):
+    from audits.models import AuditEvent
+
+    model = FoundationModelFactory(owner=engineer, name="Atlas", license="mit")
+    url = reverse("registry:model-edit", args=[model.pk])
+    client = web(engineer)
+    form = client.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "model_card_metadata"}
+    data["license"] = "apache-2.0"
+    response = client.post(url, data)
+    assert response["Location"] == reverse("registry:model-detail", args=[model.pk])
+    model.refresh_from_db()
+    assert model.license == "apache-2.0"
+    event = AuditEvent.objects.get(action="foundation_model.update", object_id=str(model.pk))
+    assert event.changes == {"before": {"license": "mit"}, "after": {"license": "apache-2.0"}}
+    response = web(other_engineer).get(url)
+    assert response.status_code == 302 and any("only change records you own" in m for m in messages_of(response))
+
+
+def test_an_edit_closing_a_lineage_cycle_is_refused(web, engineer):
+    parent = AdaptationFactory(owner=engineer, name="parent")
+    child = AdaptationFactory(owner=engineer, name="child", derived_from_adaptations=[parent.pk])
+    response = web(engineer).post(
+        reverse("registry:adaptation-edit", args=[parent.pk]),
+        {"name": "parent", "version": "1", "kind": "fine_tune", "derived_from_adaptations": [child.pk]},
+    )
+    assert response.status_code == 200
+    assert any("must stay acyclic" in m for m in messages_of(response))
+    assert "must stay acyclic" in response.content.decode()
+    assert parent.derived_from_adaptations == []
+
+
+def test_deployment_edit(web, engineer):
+    deployment = DeploymentFactory(owner=engineer, region="eu-west-1")
+    url = reverse("registry:deployment-edit", args=[deployment.pk])
+    client = web(engineer)
+    form = client.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data["region"] = "eu-central-1"
+    assert client.post(url, data).status_code == 302
+    deployment.refresh_from_db()
+    assert deployment.region == "eu-central-1"
