@@ -85,18 +85,18 @@ def _changes(changes: Any) -> str:
     if not isinstance(changes, dict) or not changes:
         return ""
     parts = []
-    for key in sorted(changes)[:6]:
+    for key in sorted(changes)[:4]:
         value = changes[key]
         if isinstance(value, list) and len(value) == 2:
             parts.append(f"{key}: {_short(value[0])} → {_short(value[1])}")
         else:
             parts.append(f"{key}: {_short(value)}")
-    if len(changes) > 6:
-        parts.append(f"… {len(changes) - 6} more")
+    if len(changes) > 4:
+        parts.append(f"… {len(changes) - 4} more")
     return "; ".join(parts)
 
 
-def _short(value: Any, limit: int = 48) -> str:
+def _short(value: Any, limit: int = 40) -> str:
     if isinstance(value, dict):
         text = ", ".join(f"{k}={'∅' if v in (None, '') else v}" for k, v in value.items())
     else:
