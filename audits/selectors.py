@@ -8,9 +8,6 @@ from django.db.models import QuerySet
 from audits.canonical import GENESIS_HASH, HASHED_FIELDS, chain_hash, format_timestamp
 from audits.models import AuditEvent, ChainHead, Checkpoint
 
-
-
-
 __all__ = ["VerificationResult", "verify_chain", "audit_event_list", "events_for_objects", "chain_head"]
 
 

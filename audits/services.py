@@ -21,7 +21,7 @@ from audits.canonical import GENESIS_HASH, chain_hash, format_timestamp
 from audits.models import AuditEvent, ChainHead, Checkpoint
 from fmgov.core.context import current_context
 
-__all__ = ["audit_record", "checkpoint_create", "checkpoint_signature", "snapshot", "diff"]
+__all__ = ["audit_record", "lock_chain_head", "checkpoint_create", "checkpoint_signature", "snapshot", "diff"]
 
 
 class AuditOutsideTransaction(RuntimeError):
@@ -51,9 +51,17 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
-def _lock_head() -> ChainHead:
-    head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS_HASH})
+def lock_chain_head(using: str = "default") -> ChainHead:
+    """Lock the single chain-head row until the transaction ends (see AuditedQuerySet.select_for_update)."""
+    head, _ = (
+        ChainHead.objects.using(using)
+        .select_for_update()
+        .get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS_HASH})
+    )
     return head
+
+
+_lock_head = lock_chain_head
 
 
 def audit_record(

@@ -57,6 +57,25 @@ class AuditedQuerySet(models.QuerySet):
         _refuse("bulk_update()", self.model)
         return super().bulk_update(objs, fields, *args, **kwargs)
 
+    def select_for_update(self, *args, **kwargs):
+        """Lock the audit chain head first, so every audited transaction takes its locks in one order.
+
+        Every governance write ends by appending to the audit trail, which locks
+        the chain-head row until commit. A transaction that recorded an event and
+        then locks a domain row, against one that locked that row and then records
+        an event, would deadlock on PostgreSQL. Taking the head first whenever a
+        domain row is locked makes the order always "chain head, then rows".
+        (SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.)
+        """
+        from django.db import connections
+
+        connection = connections[self.db]
+        if connection.vendor == "postgresql" and connection.in_atomic_block:
+            from audits.services import lock_chain_head
+
+            lock_chain_head(using=self.db)
+        return super().select_for_update(*args, **kwargs)
+
     def _update(self, values):
         # Model.save() reaches here for an UPDATE of a single row; that path is
         # how services write, so it stays open.

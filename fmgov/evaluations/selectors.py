@@ -32,7 +32,11 @@ __all__ = [
 
 
 def suite_list() -> QuerySet[EvaluationSuite]:
-    return EvaluationSuite.objects.select_related("owner").annotate(schedule_count=Count("schedules", distinct=True))
+    return (
+        EvaluationSuite.objects.select_related("owner")
+        .annotate(schedule_count=Count("schedules", distinct=True))
+        .order_by("name")
+    )
 
 
 def schedule_list() -> QuerySet[EvaluationSchedule]:

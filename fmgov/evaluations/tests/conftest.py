@@ -2,18 +2,12 @@
 
 import pytest
 
-from fmgov.evaluations.testing.fake_openai import Behaviour, FakeOpenAIServer
-
-
-@pytest.fixture(scope="session")
-def _fake_openai_server():
-    with FakeOpenAIServer() as server:
-        yield server
+from fmgov.evaluations.testing.fake_openai import FakeOpenAIServer
 
 
 @pytest.fixture
-def fake_openai(_fake_openai_server):
-    """The session's fake server, reset to a compliant model with no delay for each test."""
-    _fake_openai_server.reset(Behaviour())
-    yield _fake_openai_server
-    _fake_openai_server.reset(Behaviour())
+def fake_openai():
+    """A fresh server per test (a compliant model, no delay), so a run still in
+    flight from an earlier test can never change this test's request counts."""
+    with FakeOpenAIServer() as server:
+        yield server
