@@ -37,6 +37,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -392,6 +393,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(gunicorn.pid, signal.SIGKILL)
         subprocess.run(["dropdb", "--if-exists", "--force", dbname], env=pg_env, check=False)
+        shutil.rmtree(run_dir, ignore_errors=True)
     return exit_code
 
 
