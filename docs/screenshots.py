@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.browser.support import launch_args, login, sync_orm_beside_playwright
+from tests.browser.support import browser, browser_type, login, playwright, sync_orm_beside_playwright
 
 OUT = Path(__file__).resolve().parent / "screenshots"
 VIEWPORT = {"width": 1280, "height": 860}
@@ -26,12 +26,8 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("sync_orm_beside_playwright"),
 ]
-__all__ = ["sync_orm_beside_playwright"]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return launch_args(browser_type_launch_args)
+# Module-scoped Playwright, Debian's Chromium, and the async guard lifted for this module only.
+__all__ = ["browser", "browser_type", "playwright", "sync_orm_beside_playwright"]
 
 
 @pytest.fixture

@@ -1,20 +1,14 @@
-"""Browser tests: Playwright on Debian's Chromium, pytest-django's live server and a real Celery worker."""
+"""Browser tests: Playwright on Debian's Chromium, pytest-django's live server and a real Celery worker.
+
+Playwright, its browser and the lifted async guard live for one module (see ``support``), so
+the rest of the session runs exactly as without these tests.
+"""
 
 import pytest
 
-from tests.browser.support import launch_args, sync_orm_beside_playwright
+from tests.browser.support import browser, browser_type, playwright, sync_orm_beside_playwright
 
-__all__ = ["sync_orm_beside_playwright"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _sync_orm(sync_orm_beside_playwright):
-    yield
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return launch_args(browser_type_launch_args)
+__all__ = ["browser", "browser_type", "playwright", "sync_orm_beside_playwright"]
 
 
 @pytest.fixture

@@ -29,6 +29,32 @@ def sync_orm_beside_playwright(celery_worker):
         yield
 
 
+@pytest.fixture(scope="module")
+def playwright(sync_orm_beside_playwright):
+    """Playwright for one module, not the session (pytest-playwright's default).
+
+    Its sync API marks an event loop as running in the main thread for as long as it is
+    started; stopped at the end of the module, later tests of the session run their ORM
+    calls under Django's normal async guard again.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="module")
+def browser_type(playwright, browser_name):
+    return getattr(playwright, browser_name)
+
+
+@pytest.fixture(scope="module")
+def browser(browser_type, browser_type_launch_args):
+    browser = browser_type.launch(**launch_args(browser_type_launch_args))
+    yield browser
+    browser.close()
+
+
 def launch_args(base: dict) -> dict:
     """Never a downloaded browser: Debian's chromium, headless."""
     return {**base, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
