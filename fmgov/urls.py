@@ -36,3 +36,5 @@ urlpatterns = [
     path("", include("fmgov.evaluations.urls")),
     path("", include("reports.urls")),
 ]
+
+handler500 = "fmgov.core.views.server_error"

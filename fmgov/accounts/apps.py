@@ -1,4 +1,14 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_role_groups(sender, apps=None, using="default", **kwargs) -> None:
+    """The four role groups exist after every migrate and after a flush."""
+    if apps is None:
+        from django.apps import apps
+    Group = apps.get_model("auth", "Group")
+    for name in ("engineer", "reviewer", "auditor", "admin"):
+        Group.objects.using(using).get_or_create(name=name)
 
 
 class AccountsConfig(AppConfig):
@@ -7,4 +17,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
+        post_migrate.connect(_ensure_role_groups, sender=self, dispatch_uid="accounts-role-groups")
         from fmgov.accounts import signals  # noqa: F401

@@ -29,6 +29,7 @@ from fmgov.core.exceptions import DomainError
 from fmgov.core.roles import Role, has_role
 
 __all__ = [
+    "server_error",
     "healthz",
     "dashboard",
     "show_refusal",
@@ -41,6 +42,13 @@ __all__ = [
 
 PAGE_SIZE = 25
 EXPIRY_WINDOW_DAYS = 30
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500: JSON for API clients, the page for people. Nothing was half-written (services are atomic)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Internal server error; it was logged. Nothing was half-written."}, status=500)
+    return render(request, "500.html", status=500)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -191,5 +199,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         **_registry_counts(),
         **_review_panels(request.user),
         "evaluations": _evaluation_panels(),
+        "portfolio": _portfolio_panels(),
     }
     return render(request, "dashboard.html", context)
+
+
+def _portfolio_panels() -> dict:
+    """Concentration of power and the footprint of the last 30 days, portfolio-wide (constant queries)."""
+    from fmgov.portfolio.models import PortfolioFinding
+    from fmgov.portfolio.selectors import concentration, footprint
+
+    today = timezone.localdate()
+    return {
+        "concentration": concentration(),
+        "footprint": footprint(period_start=today - dt.timedelta(days=29), period_end=today),
+        "open_findings": PortfolioFinding.objects.filter(status__in=["open", "acknowledged"]).count(),
+    }

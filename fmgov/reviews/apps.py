@@ -1,4 +1,23 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _reseed_after_flush(sender, apps=None, using="default", **kwargs) -> None:
+    """A flushed database (``manage.py flush``, transactional tests) gets the taxonomy back.
+
+    Migration 0002 seeds the taxonomy and the default policy once; only an
+    empty category table, as left by a flush, is seeded again here, so an
+    admin's edits are never overwritten.
+    """
+    import importlib
+
+    if apps is None:
+        from django.apps import apps
+    RiskCategory = apps.get_model("reviews", "RiskCategory")
+    if RiskCategory.objects.using(using).exists():
+        return
+    seeding = importlib.import_module("fmgov.reviews.migrations.0002_seed_taxonomy_and_default_policy")
+    seeding.seed(apps, None)
 
 
 class ReviewsConfig(AppConfig):
@@ -7,6 +26,7 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Risk reviews"
 
     def ready(self) -> None:
+        post_migrate.connect(_reseed_after_flush, sender=self, dispatch_uid="reviews-reseed-after-flush")
         from fmgov.core.schedules import BuiltinSchedule, register_builtin_schedule
 
         register_builtin_schedule(

@@ -202,7 +202,15 @@ def _unique_category(*, slug: str | None, name: str | None, exclude: int | None 
 
 @transaction.atomic
 def risk_category_create(
-    *, actor, slug: str, name: str, description: str = "", nist_ai_rmf=None, eu_ai_act=None, position: int = 100
+    *,
+    actor,
+    slug: str,
+    name: str,
+    description: str = "",
+    nist_ai_rmf=None,
+    eu_ai_act=None,
+    position: int = 100,
+    retired: bool = False,
 ) -> RiskCategory:
     _require_admin(actor)
     _unique_category(slug=slug, name=name)
@@ -213,6 +221,7 @@ def risk_category_create(
         nist_ai_rmf=nist_ai_rmf or [],
         eu_ai_act=eu_ai_act or [],
         position=position,
+        retired=retired,
     )
     audit_record(action="risk_category.create", actor=actor, obj=category, changes=snapshot(category))
     return category

@@ -240,7 +240,8 @@ CELERY_TASK_ROUTES = {
     "reports.tasks.*": {"queue": "reports"},
     "*.notify_*": {"queue": "notifications"},
 }
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# One beat runs the schedule even if several are started (a lock; see fmgov/core/beat.py).
+CELERY_BEAT_SCHEDULER = "fmgov.core.beat.LockedDatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A running evaluation whose heartbeat is older than this has lost its worker and is re-queued.
 FMGOV_EVALUATION_STALE_SECONDS = env.int("FMGOV_EVALUATION_STALE_SECONDS", default=120)

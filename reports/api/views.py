@@ -33,7 +33,10 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return report_list_for(self.request.user)
 
     def get_object(self) -> Report:
-        report = Report.objects.select_related("deployment", "requested_by").filter(pk=self.kwargs["pk"]).first()
+        pk = self.kwargs["pk"]
+        if not str(pk).isdigit():
+            raise NotFound("No such report.")
+        report = Report.objects.select_related("deployment", "requested_by").filter(pk=int(pk)).first()
         if report is None:
             raise NotFound("No such report.")
         if not may_see_report(self.request.user, report):

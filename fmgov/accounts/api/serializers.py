@@ -14,5 +14,5 @@ class TokenResponseSerializer(serializers.Serializer):
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
-    email = serializers.EmailField()
+    email = serializers.CharField(allow_blank=True)
     roles = serializers.ListField(child=serializers.CharField())

@@ -30,6 +30,8 @@ def exception_handler(exc, context):
             {"detail": "The request body is larger than this server accepts."},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    if isinstance(exc, OverflowError):  # an id or number beyond what the database stores
+        return Response({"detail": "A number in the request is out of range."}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, UnrecordedBulkWrite):  # a programming error, never user input
         raise exc
     return drf_exception_handler(exc, context)

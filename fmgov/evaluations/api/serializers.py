@@ -77,7 +77,7 @@ class RunMetricSerializer(serializers.ModelSerializer):
 class EvaluationRunSerializer(serializers.ModelSerializer):
     suite_name = serializers.CharField(source="suite.name", read_only=True)
     deployment_name = serializers.CharField(source="deployment.name", read_only=True)
-    requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None)
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None, allow_null=True)
     metrics = RunMetricSerializer(many=True, read_only=True)
     timings = serializers.SerializerMethodField()
 
@@ -148,8 +148,10 @@ class FindingSerializer(serializers.ModelSerializer):
     suite = serializers.IntegerField(source="run.suite_id", read_only=True)
     suite_name = serializers.CharField(source="run.suite.name", read_only=True)
     deployment_name = serializers.CharField(source="deployment.name", read_only=True)
-    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)
-    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None)
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.username", read_only=True, default=None, allow_null=True
+    )
+    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Finding
@@ -180,7 +182,7 @@ class FindingActionSerializer(serializers.Serializer):
 
 
 class EvidenceLinkSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = EvidenceLink

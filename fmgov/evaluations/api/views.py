@@ -2,7 +2,7 @@
 
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -15,6 +15,17 @@ from fmgov.evaluations.choices import FindingStatus, RunState, Severity
 from fmgov.evaluations.evaluators import REGISTRY
 from fmgov.evaluations.evaluators.lm_eval_import import parse_lm_eval_results
 from fmgov.evaluations.models import EvidenceLink, SuiteRequirement
+
+
+class EvaluatorDescriptionSerializer(serializers.Serializer):
+    """What ``Evaluator.describe()`` returns, for the schema."""
+
+    name = serializers.CharField()
+    description = serializers.CharField()
+    needs = serializers.CharField(allow_null=True)
+    metrics = serializers.DictField(child=serializers.DictField())
+    dynamic_metrics = serializers.BooleanField()
+    config_schema = serializers.DictField()
 
 
 class AnyRoleReadsEngineersWrite(ReadAnyWriteEngineer):
@@ -54,8 +65,8 @@ class SuiteViewSet(
             suite=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
 
-    @extend_schema(responses={200: dict})
-    @action(detail=False, methods=["get"])
+    @extend_schema(responses={200: EvaluatorDescriptionSerializer(many=True)})
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def evaluators(self, request):
         """Every registered evaluator with its metrics, higher-is-better and config JSON schema."""
         return Response([evaluator.describe() for evaluator in REGISTRY.values()])
@@ -223,7 +234,7 @@ class SuiteRequirementViewSet(
     filterset_fields = ["policy", "suite"]
 
     def get_queryset(self):
-        return SuiteRequirement.objects.select_related("policy", "suite")
+        return SuiteRequirement.objects.select_related("policy", "suite").order_by("policy_id", "suite__name", "id")
 
     def perform_create(self, serializer):
         serializer.instance = services.suite_requirement_create(actor=self.request.user, **serializer.validated_data)

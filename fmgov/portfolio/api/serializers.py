@@ -67,6 +67,8 @@ class FootprintSerializer(serializers.Serializer):
 
 
 class PortfolioSettingsSerializer(serializers.ModelSerializer):
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)  # null until an admin saves
+
     class Meta:
         model = PortfolioSettings
         fields = ["hhi_alert_threshold", "single_point_of_failure_share", "grid_intensity_gco2e_per_kwh", "updated_at"]

@@ -158,7 +158,7 @@ class RiskReviewSerializer(serializers.ModelSerializer):
     target = serializers.SerializerMethodField()
     policy_name = serializers.CharField(source="policy.name", read_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
-    submitted_by = serializers.CharField(source="submitted_by.username", read_only=True, default=None)
+    submitted_by = serializers.CharField(source="submitted_by.username", read_only=True, default=None, allow_null=True)
     items = ReviewItemSerializer(many=True, read_only=True)
     sign_offs = SignOffSerializer(many=True, read_only=True)
     approval = serializers.SerializerMethodField()
