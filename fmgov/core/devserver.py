@@ -35,14 +35,17 @@ def main() -> int:
     print("fmgov is starting: http://127.0.0.1:8000  (web, worker and beat; Ctrl-C stops all)", flush=True)
 
     def stop(*_):
+        # SIGTERM to each main process only: Celery then stops its own pool children
+        # (a warm shutdown); the whole group is killed only if that takes too long.
         for child in children.values():
             if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
+                child.send_signal(signal.SIGTERM)
         for child in children.values():
             try:
-                child.wait(15)
+                child.wait(20)
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
+                child.wait(5)
 
     signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
     try:
