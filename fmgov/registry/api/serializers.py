@@ -15,7 +15,8 @@ __all__ = [
     "ReasonSerializer",
     "DescendantSerializer",
     "AncestorSerializer",
-    "LineageListSerializer",
+    "DescendantListSerializer",
+    "AncestorListSerializer",
     "ModelCardImportSerializer",
     "ModelCardImportResultSerializer",
 ]
@@ -181,9 +182,14 @@ class AncestorSerializer(serializers.Serializer):
     depth = serializers.IntegerField()
 
 
-class LineageListSerializer(serializers.Serializer):
+class DescendantListSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    results = serializers.ListField(child=serializers.DictField())
+    results = DescendantSerializer(many=True)
+
+
+class AncestorListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = AncestorSerializer(many=True)
 
 
 class ModelCardImportSerializer(serializers.Serializer):

@@ -14,8 +14,10 @@ from fmgov.core.api.permissions import IsOwnerOrAdminForWrites, ReadAnyWriteEngi
 from fmgov.registry import selectors, services
 from fmgov.registry.api.serializers import (
     AdaptationSerializer,
+    AncestorListSerializer,
     AncestorSerializer,
     DeploymentSerializer,
+    DescendantListSerializer,
     DescendantSerializer,
     FoundationModelSerializer,
     ModelCardImportResultSerializer,
@@ -43,7 +45,7 @@ def _markdown(text: str, filename: str) -> HttpResponse:
 lineage_schema = extend_schema(
     responses=OpenApiResponse(
         description="Every adaptation downstream, nearest first, each with its depth (one recursive query).",
-        response=DescendantSerializer(many=True),
+        response=DescendantListSerializer,
     )
 )
 card_schema = extend_schema(responses={(200, "text/markdown"): OpenApiTypes.STR})
@@ -159,7 +161,7 @@ class AdaptationViewSet(_ServiceViewSet):
         adaptation = self.get_object()
         return _lineage_response(selectors.descendant_adaptations(adaptation_id=adaptation.pk), DescendantSerializer)
 
-    @extend_schema(responses=AncestorSerializer(many=True))
+    @extend_schema(responses=AncestorListSerializer)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def lineage(self, request, pk=None):
         """Every ancestor up to the foundation models, each with its depth."""
