@@ -26,3 +26,9 @@ def test_audit_api_filters(auditor, engineer, client_for, django_assert_max_num_
     assert client.get("/api/v1/audit-events/", {"since": "yesterday"}).status_code == 400
     with django_assert_max_num_queries(8):
         client.get("/api/v1/audit-events/", {"page_size": 200})
+
+
+@pytest.mark.parametrize("since", ["0945-04-26T15:08:45+18:54", "2026-01-01T00:00:00+23:00", "0001-01-01T00:00:00Z"])
+def test_impossible_times_are_400(auditor, client_for, since):
+    response = client_for(auditor).get("/api/v1/audit-events/", {"since": since})
+    assert response.status_code == 400 and "since" in response.json()

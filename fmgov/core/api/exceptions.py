@@ -6,6 +6,7 @@
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -29,6 +30,11 @@ def exception_handler(exc, context):
         return Response(
             {"detail": "The request body is larger than this server accepts."},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, DataError):  # the database refused a value (e.g. an impossible UTC offset)
+        return Response(
+            {"detail": "A value in the request is out of range for the database."},
+            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, OverflowError):  # an id or number beyond what the database stores
         return Response({"detail": "A number in the request is out of range."}, status=status.HTTP_400_BAD_REQUEST)
