@@ -206,12 +206,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def _portfolio_panels() -> dict:
     """Concentration of power and the footprint of the last 30 days, portfolio-wide (constant queries)."""
+    from fmgov.portfolio.choices import ConcentrationBand
     from fmgov.portfolio.models import PortfolioFinding
     from fmgov.portfolio.selectors import concentration, footprint
 
     today = timezone.localdate()
+    report = concentration()
     return {
-        "concentration": concentration(),
+        "concentration": report,
+        "band_label": ConcentrationBand(report["band"]).label,
         "footprint": footprint(period_start=today - dt.timedelta(days=29), period_end=today),
         "open_findings": PortfolioFinding.objects.filter(status__in=["open", "acknowledged"]).count(),
     }
