@@ -61,9 +61,6 @@ def lock_chain_head(using: str = "default") -> ChainHead:
     return head
 
 
-_lock_head = lock_chain_head
-
-
 def audit_record(
     *,
     action: str,
@@ -90,7 +87,7 @@ def audit_record(
     if not system and actor is None:
         system = merged_context.get("celery_task") or "system"
 
-    head = _lock_head()
+    head = lock_chain_head()
     event = AuditEvent(
         seq=head.seq + 1,
         timestamp=timezone.now(),
@@ -121,7 +118,7 @@ def checkpoint_signature(seq: int, head_hash: str, created_at: str) -> str:
 @transaction.atomic
 def checkpoint_create() -> Checkpoint:
     """Sign the current head. Taken under the head lock so it names a real event."""
-    head = _lock_head()
+    head = lock_chain_head()
     created_at = timezone.now()
     checkpoint = Checkpoint(
         seq=head.seq,

@@ -2,14 +2,12 @@
 
 from functools import wraps
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from fmgov.core.exceptions import DomainError
 from fmgov.core.roles import has_role
 
-__all__ = ["role_required", "show_domain_error"]
+__all__ = ["role_required"]
 
 
 def role_required(*roles: str):
@@ -26,7 +24,3 @@ def role_required(*roles: str):
         return wrapper
 
     return decorator
-
-
-def show_domain_error(request, exc: DomainError) -> None:
-    messages.error(request, exc.message)

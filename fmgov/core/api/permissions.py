@@ -8,7 +8,14 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from fmgov.core.roles import Role, has_role
 
-__all__ = ["HasRole", "ReadAnyWriteEngineer", "IsOwnerOrAdminForWrites", "AuditorOrAdmin", "AdminWrites"]
+__all__ = [
+    "HasRole",
+    "ReadAnyWriteEngineer",
+    "IsOwnerOrAdminForWrites",
+    "AuditorOrAdmin",
+    "ReviewerOrAdmin",
+    "AdminWrites",
+]
 
 
 class HasRole(BasePermission):
@@ -47,6 +54,11 @@ class IsOwnerOrAdminForWrites(BasePermission):
 class AuditorOrAdmin(HasRole):
     roles = (Role.AUDITOR, Role.ADMIN)
     message = "Only auditors and admins may read the audit trail."
+
+
+class ReviewerOrAdmin(HasRole):
+    roles = (Role.REVIEWER, Role.ADMIN)
+    message = "Only reviewers and admins may do this."
 
 
 class AdminWrites(BasePermission):

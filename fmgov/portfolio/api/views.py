@@ -5,7 +5,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fmgov.core.api.permissions import AdminWrites
+from fmgov.core.api.permissions import AdminWrites, ReadAnyWriteEngineer, ReviewerOrAdmin
 from fmgov.portfolio.api import serializers as s
 from fmgov.portfolio.choices import PortfolioFindingStatus
 from fmgov.portfolio.selectors import concentration, footprint, portfolio_finding_list, portfolio_settings
@@ -53,20 +53,20 @@ class PortfolioSettingsView(APIView):
         return Response(s.PortfolioSettingsSerializer(row).data)
 
 
+class FindingReviewers(ReviewerOrAdmin):
+    message = "Only reviewers and admins may acknowledge or resolve portfolio findings."
+
+
 class PortfolioFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.PortfolioFindingSerializer
     filterset_fields = ["kind", "status"]
     ordering_fields = ["created_at", "value"]
 
     def get_permissions(self):
-        from fmgov.core.api.permissions import HasRole, ReadAnyWriteEngineer
-
+        # Anyone reads; acknowledging and resolving is for reviewers and admins.
         if self.request.method in SAFE_METHODS:
             return [ReadAnyWriteEngineer()]
-        permission = HasRole()
-        permission.roles = ("reviewer", "admin")
-        permission.message = "Only reviewers and admins may acknowledge or resolve portfolio findings."
-        return [permission]
+        return [FindingReviewers()]
 
     def get_queryset(self):
         return portfolio_finding_list()
