@@ -163,6 +163,7 @@ def report_render(*, report_id: int) -> Report | None:
             evidence_json=evidence_json,
             timeout=conf.render_timeout_seconds(),
             memory_mb=conf.render_memory_mb(),
+            processes=conf.render_processes(),
         )
         report.render_log.update(output.log)
         _progress(report, 90)

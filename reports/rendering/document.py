@@ -16,10 +16,15 @@ from reports.rendering import svg
 from reports.rendering.fetcher import STATIC_SCHEME
 from reports.rendering.markup import markdown_to_safe_html
 
-__all__ = ["build_html", "template_engine"]
+__all__ = ["EVENTS_PER_PART", "build_parts", "page_numbers_html", "template_engine"]
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 _engine = None
+
+# The audit-trail table is laid out in parts of this many events, each by its own WeasyPrint process, in
+# parallel; a part begins on a new page. A constant, not the number of CPUs, so that the same evidence gives
+# the same pages on every machine.
+EVENTS_PER_PART = 1000
 
 DEFINITIONS = [
     ("Audit trail", "The append-only log of every governance change. Each event records sequence number, time, "
@@ -96,6 +101,15 @@ def _changes(changes: Any) -> str:
     return "; ".join(parts)
 
 
+def _event_line(event: dict) -> str:
+    """One plain sentence per event: in WeasyPrint each table cell and styled span costs layout time, and the
+    audit-trail table has thousands of rows, so actor, action, object and changes share one cell."""
+    subject = event["object_repr"] or f"{event['object_type']} {event['object_id']}"
+    line = f"{event['actor'] or 'system'} · {event['action']} · {subject}"
+    changes = _changes(event["changes"])
+    return f"{line} — {changes}" if changes else line
+
+
 def _short(value: Any, limit: int = 40) -> str:
     if isinstance(value, dict):
         text = ", ".join(f"{k}={'∅' if v in (None, '') else v}" for k, v in value.items())
@@ -134,7 +148,7 @@ def _facts(target: dict) -> list[tuple[str, str]]:
     return [(label, _number(target.get(key))) for label, key in keys]
 
 
-def _dossier_context(ev: dict) -> dict[str, Any]:
+def _dossier_context(ev: dict, events_per_part: int) -> dict[str, Any]:
     target = ev["target"]
     lineage = ev["lineage"]
     layer_names = {}
@@ -194,18 +208,7 @@ def _dossier_context(ev: dict) -> dict[str, Any]:
         for f in findings["findings"]:
             f["opened_display"] = when(f["opened_at"])
     trail = ev["audit_trail"]
-    events = [
-        (
-            e["seq"],
-            when_short(e["timestamp"]),
-            e["actor"],
-            e["action"],
-            e["object_repr"] or f"{e['object_type']} {e['object_id']}",
-            _changes(e["changes"]),
-            e["hash"],
-        )
-        for e in trail["events"]
-    ]
+    events = [(e["seq"], when_short(e["timestamp"]), _event_line(e), e["hash"][:16]) for e in trail["events"]]
     return {
         "target": target,
         "facts": _facts(target),
@@ -217,7 +220,9 @@ def _dossier_context(ev: dict) -> dict[str, Any]:
         "evaluations": evaluations,
         "charts": charts,
         "findings": findings,
-        "events": events,
+        "event_count": len(events),
+        "events": events[:events_per_part],
+        "continued_events": events[events_per_part:],
         "verification": trail["verification"],
         "definitions": DEFINITIONS,
         "subject_line": f"{ev['deployment']['name']} ({ev['deployment']['environment']})",
@@ -289,11 +294,18 @@ def _period_context(ev: dict) -> dict[str, Any]:
 SHORT_COUNT_LABELS = ["Models", "Adaptations", "Gone live", "Decided", "Expired", "Revoked", "Findings"]
 
 
-def build_html(kind: str, evidence: dict[str, Any]) -> str:
+def _render(template: str, context: dict[str, Any]) -> str:
     from django.template import Context
 
+    return template_engine().get_template(template).render(Context(context, autoescape=True))
+
+
+def build_parts(kind: str, evidence: dict[str, Any], events_per_part: int = EVENTS_PER_PART) -> list[str]:
+    """The report as HTML documents to lay out side by side: the report itself, then (for a long audit trail)
+    continuations of its table, each starting on a new page. Page numbers are stamped on afterwards
+    (``page_numbers_html``), because no part knows how many pages come before it."""
     if kind == "deployment_dossier":
-        context, template = _dossier_context(evidence), "reports/deployment_dossier.html"
+        context, template = _dossier_context(evidence, events_per_part), "reports/deployment_dossier.html"
     elif kind == "period_summary":
         context, template = _period_context(evidence), "reports/period_summary.html"
     else:
@@ -310,4 +322,22 @@ def build_html(kind: str, evidence: dict[str, Any]) -> str:
             "stylesheet": f"{STATIC_SCHEME}reports/report.css",
         }
     )
-    return template_engine().get_template(template).render(Context(context, autoescape=True))
+    parts = [_render(template, context)]
+    continued = context.pop("continued_events", [])
+    total = context.get("event_count", 0)
+    for start in range(0, len(continued), events_per_part):
+        chunk = continued[start : start + events_per_part]
+        first = events_per_part + start + 1
+        context.update(
+            {"events": chunk, "first": f"{first:,}", "last": f"{first + len(chunk) - 1:,}", "total": f"{total:,}"}
+        )
+        parts.append(_render("reports/audit_trail_continued.html", context))
+    return parts
+
+
+def page_numbers_html(pages: int) -> str:
+    """A document of ``pages`` empty pages with only "Page X of Y" in the footer, laid over the assembled
+    report page by page; the same page geometry as report.css."""
+    return _render(
+        "reports/page_numbers.html", {"pages": range(pages), "stylesheet": f"{STATIC_SCHEME}reports/page-numbers.css"}
+    )

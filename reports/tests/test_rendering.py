@@ -158,7 +158,7 @@ def test_a_section_whose_app_has_no_data_says_so(engineer, auditor, monkeypatch)
     """With the reviews and evaluations tables absent, the dossier states it instead of drawing empty tables."""
     from reports import selectors, services
     from reports.rendering.child import _configure_django
-    from reports.rendering.document import build_html
+    from reports.rendering.document import build_parts
     from reports.tests.factories import make_deployment, make_model
 
     monkeypatch.setattr(services, "enqueue_on_commit", lambda task, *args: None)
@@ -173,7 +173,7 @@ def test_a_section_whose_app_has_no_data_says_so(engineer, auditor, monkeypatch)
     evidence = selectors.dossier_evidence(report)
     assert evidence["reviews"]["available"] is False and evidence["evaluations"]["available"] is False
     _configure_django()
-    html = build_html("deployment_dossier", evidence)
+    (html,) = build_parts("deployment_dossier", evidence)
     assert html.count("The reviews app holds no data in this installation yet") == 2  # risk register, reviews
     assert html.count("The evaluations app holds no data in this installation yet") == 2  # evaluations, findings
     assert "<th>Reviewer</th>" not in html

@@ -210,7 +210,8 @@ def test_model_card_urls_are_never_fetched(celery_worker, client_for, engineer, 
     refused = [r["url"] for r in report.render_log["refused"]]
     assert f"http://127.0.0.1:{port}/pixel.png" in refused and f"http://127.0.0.1:{port}/direct.png" in refused
     assert not any(url.startswith("file:") for url in report.render_log["fetched"])
-    assert report.render_log["fetched"] == ["fmgov-static:reports/report.css"]
+    # The report's stylesheet, and the page-number layer's.
+    assert report.render_log["fetched"] == ["fmgov-static:reports/report.css", "fmgov-static:reports/page-numbers.css"]
     text = pdfcheck.text(_stored(report))
     assert "root:x:0:0" not in text and "alert(1)" not in text
     assert "styled" in text and "Done." in text
