@@ -136,7 +136,7 @@ def main() -> None:
     print(
         f"  of which evidence+store {total - log['process_seconds']:.2f} s, "
         f"renderer process {log['process_seconds']:.2f} s (HTML {log['html_seconds']:.2f} s, "
-        f"WeasyPrint in {log['processes']} processes {log['weasyprint_seconds']:.2f} s, "
+        f"WeasyPrint in {log['processes']} process(es) {log['weasyprint_seconds']:.2f} s, "
         f"assembly {log['assemble_seconds']:.2f} s)"
     )
     print(
