@@ -21,6 +21,7 @@ from audits.canonical import format_timestamp
 from audits.selectors import chain_head, events_for_objects, verify_chain
 from fmgov.core.roles import Role, has_role
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
+from fmgov.registry.selectors import adaptation_ancestors, adaptation_descendant_ids
 from reports.models import Report
 
 __all__ = [
@@ -174,72 +175,46 @@ def _adaptation_facts(a: Adaptation) -> dict[str, Any]:
 
 # --- lineage ---------------------------------------------------------------------
 def _lineage(deployment: Deployment) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Ancestors up to the foundation models and dependants downwards: one query per generation."""
-    nodes: dict[str, dict[str, Any]] = {}
-    edges: set[tuple[str, str]] = set()
-    edge_ids: set[int] = set()
+    """Ancestors up to the foundation models and dependants downwards, in a fixed number of queries.
 
-    def add_model(m: FoundationModel, layer: int) -> str:
-        key = f"model:{m.pk}"
-        nodes.setdefault(key, {"key": key, "type": "foundation_model", "id": m.pk, "name": m.name,
-                               "version": m.version, "digest": m.artifact_digest, "detail": m.provider,
-                               "layer": layer})  # fmt: skip
-        nodes[key]["layer"] = min(nodes[key]["layer"], layer)
-        return key
-
-    def add_adaptation(a: Adaptation, layer: int) -> str:
-        key = f"adaptation:{a.pk}"
-        if key in nodes:
-            nodes[key]["layer"] = min(nodes[key]["layer"], layer) if layer < 0 else max(nodes[key]["layer"], layer)
-        else:
-            nodes[key] = {"key": key, "type": "adaptation", "id": a.pk, "name": a.name, "version": a.version,
-                          "digest": a.artifact_digest, "detail": a.get_kind_display(), "layer": layer}  # fmt: skip
-        return key
-
-    edge_qs = AdaptationParent.objects.select_related("child", "parent_model", "parent_adaptation")
+    The registry's recursive queries find the nodes; each is drawn on its longest path from the deployed
+    target (layer 0: ancestors negative, dependants positive), so every edge points down the diagram.
+    """
     target = deployment.target
-    if isinstance(target, FoundationModel):
-        root_key = add_model(target, 0)
-        frontier_models, frontier_adaptations = {target.pk}, set()
-    else:
-        root_key = add_adaptation(target, 0)
-        frontier_models, frontier_adaptations = set(), {target.pk}
-        # Upwards.
-        level, seen = {target.pk}, {target.pk}
-        depth = 0
-        while level and depth < 50:
-            depth -= 1
-            nxt = set()
-            for e in edge_qs.filter(child_id__in=level):
-                edge_ids.add(e.pk)
-                child_key = f"adaptation:{e.child_id}"
-                if e.parent_model_id:
-                    edges.add((add_model(e.parent_model, depth), child_key))
-                else:
-                    edges.add((add_adaptation(e.parent_adaptation, depth), child_key))
-                    if e.parent_adaptation_id not in seen:
-                        seen.add(e.parent_adaptation_id)
-                        nxt.add(e.parent_adaptation_id)
-            level = nxt
-    # Downwards: dependants of the deployed target.
-    depth, seen = 0, set(frontier_adaptations)
-    while (frontier_models or frontier_adaptations) and depth < 50:
-        depth += 1
-        nxt = set()
-        for e in edge_qs.filter(
-            Q(parent_model_id__in=frontier_models) | Q(parent_adaptation_id__in=frontier_adaptations)
-        ):
-            edge_ids.add(e.pk)
-            parent_key = f"model:{e.parent_model_id}" if e.parent_model_id else f"adaptation:{e.parent_adaptation_id}"
-            if parent_key not in nodes:
-                continue
-            edges.add((parent_key, add_adaptation(e.child, depth)))
-            if e.child_id not in seen:
-                seen.add(e.child_id)
-                nxt.add(e.child_id)
-        frontier_models, frontier_adaptations = set(), nxt
+    is_model = isinstance(target, FoundationModel)
+    target_key = f"model:{target.pk}" if is_model else f"adaptation:{target.pk}"
+    up_models: set[int] = {target.pk} if is_model else set()
+    up_adaptations: set[int] = set() if is_model else {target.pk}
+    if not is_model:
+        for ancestor in adaptation_ancestors(adaptation_id=target.pk):
+            (up_models if ancestor["kind"] == "foundation_model" else up_adaptations).add(ancestor["id"])
+    down = adaptation_descendant_ids(**({"model_id": target.pk} if is_model else {"adaptation_id": target.pk}))
+
+    up_edges, down_edges = [], []
+    for edge in AdaptationParent.objects.filter(child_id__in=up_adaptations | down).order_by("pk"):
+        parent_key = (
+            f"model:{edge.parent_model_id}" if edge.parent_model_id else f"adaptation:{edge.parent_adaptation_id}"
+        )
+        if edge.child_id in up_adaptations:
+            up_edges.append((edge.pk, parent_key, f"adaptation:{edge.child_id}"))
+        elif edge.parent_adaptation_id in down or parent_key == target_key:
+            down_edges.append((edge.pk, parent_key, f"adaptation:{edge.child_id}"))
+        # else: a dependant's other parent, outside this lineage; not drawn.
+
+    layers = {target_key: 0}
+    layers.update(_longest_path_layers(target_key, [(c, p) for _, p, c in up_edges], step=-1))
+    layers.update(_longest_path_layers(target_key, [(p, c) for _, p, c in down_edges], step=1))
+
+    nodes: dict[str, dict[str, Any]] = {}
+    for m in FoundationModel.objects.filter(pk__in=up_models):
+        key = f"model:{m.pk}"
+        nodes[key] = {"key": key, "type": "foundation_model", "id": m.pk, "name": m.name, "version": m.version,
+                      "digest": m.artifact_digest, "detail": m.provider, "layer": layers[key]}  # fmt: skip
+    for a in Adaptation.objects.filter(pk__in=up_adaptations | down):
+        key = f"adaptation:{a.pk}"
+        nodes[key] = {"key": key, "type": "adaptation", "id": a.pk, "name": a.name, "version": a.version,
+                      "digest": a.artifact_digest, "detail": a.get_kind_display(), "layer": layers[key]}  # fmt: skip
     # Deployments of the dependants (what a revocation upstream would reach).
-    dependant_ids = [n["id"] for n in nodes.values() if n["type"] == "adaptation" and n["layer"] > 0]
     dependants = [
         {
             "id": d.pk,
@@ -248,21 +223,43 @@ def _lineage(deployment: Deployment) -> tuple[dict[str, Any], list[tuple[str, st
             "status": d.get_status_display(),
             "target": str(d.target),
         }  # fmt: skip
-        for d in Deployment.objects.filter(adaptation_id__in=dependant_ids).select_related("adaptation")
+        for d in Deployment.objects.filter(adaptation_id__in=down).select_related("adaptation").order_by("pk")
     ]
     for node in nodes.values():
-        node["is_target"] = node["key"] == root_key
+        node["is_target"] = node["key"] == target_key
+    edges = sorted({(p, c) for _, p, c in up_edges + down_edges})
     lineage = {
         "nodes": sorted(nodes.values(), key=lambda n: (n["layer"], n["name"], n["version"])),
-        "edges": [{"parent": p, "child": c} for p, c in sorted(edges)],
+        "edges": [{"parent": p, "child": c} for p, c in edges],
         "dependant_deployments": dependants,
     }
     objects = [
         ("registry.foundationmodel" if n["type"] == "foundation_model" else "registry.adaptation", str(n["id"]))
         for n in nodes.values()
         if n["layer"] <= 0
-    ] + [("registry.adaptationparent", str(i)) for i in sorted(edge_ids)]
+    ] + [("registry.adaptationparent", str(pk)) for pk in sorted(pk for pk, _, _ in up_edges + down_edges)]
     return lineage, objects
+
+
+def _longest_path_layers(start: str, arcs: list[tuple[str, str]], *, step: int) -> dict[str, int]:
+    """Layer of every node reachable from ``start`` along ``arcs`` (from, to): ``step`` times its longest
+    distance, so a node sits beyond all its predecessors. Kahn's order over the (acyclic) lineage."""
+    successors: dict[str, list[str]] = {}
+    waiting: Counter[str] = Counter()
+    for source, destination in set(arcs):
+        successors.setdefault(source, []).append(destination)
+        waiting[destination] += 1
+    layers, ready = {start: 0}, [start]
+    while ready:
+        node = ready.pop()
+        for successor in successors.get(node, []):
+            candidate = layers[node] + step
+            layers[successor] = max(layers.get(successor, candidate), candidate, key=abs)
+            waiting[successor] -= 1
+            if waiting[successor] == 0:
+                ready.append(successor)
+    del layers[start]
+    return layers
 
 
 # --- reviews, evaluations, findings --------------------------------------------------
