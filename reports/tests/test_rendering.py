@@ -159,13 +159,14 @@ def test_a_section_whose_app_has_no_data_says_so(engineer, auditor, monkeypatch)
     from reports import selectors, services
     from reports.rendering.child import _configure_django
     from reports.rendering.document import build_parts
+    from reports.selectors import common
     from reports.tests.factories import make_deployment, make_model
 
     monkeypatch.setattr(services, "enqueue_on_commit", lambda task, *args: None)
-    real = selectors._model_available
+    real = common.model_available
     monkeypatch.setattr(
-        selectors,
-        "_model_available",
+        common,
+        "model_available",
         lambda label: None if label.split(".")[0] in ("reviews", "evaluations") else real(label),
     )
     deployment = make_deployment(engineer, make_model(engineer))

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reports.selectors import _lineage
+from reports.selectors.dossier import _lineage
 from reports.tests.factories import make_adaptation, make_deployment, make_model
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,115 @@
+"""What both report kinds' evidence is made of: timestamps, events, the chain's verification, the header.
+
+Sections whose app holds no data model in this installation say so
+(``unavailable``) instead of guessing; ``model_available`` decides, and is
+called through this module so a test can pretend an app is absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.apps import apps
+from django.db import connection
+from django.utils import timezone
+
+from audits.canonical import format_timestamp
+from audits.selectors import chain_head, verify_chain
+from fmgov.core.roles import Role
+from reports.models import Report
+
+EVIDENCE_SCHEMA = "fmgov.report-evidence/1"
+OVERSIGHT_ROLES = (Role.AUDITOR, Role.REVIEWER, Role.ADMIN)
+
+
+def ts(value: dt.datetime | None) -> str | None:
+    return format_timestamp(value) if value else None
+
+
+def day(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def model_available(label: str):
+    """The model class if its app is installed and its table exists here, else None."""
+    try:
+        model = apps.get_model(label)
+    except LookupError:
+        return None
+    if model._meta.db_table not in connection.introspection.table_names():
+        return None
+    return model
+
+
+def unavailable(app: str) -> dict[str, Any]:
+    return {
+        "available": False,
+        "note": f"The {app} app holds no data in this installation yet, so this section has nothing to report.",
+    }
+
+
+def threshold_parts(threshold: Any) -> tuple[str | None, float | None]:
+    if isinstance(threshold, int | float) and not isinstance(threshold, bool):
+        return None, float(threshold)
+    if isinstance(threshold, dict):
+        value = threshold.get("value", threshold.get("threshold"))
+        op = threshold.get("op") or threshold.get("operator")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return op, float(value)
+    return None, None
+
+
+def user_name(user) -> str:
+    return user.username if user else ""
+
+
+def event_row(e) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "timestamp": ts(e.timestamp),
+        "actor": e.actor_username or e.actor_system,
+        "action": e.action,
+        "object_type": e.object_type,
+        "object_id": e.object_id,
+        "object_repr": e.object_repr,
+        "changes": e.changes,
+        "hash": e.hash,
+    }
+
+
+def chain_verification() -> dict[str, Any]:
+    result = verify_chain()
+    return {
+        "ok": result.ok,
+        "length": result.length,
+        "head_hash": result.head_hash,
+        "first_bad_seq": result.first_bad_seq,
+        "reason": result.reason,
+        "checkpoints_checked": result.checkpoints_checked,
+    }
+
+
+def finding_row(f) -> dict[str, Any]:
+    op, limit = threshold_parts(f.threshold)
+    return {"id": f.pk, "deployment": f.deployment_id,
+            "run": f.run_id, "metric": f.metric, "value": f.value, "threshold": f.threshold, "op": op,
+            "limit": limit, "severity": f.severity, "status": f.status, "note": f.note, "opened_at": ts(f.created_at),
+            "acknowledged_by": user_name(f.acknowledged_by), "acknowledged_at": ts(f.acknowledged_at),
+            "resolved_by": user_name(f.resolved_by), "resolved_at": ts(f.resolved_at)}  # fmt: skip
+
+
+def evidence_header(report: Report) -> dict[str, Any]:
+    seq, head_hash = chain_head()
+    return {
+        "schema": EVIDENCE_SCHEMA,
+        "report": {
+            "id": report.pk,
+            "kind": report.kind,
+            "title": report.title,
+            "requested_by": user_name(report.requested_by),
+            "requested_at": ts(report.created_at),
+            "generated_at": ts(timezone.now()),
+        },
+        "audit_head": {"seq": seq, "hash": head_hash},
+    }
