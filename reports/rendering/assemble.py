@@ -6,11 +6,21 @@ the other parts contribute pages only. Page numbers come from a document of
 empty pages of the same geometry (``page_numbers_html``) laid over the
 assembled pages one by one, because no part knew, while it was laid out, how
 many pages came before it or how many there would be.
+
+Two things make a join of separately written PDFs correct rather than merely
+readable: each part subsets its fonts on its own under the same subset tag
+(``ABCDEF+Liberation-Sans``), and the PDF specification wants different
+subsets in one file to carry different tags, which viewers may rely on to
+cache fonts; and WeasyPrint shares one resource dictionary among a part's
+pages, which a stamp must not grow for all of them.
 """
 
+import hashlib
+import string
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import DictionaryObject, NameObject
 
 __all__ = ["assemble"]
 
@@ -18,15 +28,70 @@ __all__ = ["assemble"]
 def assemble(part_paths: list[Path], page_numbers_path: Path, out_path: Path) -> int:
     """Write the assembled, numbered PDF to ``out_path``; return its page count."""
     writer = PdfWriter(clone_from=str(part_paths[0]))
-    for path in part_paths[1:]:
-        for page in PdfReader(path).pages:
+    for index, path in enumerate(part_paths[1:], start=1):
+        reader = PdfReader(path)
+        _retag_font_subsets(reader, salt=f"part {index}")
+        for page in reader.pages:
             writer.add_page(page)
-    stamps = PdfReader(page_numbers_path).pages
-    if len(stamps) != len(writer.pages):
-        raise RuntimeError(f"{len(stamps)} page numbers for {len(writer.pages)} pages")
-    for page, stamp in zip(writer.pages, stamps, strict=True):
+    numbers = PdfReader(page_numbers_path)
+    _retag_font_subsets(numbers, salt="page numbers")
+    if len(numbers.pages) != len(writer.pages):
+        raise RuntimeError(f"{len(numbers.pages)} page numbers for {len(writer.pages)} pages")
+    for page, stamp in zip(writer.pages, numbers.pages, strict=True):
+        _own_resources(page)
         page.merge_page(stamp)
         page.compress_content_streams()
     with open(out_path, "wb") as fh:
         writer.write(fh)
     return len(writer.pages)
+
+
+def _own_resources(page: PageObject) -> None:
+    """Give the page a resource dictionary of its own (sharing the fonts, images and forms it names)."""
+    shared = page["/Resources"].get_object()
+    own = DictionaryObject()
+    for key, value in shared.items():
+        resolved = value.get_object()
+        own[NameObject(key)] = DictionaryObject(resolved) if isinstance(resolved, DictionaryObject) else value
+    page[NameObject("/Resources")] = own
+
+
+def _retag_font_subsets(reader: PdfReader, *, salt: str) -> None:
+    """Rename every font subset of this file ``ABCDEF+Name`` → ``<tag of salt and ABCDEF>+Name``."""
+    seen: set[int] = set()
+
+    def retag(name: str) -> str:
+        tag, plus, rest = name.lstrip("/").partition("+")
+        if not plus or len(tag) != 6 or not tag.isupper():
+            return name
+        digest = hashlib.sha256(f"{salt}:{tag}".encode()).digest()
+        return "/" + "".join(string.ascii_uppercase[b % 26] for b in digest[:6]) + "+" + rest
+
+    def rename(obj: DictionaryObject, key: str) -> None:
+        if key in obj and id(obj) not in seen:
+            seen.add(id(obj))
+            obj[NameObject(key)] = NameObject(retag(obj[key]))
+
+    def visit_font(font: DictionaryObject) -> None:
+        for candidate in [font, *[f.get_object() for f in font.get("/DescendantFonts", [])]]:
+            descriptor = candidate.get("/FontDescriptor")
+            rename(candidate, "/BaseFont")
+            if descriptor is not None:
+                rename(descriptor.get_object(), "/FontName")
+
+    def visit_resources(resources) -> None:
+        if resources is None or id(resources.get_object()) in seen:
+            return
+        resources = resources.get_object()
+        seen.add(id(resources))
+        for font in (resources.get("/Font") or DictionaryObject()).get_object().values():
+            visit_font(font.get_object())
+        for xobject in (resources.get("/XObject") or DictionaryObject()).get_object().values():
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Form":
+                visit_resources(xobject.get("/Resources"))
+        for pattern in (resources.get("/Pattern") or DictionaryObject()).get_object().values():
+            visit_resources(pattern.get_object().get("/Resources"))
+
+    for page in reader.pages:
+        visit_resources(page.get("/Resources"))

@@ -93,6 +93,17 @@ def test_parts_laid_out_side_by_side_read_as_one_numbered_document(long_dossier_
     (trail,) = [item for item in _flattened(reader.outline) if item.title == "8. Audit trail"]
     assert reader.get_destination_page_number(trail) == toc_page - 1
 
+    # Each part subsets its fonts on its own; in the joined file every font program has a name of its own.
+    programs: dict[str, set[int]] = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            for candidate in [font, *[d.get_object() for d in font.get("/DescendantFonts", [])]]:
+                if "/FontDescriptor" in candidate:
+                    descriptor = candidate["/FontDescriptor"].get_object()
+                    programs.setdefault(descriptor["/FontName"], set()).add(descriptor.raw_get("/FontFile2").idnum)
+    assert len(programs) > 5 and all(len(files) == 1 for files in programs.values()), programs
+
     # One file: the evidence attached once, PDF/A metadata, and the document information agreeing with it.
     assert pdfcheck.evidence(output.pdf) == json.loads(evidence_json)
     xmp = pdfcheck.xmp(output.pdf)
