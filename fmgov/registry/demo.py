@@ -172,7 +172,7 @@ def _advance(deployment: Deployment, target: str) -> None:
                 DeploymentStatus.SUSPENDED: "deployment.suspend",
                 DeploymentStatus.RETIRED: "deployment.retire",
             }[step]
-            services._transition(deployment=locked, to=step, action=action, system=SYSTEM, extra=note)
+            services.deployments._transition(deployment=locked, to=step, action=action, system=SYSTEM, extra=note)
 
 
 @transaction.atomic

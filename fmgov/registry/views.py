@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -100,20 +102,48 @@ def _lineage_graph(*, model=None, adaptation=None):
     return svg, ancestors, below
 
 
+def _save_form(
+    request: HttpRequest, form: forms.BaseForm, save: Callable[[], Model], *, saved: str, detail: str, title: str
+) -> HttpResponse:
+    """The form page of a create or an edit: a valid form goes to the service, whose refusal shows on the form.
+
+    ``save`` calls the service and returns the record; ``saved`` is the success
+    message, ``{}`` standing for the record; then the record's ``detail`` page.
+    """
+    if request.method == "POST" and form.is_valid():
+        try:
+            obj = save()
+        except DomainError as exc:
+            show_refusal(request, exc, form)
+        else:
+            messages.success(request, saved.format(obj))
+            return redirect(detail, obj.pk)
+    return render(request, "registry/form.html", {"form": form, "title": title})
+
+
 def _edit(request: HttpRequest, obj, form: forms.BaseForm, save, detail: str, title: str) -> HttpResponse:
     """Edit through the service; only the owner or an admin may (the service checks, the page says so)."""
     if not _may_change(request.user, obj):
         messages.error(request, "You may only change records you own.")
         return redirect(detail, obj.pk)
-    if request.method == "POST" and form.is_valid():
-        try:
-            save()
-        except DomainError as exc:
-            show_refusal(request, exc, form)
-        else:
-            messages.success(request, f"Saved {obj}.")
-            return redirect(detail, obj.pk)
-    return render(request, "registry/form.html", {"form": form, "title": title})
+
+    def save_obj():
+        save()
+        return obj
+
+    return _save_form(request, form, save_obj, saved="Saved {}.", detail=detail, title=title)
+
+
+def _inventory(request: HttpRequest, form: forms.BaseForm, queryset, sorts: dict[str, str], default: str) -> dict:
+    """What every inventory page shows: the filter form, sortable headers, one page of rows, whether to offer "add"."""
+    queryset, sort = sort_queryset(request, queryset, sorts, default)
+    return {
+        "sorts": sort_headers(request, sorts, sort),
+        "form": form,
+        "page": paginate(request, queryset),
+        "sort": sort,
+        "may_create": has_role(request.user, *WRITERS),
+    }
 
 
 # --- foundation models ---------------------------------------------------------------------------
@@ -137,32 +167,20 @@ def model_list(request: HttpRequest) -> HttpResponse:
             queryset = queryset.filter(modality=data["modality"])
         if data["provider"]:
             queryset = queryset.filter(provider__iexact=data["provider"])
-    queryset, sort = sort_queryset(request, queryset, MODEL_SORTS, "name")
-    return render(
-        request,
-        "registry/model_list.html",
-        {
-            "sorts": sort_headers(request, MODEL_SORTS, sort),
-            "form": form,
-            "page": paginate(request, queryset),
-            "sort": sort,
-            "may_create": has_role(request.user, *WRITERS),
-        },
-    )
+    return render(request, "registry/model_list.html", _inventory(request, form, queryset, MODEL_SORTS, "name"))
 
 
 @role_required(*WRITERS)
 def model_create(request: HttpRequest) -> HttpResponse:
     form = FoundationModelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            model = services.foundation_model_create(actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            show_refusal(request, exc, form)
-        else:
-            messages.success(request, f"Registered foundation model {model}.")
-            return redirect("registry:model-detail", model.pk)
-    return render(request, "registry/form.html", {"form": form, "title": "Register a foundation model"})
+    return _save_form(
+        request,
+        form,
+        lambda: services.foundation_model_create(actor=request.user, **form.cleaned_data),
+        saved="Registered foundation model {}.",
+        detail="registry:model-detail",
+        title="Register a foundation model",
+    )
 
 
 @login_required
@@ -234,13 +252,13 @@ def adaptation_list_view(request: HttpRequest) -> HttpResponse:
             queryset = queryset.filter(Q(name__icontains=q) | Q(purpose__icontains=q) | Q(hf_repo_id__icontains=q))
         if data["kind"]:
             queryset = queryset.filter(kind=data["kind"])
-    queryset, sort = sort_queryset(request, queryset, ADAPTATION_SORTS, "name")
-    page = paginate(request, queryset)
+    context = _inventory(request, form, queryset, ADAPTATION_SORTS, "name")
+    page = context["page"]
     parent_models = {e.parent_model_id for a in page for e in a.parent_edges.all() if e.parent_model_id}
     parent_adaptations = {e.parent_adaptation_id for a in page for e in a.parent_edges.all() if e.parent_adaptation_id}
     names = {("model", m.pk): str(m) for m in foundation_model_list().filter(pk__in=parent_models)}
     names |= {("adaptation", a.pk): str(a) for a in adaptation_list().filter(pk__in=parent_adaptations)}
-    rows = [
+    context["rows"] = [
         {
             "adaptation": a,
             "parents": [
@@ -256,18 +274,7 @@ def adaptation_list_view(request: HttpRequest) -> HttpResponse:
         }
         for a in page
     ]
-    return render(
-        request,
-        "registry/adaptation_list.html",
-        {
-            "sorts": sort_headers(request, ADAPTATION_SORTS, sort),
-            "form": form,
-            "page": page,
-            "rows": rows,
-            "sort": sort,
-            "may_create": has_role(request.user, *WRITERS),
-        },
-    )
+    return render(request, "registry/adaptation_list.html", context)
 
 
 @role_required(*WRITERS)
@@ -278,15 +285,14 @@ def adaptation_create(request: HttpRequest) -> HttpResponse:
     if request.GET.get("adaptation"):
         initial["derived_from_adaptations"] = [request.GET["adaptation"]]
     form = AdaptationForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            adaptation = services.adaptation_create(actor=request.user, **form.service_fields())
-        except DomainError as exc:
-            show_refusal(request, exc, form)
-        else:
-            messages.success(request, f"Registered adaptation {adaptation}.")
-            return redirect("registry:adaptation-detail", adaptation.pk)
-    return render(request, "registry/form.html", {"form": form, "title": "Register an adaptation"})
+    return _save_form(
+        request,
+        form,
+        lambda: services.adaptation_create(actor=request.user, **form.service_fields()),
+        saved="Registered adaptation {}.",
+        detail="registry:adaptation-detail",
+        title="Register an adaptation",
+    )
 
 
 @login_required
@@ -345,33 +351,22 @@ def deployment_list_view(request: HttpRequest) -> HttpResponse:
             queryset = queryset.filter(status=data["status"])
         if data["environment"]:
             queryset = queryset.filter(environment=data["environment"])
-    queryset, sort = sort_queryset(request, queryset, DEPLOYMENT_SORTS, "-created")
-    return render(
-        request,
-        "registry/deployment_list.html",
-        {
-            "sorts": sort_headers(request, DEPLOYMENT_SORTS, sort),
-            "form": form,
-            "page": paginate(request, queryset),
-            "sort": sort,
-            "may_create": has_role(request.user, *WRITERS),
-        },
-    )
+    context = _inventory(request, form, queryset, DEPLOYMENT_SORTS, "-created")
+    return render(request, "registry/deployment_list.html", context)
 
 
 @role_required(*WRITERS)
 def deployment_create(request: HttpRequest) -> HttpResponse:
     initial = {k: request.GET[k] for k in ("foundation_model", "adaptation") if request.GET.get(k)}
     form = DeploymentForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            deployment = services.deployment_create(actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            show_refusal(request, exc, form)
-        else:
-            messages.success(request, f"Proposed deployment {deployment}.")
-            return redirect("registry:deployment-detail", deployment.pk)
-    return render(request, "registry/form.html", {"form": form, "title": "Propose a deployment"})
+    return _save_form(
+        request,
+        form,
+        lambda: services.deployment_create(actor=request.user, **form.cleaned_data),
+        saved="Proposed deployment {}.",
+        detail="registry:deployment-detail",
+        title="Propose a deployment",
+    )
 
 
 @role_required(*WRITERS)

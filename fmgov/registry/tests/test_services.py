@@ -122,21 +122,21 @@ def test_unknown_fields_are_refused(engineer):
 
 
 def test_an_error_after_the_audit_insert_leaves_neither_row_nor_event(engineer, monkeypatch):
-    real = services.audit_record
+    real = services.foundation_models.audit_record
 
     def record_then_fail(**kwargs):
         real(**kwargs)
         raise RuntimeError("crash after the audit insert")
 
-    monkeypatch.setattr(services, "audit_record", record_then_fail)
+    monkeypatch.setattr(services.foundation_models, "audit_record", record_then_fail)
     events = AuditEvent.objects.count()
     with pytest.raises(RuntimeError):
         services.foundation_model_create(actor=engineer, name="M", provider="P", modality="text", access="api")
     assert not FoundationModel.objects.exists()
     assert AuditEvent.objects.count() == events
-    monkeypatch.setattr(services, "audit_record", real)
+    monkeypatch.setattr(services.foundation_models, "audit_record", real)
     model = FoundationModelFactory(owner=engineer)
-    monkeypatch.setattr(services, "audit_record", record_then_fail)
+    monkeypatch.setattr(services.adaptations, "audit_record", record_then_fail)
     with pytest.raises(RuntimeError):
         services.adaptation_create(actor=engineer, name="A", kind="lora", derived_from_models=[model.pk])
     assert not Adaptation.objects.exists() and not AdaptationParent.objects.exists()
@@ -452,7 +452,7 @@ def test_two_concurrent_edits_cannot_close_a_cycle_together(engineer, monkeypatc
 
     root, (a, b) = chain(engineer, 2)
     c = AdaptationFactory(owner=engineer, derived_from_models=[root.pk])
-    real = services.audit_record
+    real = services.adaptations.audit_record
     first_has_written = threading.Event()
 
     def slow_record(**kwargs):
@@ -462,7 +462,7 @@ def test_two_concurrent_edits_cannot_close_a_cycle_together(engineer, monkeypatc
             threading.Event().wait(1.0)  # keep the first transaction open while the second starts
         return event
 
-    monkeypatch.setattr(services, "audit_record", slow_record)
+    monkeypatch.setattr(services.adaptations, "audit_record", slow_record)
     outcome: dict[str, object] = {}
 
     def run(name, adaptation, parent):

@@ -1,0 +1,53 @@
+"""Writes to the registry. Each service is atomic and records its audit event.
+
+The event is written in the same transaction as the change, with before/after
+values, so the change and its record commit together or not at all. Services
+check roles and ownership themselves, because API views, UI views, admin
+actions and commands all call them.
+
+The services live in one module per concern (``foundation_models``,
+``adaptations`` with the lineage DAG, ``deployments`` with the status
+workflow, ``cards`` for model-card import); this package re-exports them so
+callers write ``from fmgov.registry import services``. A test that replaces a
+name a service uses (``audit_record``, say) patches it on the submodule that
+uses it: the package holds only the re-exported services.
+"""
+
+from fmgov.registry.services.adaptations import ADAPTATION_FIELDS, adaptation_create, adaptation_update
+from fmgov.registry.services.cards import CardImport, model_card_import
+from fmgov.registry.services.deployments import (
+    DEPLOYMENT_FIELDS,
+    deployment_approve,
+    deployment_create,
+    deployment_go_live,
+    deployment_retire,
+    deployment_suspend,
+    deployment_update,
+    deployment_withdraw_approval,
+    looks_like_secret,
+)
+from fmgov.registry.services.foundation_models import (
+    FOUNDATION_MODEL_FIELDS,
+    foundation_model_create,
+    foundation_model_update,
+)
+
+__all__ = [
+    "FOUNDATION_MODEL_FIELDS",
+    "ADAPTATION_FIELDS",
+    "DEPLOYMENT_FIELDS",
+    "looks_like_secret",
+    "foundation_model_create",
+    "foundation_model_update",
+    "adaptation_create",
+    "adaptation_update",
+    "deployment_create",
+    "deployment_update",
+    "deployment_approve",
+    "deployment_withdraw_approval",
+    "deployment_go_live",
+    "deployment_suspend",
+    "deployment_retire",
+    "CardImport",
+    "model_card_import",
+]

@@ -1,0 +1,58 @@
+"""What every registry write checks first: who may write, who owns, which fields.
+
+Shared by the foundation-model, adaptation, deployment and model-card
+services so that the role, ownership and validation rules are stated once
+and read the same whichever record is being changed.
+"""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+
+from fmgov.core.exceptions import InvalidInput, NotAllowed
+from fmgov.core.roles import Role, has_role
+
+__all__ = ["Actor", "_ensure_writer", "_ensure_owner", "_owner", "_unknown_fields", "_full_clean"]
+
+# The person acting; None means the system (a task, the demo seed), recorded by its ``system`` name.
+Actor = AbstractBaseUser | None
+
+
+def _ensure_writer(actor) -> None:
+    if actor is not None and not has_role(actor, Role.ENGINEER, Role.ADMIN):
+        raise NotAllowed("Only engineers and admins may change the registry.")
+
+
+def _ensure_owner(actor, obj) -> None:
+    """Engineers change their own records; admins and the system change any."""
+    _ensure_writer(actor)
+    if actor is not None and not has_role(actor, Role.ADMIN) and obj.owner_id != actor.pk:
+        raise NotAllowed("You may only change records you own.")
+
+
+def _owner(actor: Actor, owner: AbstractBaseUser | None) -> AbstractBaseUser:
+    """The owner of a new record: the actor, or someone else only when an admin or the system says so."""
+    owner = owner or actor
+    if owner is None:
+        raise InvalidInput("A record needs an owner.", field_errors={"owner": ["Give the owner."]})
+    if actor is not None and owner.pk != actor.pk and not has_role(actor, Role.ADMIN):
+        raise NotAllowed("Only admins may register records on someone else's behalf.")
+    return owner
+
+
+def _unknown_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise InvalidInput(
+            f"Unknown field(s): {', '.join(unknown)}.", field_errors={k: ["Not a writable field."] for k in unknown}
+        )
+
+
+def _full_clean(obj, exclude: list[str] | None = None) -> None:
+    """Model validation (validators, choices, uniqueness) as a per-field 400."""
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+        raise InvalidInput("Please correct the highlighted fields.", field_errors=errors)

@@ -1,0 +1,96 @@
+"""Writes to foundation models: registering a version and editing its facts.
+
+A model's versions form a chain through ``supersedes``; the services here
+keep that chain free of loops. Each service is atomic and records its audit
+event in the same transaction, with before/after values, so the change and its
+record commit together or not at all.
+"""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from audits.services import audit_record, diff, snapshot
+from fmgov.core.exceptions import InvalidInput
+from fmgov.registry.models import FoundationModel
+from fmgov.registry.services._common import Actor, _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
+
+__all__ = ["FOUNDATION_MODEL_FIELDS", "foundation_model_create", "foundation_model_update"]
+
+FOUNDATION_MODEL_FIELDS = frozenset(
+    {
+        "name",
+        "version",
+        "provider",
+        "modality",
+        "license",
+        "access",
+        "parameter_count",
+        "architecture",
+        "release_date",
+        "artifact_digest",
+        "hf_repo_id",
+        "intended_uses",
+        "out_of_scope_uses",
+        "training_data_summary",
+        "training_compute_flop",
+        "training_energy_kwh",
+        "training_emissions_tco2e",
+        "model_card",
+        "model_card_metadata",
+        "supersedes",
+    }
+)
+
+
+def _check_supersedes(model: FoundationModel) -> None:
+    seen = {model.pk} if model.pk else set()
+    current = model.supersedes
+    while current is not None:
+        if current.pk in seen:
+            raise InvalidInput(
+                "A model cannot supersede itself, directly or through other versions.",
+                field_errors={"supersedes": ["This would make the chain of versions a loop."]},
+            )
+        seen.add(current.pk)
+        current = current.supersedes
+
+
+@transaction.atomic
+def foundation_model_create(*, actor: Actor, owner: AbstractBaseUser | None = None, **fields: Any) -> FoundationModel:
+    """Register a foundation model version; the caller owns it unless an owner is given (system use)."""
+    _ensure_writer(actor)
+    _unknown_fields(fields, FOUNDATION_MODEL_FIELDS)
+    model = FoundationModel(owner=_owner(actor, owner), **fields)
+    _full_clean(model)
+    _check_supersedes(model)
+    model.save()
+    audit_record(
+        action="foundation_model.create", actor=actor, obj=model, changes={"before": {}, "after": snapshot(model)}
+    )
+    return model
+
+
+@transaction.atomic
+def foundation_model_update(*, foundation_model: FoundationModel, actor: Actor, **fields: Any) -> FoundationModel:
+    """Edit a model's facts; records only the fields that changed."""
+    _unknown_fields(fields, FOUNDATION_MODEL_FIELDS)
+    model = FoundationModel.objects.select_for_update().get(pk=foundation_model.pk)
+    _ensure_owner(actor, model)
+    before = snapshot(model)
+    for key, value in fields.items():
+        setattr(model, key, value)
+    _full_clean(model)
+    _check_supersedes(model)
+    after = snapshot(model)
+    changed = diff(before, after)
+    if changed:
+        model.save()
+        audit_record(
+            action="foundation_model.update",
+            actor=actor,
+            obj=model,
+            changes={"before": {k: v[0] for k, v in changed.items()}, "after": {k: v[1] for k, v in changed.items()}},
+        )
+    return model
