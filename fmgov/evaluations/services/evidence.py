@@ -1,0 +1,82 @@
+"""Links between evaluations and reviews: evidence cited on review items, suites a review policy requires."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from audits.services import audit_record, snapshot
+from fmgov.core.exceptions import InvalidInput, NotAllowed
+from fmgov.core.roles import Role, has_role
+from fmgov.evaluations.models import EvaluationRun, EvaluationSuite, Finding
+from fmgov.evaluations.services.common import _ensure_engineer, _ensure_owner_or_admin
+
+
+@transaction.atomic
+def evidence_link_create(
+    *, actor, review_item, run: EvaluationRun | None = None, finding: Finding | None = None, note: str = ""
+):
+    """Cite a run or a finding on a review item; the run or finding must concern the review's deployment."""
+    from fmgov.evaluations.models import EvidenceLink
+
+    _ensure_engineer(actor)
+    if (run is None) == (finding is None):
+        message = "Link exactly one run or one finding."
+        raise InvalidInput(message, field_errors={"run": [message], "finding": [message]})
+    deployment_id = review_item.review.deployment_id
+    target = run or finding
+    if target.deployment_id != deployment_id:
+        field = "run" if run else "finding"
+        raise InvalidInput(
+            "Wrong deployment.", field_errors={field: ["It concerns another deployment than the review."]}
+        )
+    lookup = {"review_item": review_item, "run": run, "finding": finding}
+    if EvidenceLink.objects.filter(**lookup).exists():
+        raise InvalidInput(
+            "Already linked.", field_errors={"run" if run else "finding": ["Already linked to this item."]}
+        )
+    link = EvidenceLink.objects.create(created_by=actor, note=note, **lookup)
+    audit_record(
+        action="evidence_link.create",
+        actor=actor,
+        obj=link,
+        changes={
+            "review_item": review_item.pk,
+            "run": getattr(run, "pk", None),
+            "finding": getattr(finding, "pk", None),
+        },
+    )
+    return link
+
+
+@transaction.atomic
+def evidence_link_delete(*, actor, link) -> None:
+    _ensure_engineer(actor)
+    _ensure_owner_or_admin(actor, link.created_by_id, "evidence link")
+    audit_record(action="evidence_link.delete", actor=actor, obj=link, changes={"before": snapshot(link)})
+    link.delete()
+
+
+@transaction.atomic
+def suite_requirement_create(*, actor, policy, suite: EvaluationSuite, max_age_days: int = 30):
+    """Admins only: the policy's reviews need a passing run of ``suite`` younger than ``max_age_days``."""
+    from fmgov.evaluations.models import SuiteRequirement
+
+    if not has_role(actor, Role.ADMIN):
+        raise NotAllowed("Only admins change review policies.")
+    if SuiteRequirement.objects.filter(policy=policy, suite=suite).exists():
+        raise InvalidInput("Already required.", field_errors={"suite": ["The policy already requires this suite."]})
+    requirement = SuiteRequirement.objects.create(policy=policy, suite=suite, max_age_days=max_age_days)
+    audit_record(
+        action="suite_requirement.create", actor=actor, obj=requirement, changes={"after": snapshot(requirement)}
+    )
+    return requirement
+
+
+@transaction.atomic
+def suite_requirement_delete(*, actor, requirement) -> None:
+    if not has_role(actor, Role.ADMIN):
+        raise NotAllowed("Only admins change review policies.")
+    audit_record(
+        action="suite_requirement.delete", actor=actor, obj=requirement, changes={"before": snapshot(requirement)}
+    )
+    requirement.delete()

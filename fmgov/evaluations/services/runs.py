@@ -1,0 +1,239 @@
+"""The run lifecycle a worker drives: request, cancel, claim, heartbeat, fail and complete.
+
+``run_claim`` and ``run_complete`` are where exactly-once lives (see the package docstring).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audits.services import audit_record
+from fmgov.core.exceptions import InvalidInput, NotAllowed, TransitionNotAllowed
+from fmgov.core.roles import Role, has_role
+from fmgov.evaluations.choices import RUN_FINAL_STATES, THRESHOLD_OPS, RunState
+from fmgov.evaluations.evaluators import EvaluationResult, get_evaluator
+from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite, RunMetric
+from fmgov.evaluations.services.common import MAX_ATTEMPTS, SYSTEM, _enqueue, _ensure_engineer, stale_after_seconds
+from fmgov.evaluations.services.findings import _open_finding
+
+# The logger keeps the name it had before services.py became a package.
+logger = logging.getLogger("fmgov.evaluations.services")
+
+
+def _check_runnable(suite: EvaluationSuite, deployment) -> None:
+    evaluator = get_evaluator(suite.evaluator)
+    if evaluator.needs is None:
+        if suite.config.get("source", "upload") == "upload":
+            raise InvalidInput(
+                "This suite imports uploaded results.",
+                field_errors={
+                    "suite": ["Upload an lm-evaluation-harness results file to the suite's upload endpoint."]
+                },
+            )
+        return
+    adapter = deployment.endpoint_adapter
+    wanted = {"chat": {"openai_chat"}, "embeddings": {"openai_embeddings", "local_sentence_transformers"}}
+    if adapter not in wanted[evaluator.needs]:
+        kinds = ", ".join(sorted(wanted[evaluator.needs]))
+        raise InvalidInput(
+            "The deployment cannot run this suite.",
+            field_errors={
+                "deployment": [
+                    f"{suite.evaluator} needs a {evaluator.needs} endpoint ({kinds}); "
+                    f"the deployment's endpoint adapter is {adapter!r}."
+                ]
+            },
+        )
+
+
+def _new_run(*, suite, deployment, actor, schedule, state=RunState.QUEUED) -> EvaluationRun:
+    return EvaluationRun.objects.create(
+        suite=suite,
+        deployment=deployment,
+        schedule=schedule,
+        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        state=state,
+        evaluator=suite.evaluator,
+        config=suite.config,
+        thresholds=suite.thresholds,
+        concurrency=suite.concurrency,
+        queued_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def run_request(
+    *, suite: EvaluationSuite, deployment, actor=None, schedule: EvaluationSchedule | None = None, system: str = ""
+) -> EvaluationRun:
+    """Queue a run; the worker task is sent only when this transaction commits."""
+    if actor is not None:
+        _ensure_engineer(actor)
+    _check_runnable(suite, deployment)
+    run = _new_run(suite=suite, deployment=deployment, actor=actor, schedule=schedule)
+    audit_record(
+        action="evaluation_run.request",
+        actor=actor,
+        system=system or ("" if actor else SYSTEM),
+        obj=run,
+        changes={"suite": suite.pk, "deployment": deployment.pk, "schedule": getattr(schedule, "pk", None)},
+    )
+    from fmgov.evaluations import tasks
+
+    _enqueue(tasks.execute_run, run.pk)
+    return run
+
+
+@transaction.atomic
+def run_cancel(*, run: EvaluationRun, actor) -> EvaluationRun:
+    run = EvaluationRun.objects.select_for_update().select_related("deployment").get(pk=run.pk)
+    allowed = has_role(actor, Role.ADMIN) or actor.pk in (run.requested_by_id, run.deployment.owner_id)
+    if not allowed:
+        raise NotAllowed("Only whoever requested the run, the deployment's owner or an admin may cancel it.")
+    if run.state in RUN_FINAL_STATES:
+        raise TransitionNotAllowed(f"The run is already {run.state}; it cannot be cancelled.")
+    before = run.state
+    run.state = RunState.CANCELLED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["state", "finished_at", "updated_at"])
+    audit_record(action="evaluation_run.cancel", actor=actor, obj=run, changes={"state": [before, run.state]})
+    return run
+
+
+@transaction.atomic
+def run_claim(*, run_id: int, task_id: str, worker: str = "") -> EvaluationRun | None:
+    """Take the run for this Celery message, or return None when it must not run here.
+
+    Runs in a final state are never run again. A running run is taken over only
+    by the redelivery of the very message that was running it (its worker died:
+    a live worker's message is not redelivered, the broker's visibility timeout
+    being longer than the hard time limit) or, for another message, once its
+    heartbeat is stale.
+    """
+    run = EvaluationRun.objects.select_for_update().filter(pk=run_id).first()
+    if run is None or run.state in RUN_FINAL_STATES:
+        return None
+    now = timezone.now()
+    if run.state == RunState.RUNNING:
+        stale = run.heartbeat_at is None or run.heartbeat_at < now - timedelta(seconds=stale_after_seconds())
+        if run.task_id != task_id and not stale:
+            return None
+    if run.attempts >= MAX_ATTEMPTS:
+        _fail(run, f"The run lost its worker {run.attempts} times; giving up.")
+        return None
+    previous = {"state": run.state, "task_id": run.task_id, "worker": run.worker}
+    run.state = RunState.RUNNING
+    run.task_id = task_id
+    run.worker = worker
+    run.attempts += 1
+    run.started_at = now
+    run.heartbeat_at = now
+    run.progress = 0
+    run.save(
+        update_fields=["state", "task_id", "worker", "attempts", "started_at", "heartbeat_at", "progress", "updated_at"]
+    )
+    audit_record(
+        action="evaluation_run.start",
+        system=SYSTEM,
+        obj=run,
+        changes={"state": [previous["state"], run.state], "attempt": run.attempts, "previous": previous},
+    )
+    return run
+
+
+def run_progress(*, run_id: int, task_id: str, progress: int | None = None) -> str:
+    """Heartbeat (and progress) from the claim holder; returns the run's state so the worker can stop."""
+    now = timezone.now()
+    fields = {"heartbeat_at": now}
+    if progress is not None:
+        fields["progress"] = max(0, min(99, int(progress)))
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().filter(pk=run_id).only("state", "task_id").first()
+        if run is None:
+            return RunState.CANCELLED
+        if run.state != RunState.RUNNING or run.task_id != task_id:
+            return run.state if run.state != RunState.RUNNING else "taken_over"
+        for key, value in fields.items():
+            setattr(run, key, value)
+        run.save(update_fields=list(fields))
+        return run.state
+
+
+def _fail(run: EvaluationRun, error: str) -> None:
+    before = run.state
+    run.state = RunState.FAILED
+    run.error = error[:5000]
+    run.finished_at = timezone.now()
+    run.save(update_fields=["state", "error", "finished_at", "updated_at"])
+    audit_record(
+        action="evaluation_run.fail", system=SYSTEM, obj=run, changes={"state": [before, run.state], "error": run.error}
+    )
+
+
+@transaction.atomic
+def run_fail(*, run_id: int, task_id: str, error: str) -> bool:
+    run = EvaluationRun.objects.select_for_update().get(pk=run_id)
+    if run.state != RunState.RUNNING or run.task_id != task_id:
+        return False
+    _fail(run, error)
+    return True
+
+
+def _evaluate_thresholds(run: EvaluationRun, result: EvaluationResult) -> tuple[list[RunMetric], list[RunMetric]]:
+    evaluator = get_evaluator(run.evaluator)
+    metrics, failed = [], []
+    for name, value in sorted(result.metrics.items()):
+        if value is None or not math.isfinite(value):
+            continue
+        rule = run.thresholds.get(name)
+        passed = THRESHOLD_OPS[rule["op"]](value, rule["value"]) if rule else None
+        higher = result.higher_is_better.get(name, evaluator.higher_is_better(name))
+        metric = RunMetric(
+            run=run, name=name, value=float(value), higher_is_better=higher, threshold=rule, passed=passed
+        )
+        metrics.append(metric)
+        if passed is False:
+            failed.append(metric)
+    return metrics, failed
+
+
+@transaction.atomic
+def run_complete(*, run_id: int, task_id: str, result: EvaluationResult) -> EvaluationRun | None:
+    """Write the run's metrics exactly once, open findings for breaches and revoke approvals downstream."""
+    run = EvaluationRun.objects.select_for_update().select_related("deployment", "suite").get(pk=run_id)
+    if run.state != RunState.RUNNING or run.task_id != task_id:
+        return None
+    metrics, failed = _evaluate_thresholds(run, result)
+    try:
+        with transaction.atomic():
+            RunMetric.objects.bulk_create(metrics)
+    except IntegrityError:
+        logger.warning("run %s: metrics already written by another delivery; discarding this one", run_id)
+        return None
+    produced = {m.name for m in metrics}
+    missing = sorted(set(run.thresholds) - produced)
+    run.state = RunState.SUCCEEDED
+    run.progress = 100
+    run.finished_at = timezone.now()
+    run.passed = not failed and not missing
+    run.samples = result.samples[:50]
+    run.details = {**result.details, **({"thresholds_without_metric": missing} if missing else {})}
+    run.save(update_fields=["state", "progress", "finished_at", "passed", "samples", "details", "updated_at"])
+    audit_record(
+        action="evaluation_run.finish",
+        system=SYSTEM,
+        obj=run,
+        changes={
+            "state": [RunState.RUNNING, run.state],
+            "passed": run.passed,
+            "metrics": {m.name: m.value for m in metrics},
+            "failed": [m.name for m in failed],
+        },
+    )
+    for metric in failed:
+        _open_finding(run, metric)
+    return run
