@@ -31,7 +31,7 @@ class Decision(models.TextChoices):
     ABSTAIN = "abstain", _("Abstain")
 
 
-# Allowed state changes; every one is a service in services.py. submitted ->
+# Allowed state changes; every one is a service in services/. submitted ->
 # draft is the edit of a submitted review, which voids its sign-offs.
 REVIEW_TRANSITIONS: dict[str, set[str]] = {
     ReviewState.DRAFT: {ReviewState.SUBMITTED},

@@ -1,0 +1,59 @@
+"""Checks every reviews service shares: the transition table, the row lock, who may do what.
+
+Split out of the old single ``services.py`` so the per-concern modules need not import one another for these.
+"""
+
+from fmgov.core.exceptions import NotAllowed, TransitionNotAllowed
+from fmgov.core.roles import Role, has_role
+from fmgov.reviews.choices import REVIEW_TRANSITIONS, ReviewState
+from fmgov.reviews.models import RiskReview
+
+
+def ensure_transition(review: RiskReview, target: str, *, doing: str) -> None:
+    if target not in REVIEW_TRANSITIONS[review.state]:
+        raise TransitionNotAllowed(
+            f"Cannot {doing}: the review is {ReviewState(review.state).label.lower()}{_allowed_hint(review.state)}."
+        )
+
+
+def _allowed_hint(state: str) -> str:
+    allowed = sorted(ReviewState(s).label.lower() for s in REVIEW_TRANSITIONS[state])
+    return f" and can only become {' or '.join(allowed)}" if allowed else " and that is final"
+
+
+def _lock(review: RiskReview) -> RiskReview:
+    return RiskReview.objects.select_for_update(of=("self",)).select_related("deployment", "policy").get(pk=review.pk)
+
+
+def _require_admin(actor, system: str = "") -> None:
+    """An admin, or a named system actor (a management command) when there is no user."""
+    if actor is None and system:
+        return
+    if not has_role(actor, Role.ADMIN):
+        raise NotAllowed("Only admins may change the risk taxonomy and review policies.")
+
+
+def _require_author(review: RiskReview, actor) -> None:
+    """The review's author, the deployment's owner (engineers) or an admin may change and submit it."""
+    if has_role(actor, Role.ADMIN):
+        return
+    if not has_role(actor, Role.ENGINEER):
+        raise NotAllowed("Only engineers and admins may write risk reviews.")
+    if actor.pk not in (review.created_by_id, review.deployment.owner_id):
+        raise NotAllowed("Only the review's author, the deployment's owner or an admin may change this review.")
+
+
+def _require_board_member(review: RiskReview, actor, *, doing: str) -> None:
+    if not has_role(actor, Role.REVIEWER):
+        raise NotAllowed(f"Only reviewers may {doing}.")
+    if actor.pk == review.submitted_by_id:
+        raise NotAllowed(f"You submitted this review, so you cannot {doing} it yourself.")
+    if actor.pk == review.deployment.owner_id:
+        raise NotAllowed(f"You own this deployment, so you cannot {doing} its review yourself.")
+
+
+def _enqueue(task, *args) -> None:
+    """``enqueue_on_commit`` looked up on the package, so patching ``services.enqueue_on_commit`` still works."""
+    from fmgov.reviews import services
+
+    services.enqueue_on_commit(task, *args)

@@ -1,0 +1,162 @@
+"""Submission and the board's decision: sign-offs, quorum approval or rejection, requests for changes."""
+
+import importlib
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from audits.services import audit_record, diff, snapshot
+from fmgov.core.exceptions import Conflict, InvalidInput, TransitionNotAllowed
+from fmgov.registry.choices import DeploymentStatus
+from fmgov.reviews import tasks
+from fmgov.reviews.choices import Decision, ReviewState
+from fmgov.reviews.content import review_content_hash
+from fmgov.reviews.models import RiskReview, SignOff
+from fmgov.reviews.selectors import review_approval_status
+from fmgov.reviews.services.common import _enqueue, _lock, _require_author, _require_board_member, ensure_transition
+
+
+def _submission_blockers(review: RiskReview) -> list[str]:
+    """The evaluations app's required suites, once that app provides its check."""
+    name = "fmgov.evaluations.selectors"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return []
+    check = getattr(module, "review_submission_blockers", None)
+    return list(check(review)) if check is not None else []
+
+
+@transaction.atomic
+def review_submit(*, review: RiskReview, actor) -> RiskReview:
+    review = _lock(review)
+    _require_author(review, actor)
+    ensure_transition(review, ReviewState.SUBMITTED, doing="submit the review")
+    present = set(review.items.values_list("category_id", flat=True))
+    if not present:
+        raise Conflict("Add at least one risk item before submitting the review.")
+    # A retired category takes no new items, so it cannot be required any more.
+    missing = [c.name for c in review.policy.required_categories.all() if not c.retired and c.pk not in present]
+    if missing:
+        raise Conflict(
+            f"The policy {review.policy} needs an item for every required category; missing: {', '.join(missing)}."
+        )
+    blockers = _submission_blockers(review)
+    if blockers:
+        raise Conflict("The review cannot be submitted yet: " + "; ".join(blockers))
+    before = snapshot(review, ["state", "submission", "content_hash", "target_digest", "submitted_by", "submitted_at"])
+    review.state = ReviewState.SUBMITTED
+    review.submission += 1
+    review.content_hash = review_content_hash(review)
+    review.target_digest = review.deployment.target_digest
+    review.submitted_by = actor
+    review.submitted_at = timezone.now()
+    review.changes_requested_comment = ""
+    review.save()
+    after = snapshot(review, list(before))
+    audit_record(action="review.submit", actor=actor, obj=review, changes=diff(before, after))
+    _enqueue(tasks.notify_reviewers_submitted, review.pk)
+    return review
+
+
+@transaction.atomic
+def sign_off_create(*, review: RiskReview, actor, decision: str, comment: str = "", conditions: str = "") -> SignOff:
+    """Record one reviewer's vote; a reject rejects, the quorum with the required groups approves."""
+    review = _lock(review)
+    _require_board_member(review, actor, doing="sign off")
+    if review.state != ReviewState.SUBMITTED:
+        raise TransitionNotAllowed(
+            f"Only a submitted review takes sign-offs; this one is {review.get_state_display().lower()}."
+        )
+    if decision not in Decision.values:
+        raise InvalidInput("Unknown decision.", field_errors={"decision": [f"Choose {', '.join(Decision.values)}."]})
+    if conditions.strip() and decision != Decision.APPROVE:
+        raise InvalidInput(
+            "Conditions go with an approval.",
+            field_errors={"conditions": ["Only an approval carries conditions; put your reasons in the comment."]},
+        )
+    if review.sign_offs.filter(reviewer=actor, submission=review.submission).exists():
+        raise Conflict("You have already signed off this submission of the review.")
+    if review_content_hash(review) != review.content_hash:
+        raise Conflict("The review's content changed since it was submitted; it must be submitted again.")
+    sign_off = SignOff.objects.create(
+        review=review,
+        reviewer=actor,
+        submission=review.submission,
+        decision=decision,
+        comment=comment,
+        conditions=conditions.strip(),
+        content_hash=review.content_hash,
+    )
+    audit_record(
+        action=f"signoff.{decision}",
+        actor=actor,
+        obj=sign_off,
+        changes={
+            "review": review.pk,
+            "submission": review.submission,
+            "decision": decision,
+            "content_hash": review.content_hash,
+            "comment": comment,
+            "conditions": sign_off.conditions,
+        },
+    )
+    if decision == Decision.REJECT:
+        _decide(review, actor, ReviewState.REJECTED)
+    elif decision == Decision.APPROVE and review_approval_status(review)["met"]:
+        _decide(review, actor, ReviewState.APPROVED)
+    return sign_off
+
+
+def _decide(review: RiskReview, actor, state: str) -> None:
+    ensure_transition(review, state, doing=f"mark the review {ReviewState(state).label.lower()}")
+    now = timezone.now()
+    fields = ["state", "decided_at", "updated_at"]
+    review.state, review.decided_at = state, now
+    if state == ReviewState.APPROVED:
+        review.approved_at = now
+        review.expires_at = now + timedelta(days=review.policy.validity_days)
+        review.expiry_notice_sent_at = None
+        fields += ["approved_at", "expires_at", "expiry_notice_sent_at"]
+    review.save(update_fields=fields)
+    changes = {"state": [ReviewState.SUBMITTED, state], "submission": review.submission}
+    if state == ReviewState.APPROVED:
+        changes["expires_at"] = review.expires_at
+    audit_record(
+        action=f"review.{'approve' if state == ReviewState.APPROVED else 'reject'}",
+        actor=actor,
+        obj=review,
+        changes=changes,
+    )
+    if state == ReviewState.APPROVED and review.deployment.status not in (
+        DeploymentStatus.APPROVED,
+        DeploymentStatus.LIVE,
+    ):
+        from fmgov.registry.services import deployment_approve
+
+        deployment_approve(deployment=review.deployment, actor=actor, review=review)
+    _enqueue(tasks.notify_submitter_decision, review.pk)
+
+
+@transaction.atomic
+def review_request_changes(*, review: RiskReview, actor, comment: str) -> RiskReview:
+    review = _lock(review)
+    _require_board_member(review, actor, doing="request changes to")
+    ensure_transition(review, ReviewState.CHANGES_REQUESTED, doing="request changes")
+    if not (comment or "").strip():
+        raise InvalidInput("Say what must change.", field_errors={"comment": ["Say what must change."]})
+    review.state = ReviewState.CHANGES_REQUESTED
+    review.decided_at = timezone.now()
+    review.changes_requested_comment = comment.strip()
+    review.save(update_fields=["state", "decided_at", "changes_requested_comment", "updated_at"])
+    audit_record(
+        action="review.request_changes",
+        actor=actor,
+        obj=review,
+        changes={"state": [ReviewState.SUBMITTED, review.state], "submission": review.submission, "comment": comment},
+    )
+    _enqueue(tasks.notify_submitter_decision, review.pk)
+    return review
