@@ -116,6 +116,22 @@ SCHEDULES = [
       "energy_wh_per_1k_tokens": (0.2, 0.2), "emissions_gco2e_per_1k_tokens": (0.05, 0.05)}),
     ("Harmful content refusal", "incident-triage", "0 6 * * 1",
      {"refusal_rate": (0.98, 0.91), "over_refusal_rate": (0.05, 0.05)}),
+    # The live chat deployments, so the portfolio footprint has an inference estimate for each. The suite fixes
+    # the accelerator (700 W, PUE 1.2, 2,500 tokens/s), hence the same 0.0933 Wh and 0.0233 gCO2e per 1,000
+    # tokens everywhere; latency stays under the 2.5 s threshold. The embeddings deployment has none: the
+    # evaluator needs a chat endpoint.
+    ("Latency and energy", "ticket-summarizer-prod", "45 3 * * *",
+     {"latency_p50_s": (1.1, 0.9), "latency_p95_s": (2.2, 1.8), "tokens_per_second": (55.0, 62.0),
+      "energy_wh_per_1k_tokens": (0.0933, 0.0933), "emissions_gco2e_per_1k_tokens": (0.0233, 0.0233)}),
+    ("Latency and energy", "feedback-tagger-prod", "0 4 * * *",
+     {"latency_p50_s": (0.25, 0.22), "latency_p95_s": (0.6, 0.5), "tokens_per_second": (70.0, 74.0),
+      "energy_wh_per_1k_tokens": (0.0933, 0.0933), "emissions_gco2e_per_1k_tokens": (0.0233, 0.0233)}),
+    ("Latency and energy", "it-helpdesk-prod", "15 4 * * *",
+     {"latency_p50_s": (1.3, 1.2), "latency_p95_s": (2.3, 2.0), "tokens_per_second": (44.0, 47.0),
+      "energy_wh_per_1k_tokens": (0.0933, 0.0933), "emissions_gco2e_per_1k_tokens": (0.0233, 0.0233)}),
+    ("Latency and energy", "help-centre-translation", "30 4 * * *",
+     {"latency_p50_s": (1.6, 1.5), "latency_p95_s": (2.2, 2.1), "tokens_per_second": (85.0, 90.0),
+      "energy_wh_per_1k_tokens": (0.0933, 0.0933), "emissions_gco2e_per_1k_tokens": (0.0233, 0.0233)}),
 ]  # fmt: skip
 HISTORY_WEEKS = 8
 

@@ -6,10 +6,14 @@ from fmgov.portfolio.services import portfolio_check
 from fmgov.registry.models import Deployment
 from fmgov.registry.services import deployment_update
 
-# Declared traffic per live demo deployment: (requests per day, tokens per request).
+# Declared traffic per demo deployment that is or was live: (requests per day, tokens per request).
 TRAFFIC = {
-    "support-bot-prod": (12_000, 650),
+    "support-bot-prod": (12_000, 650),  # suspended by the evaluation breach; counts again once back live
     "policy-search-embeddings": (40_000, 120),
+    "ticket-summarizer-prod": (5_000, 1_400),
+    "feedback-tagger-prod": (20_000, 300),
+    "it-helpdesk-prod": (3_000, 900),
+    "help-centre-translation": (800, 2_000),
 }
 
 

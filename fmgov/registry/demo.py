@@ -117,6 +117,14 @@ ADAPTATIONS = [
      [], ["policy-rag"]),
     ("erin", "incident-triage-prompt", "1.0", "prompt_template", "Classifies security incident reports by severity.",
      ["GPT-4o"], []),
+    ("erin", "ticket-summary-prompt", "1.0", "prompt_template",
+     "Turns a long support thread into a hand-off note with JSON fields for the next agent.",
+     ["Qwen2.5 7B Instruct"], []),
+    ("eli", "feedback-tagger-lora", "1.0", "lora",
+     "Labels customer feedback by product area and sentiment for the weekly product report.", ["Mistral 7B"], []),
+    ("eli", "it-helpdesk-rag", "1.0", "rag_application",
+     "Answers staff IT questions from the service-desk knowledge base, retrieved with MiniLM embeddings.",
+     ["Llama 3.1 8B Instruct", "all-MiniLM-L6-v2"], []),
 ]  # fmt: skip
 
 # (name, target, environment, endpoint, region, status)
@@ -142,6 +150,19 @@ DEPLOYMENTS = [
     ("incident-triage", "incident-triage-prompt", "production",
      ("openai_chat", "https://api.openai.com/v1", "gpt-4o-2024-05-13", "OPENAI_API_KEY"),
      "us-east-1", DeploymentStatus.PROPOSED),
+    # The rest of the live portfolio, on four providers: the reviews demo approves each of them.
+    ("ticket-summarizer-prod", "ticket-summary-prompt", "production",
+     ("openai_chat", "https://llm.internal.example/v1", "qwen2.5-7b-instruct", "SUPPORT_LLM_API_KEY"),
+     "eu-west-1", DeploymentStatus.LIVE),
+    ("feedback-tagger-prod", "feedback-tagger-lora", "production",
+     ("openai_chat", "https://llm.internal.example/v1", "feedback-tagger-lora", "FEEDBACK_LLM_API_KEY"),
+     "eu-central-1", DeploymentStatus.LIVE),
+    ("it-helpdesk-prod", "it-helpdesk-rag", "production",
+     ("openai_chat", "https://llm.internal.example/v1", "it-helpdesk-rag", "HELPDESK_LLM_API_KEY"),
+     "eu-central-1", DeploymentStatus.LIVE),
+    ("help-centre-translation", "GPT-4o", "production",
+     ("openai_chat", "https://api.openai.com/v1", "gpt-4o-2024-05-13", "OPENAI_API_KEY"),
+     "us-east-1", DeploymentStatus.LIVE),
 ]  # fmt: skip
 
 

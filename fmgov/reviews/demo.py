@@ -1,8 +1,11 @@
 """Demo risk reviews in every state, over the registry's demo deployments.
 
 Everything goes through the services, so the audit trail tells the same
-story as the rows. Idempotent: if the demo deployments already have reviews,
-nothing is added. Skips quietly when the registry or accounts demo is missing.
+story as the rows. Idempotent: the stories are seeded once, as a whole, when
+none of their deployments has a review yet; each live portfolio deployment
+gets its approval once, when it has no review yet (so a demo database seeded
+before it existed catches up). Skips quietly when the registry or accounts demo
+is missing.
 """
 
 from django.contrib.auth import get_user_model
@@ -108,6 +111,27 @@ ITEMS = {
 
 CORE = ["harmful-content", "bias", "security-interpretability", "reliability"]
 
+# The deployments the review stories below are told on.
+STORIES = [
+    "support-bot-prod",
+    "support-bot-staging",
+    "policy-assistant-prod",
+    "policy-assistant-pilot",
+    "policy-search-embeddings",
+    "incident-triage",
+]
+
+# The rest of the live portfolio, each approved once: (deployment, author, policy, title, board, extra, conditions).
+# "launch" is the security policy for customer-facing services, "default" the board's default policy.
+PORTFOLIO = [
+    ("ticket-summarizer-prod", "erin", "default", "Ticket summariser launch", ["rita", "sam"], ("privacy",),
+     "Summaries are shown to agents only, never sent to customers."),
+    ("feedback-tagger-prod", "eli", "default", "Feedback tagger launch", ["rita", "ravi"], ("privacy",), ""),
+    ("it-helpdesk-prod", "eli", "default", "IT helpdesk assistant launch", ["ravi", "sam"], ("privacy",), ""),
+    ("help-centre-translation", "erin", "launch", "Help-centre translation launch", ["ravi", "rita"],
+     ("concentration-of-power",), "A person reviews every translated article before it is published."),
+]  # fmt: skip
+
 
 def _review(deployment, author, policy, title: str, extra: tuple[str, ...] = ()) -> RiskReview:
     review = services.review_create(
@@ -163,23 +187,39 @@ def seed(stdout) -> None:
         stdout.write("demo reviews: skipped (demo users missing; run the accounts demo first)")
         return
     deployments = {d.name: d for d in Deployment.objects.select_related("owner")}
-    names = [
-        "support-bot-prod",
-        "support-bot-staging",
-        "policy-assistant-prod",
-        "policy-assistant-pilot",
-        "policy-search-embeddings",
-        "incident-triage",
-    ]
-    if not all(name in deployments for name in names):
+    if not all(name in deployments for name in STORIES):
         stdout.write("demo reviews: skipped (the registry's demo deployments are missing)")
         return
-    if RiskReview.objects.filter(deployment__name__in=names).exists():
+    policies = {
+        "default": ReviewPolicy.objects.get(is_default=True),
+        "launch": _security_policy(Group.objects.filter(name="security").exists()),
+    }
+    created = False
+    if not RiskReview.objects.filter(deployment__name__in=STORIES).exists():
+        _seed_stories(deployments, users, policies)
+        created = True
+    portfolio = [p[0] for p in PORTFOLIO]
+    reviewed = set(RiskReview.objects.filter(deployment__name__in=portfolio).values_list("deployment__name", flat=True))
+    for name, author, policy, title, board, extra, conditions in PORTFOLIO:
+        if name not in deployments or name in reviewed:
+            continue
+        reviewers = [users[u] for u in board]
+        _approved(deployments[name], users[author], policies[policy], title, reviewers, extra, conditions)
+        created = True
+    if not created:
         stdout.write("demo reviews: already present")
         return
+
+    counts = {}
+    for state in RiskReview.objects.filter(deployment__name__in=STORIES + portfolio).values_list("state", flat=True):
+        counts[state] = counts.get(state, 0) + 1
+    stdout.write("demo reviews: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+
+
+def _seed_stories(deployments, users, policies) -> None:
+    """Reviews in every state: an expired approval and its renewal, a pending board, a revocation, a rejection."""
     erin, eli, rita, ravi, sam = (users[n] for n in ["erin", "eli", "rita", "ravi", "sam"])
-    default = ReviewPolicy.objects.get(is_default=True)
-    launch = _security_policy(Group.objects.filter(name="security").exists())
+    default, launch = policies["default"], policies["launch"]
 
     # support-bot-prod: last year's approval has expired; this year's renewal covers the live service.
     prod = deployments["support-bot-prod"]
@@ -241,8 +281,3 @@ def seed(stdout) -> None:
     services.review_request_changes(
         review=second, actor=sam, comment="Show the redaction recall on real incident reports, not support tickets."
     )
-
-    counts = {}
-    for state in RiskReview.objects.filter(deployment__name__in=names).values_list("state", flat=True):
-        counts[state] = counts.get(state, 0) + 1
-    stdout.write("demo reviews: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))

@@ -422,7 +422,7 @@ def test_demo_seed_is_complete_and_idempotent():
     accounts_demo.seed(StringIO())
     out = StringIO()
     demo.seed(out)
-    assert "5 models, 8 adaptations, 7 deployments created" in out.getvalue()
+    assert "5 models, 11 adaptations, 11 deployments created" in out.getvalue()
     statuses = set(Deployment.objects.values_list("status", flat=True))
     assert statuses == set(DeploymentStatus.values)
     llama = FoundationModel.objects.get(hf_repo_id="meta-llama/Llama-3.1-8B-Instruct")

@@ -1,0 +1,66 @@
+"""The whole demo (``manage.py seed_demo``): a portfolio worth looking at, the stories kept, and idempotent."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.utils import timezone
+
+from fmgov.portfolio.choices import ConcentrationBand, PortfolioFindingKind
+from fmgov.portfolio.models import PortfolioFinding
+from fmgov.portfolio.selectors import concentration, footprint
+from fmgov.registry.choices import DeploymentStatus
+from fmgov.registry.models import Deployment
+from fmgov.reviews.selectors import deployment_approval_blocker
+
+pytestmark = pytest.mark.django_db
+
+
+def _row_counts() -> dict[str, int]:
+    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+
+def test_seed_demo_gives_a_spread_portfolio_and_a_second_run_changes_nothing(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        call_command("seed_demo", stdout=io.StringIO())
+
+    # The stories stay: every status, and the evaluation breach that suspended the support bot.
+    assert set(Deployment.objects.values_list("status", flat=True)) == set(DeploymentStatus.values)
+    assert Deployment.objects.get(name="support-bot-prod").status == DeploymentStatus.SUSPENDED
+
+    live = Deployment.objects.filter(status=DeploymentStatus.LIVE)
+    for deployment in live:
+        assert deployment_approval_blocker(deployment) is None, deployment.name
+
+    report = concentration()
+    assert report["live_deployments"] == live.count() >= 4
+    assert len(report["providers"]) >= 3
+    # sentence-transformers 1.5 of 5 (the embeddings, and half of the helpdesk RAG); four others 1 or 0.5 each.
+    assert report["hhi"] == pytest.approx(30**2 + 3 * 20**2 + 10**2)
+    assert report["band"] == ConcentrationBand.MODERATE and not report["alert"]
+    [spof] = report["single_points_of_failure"]
+    assert spof["name"] == "all-MiniLM-L6-v2 1" and spof["deployments_at_risk"] == 2
+    opened = PortfolioFinding.objects.filter(status="open").values_list("kind", "subject")
+    assert list(opened) == [(PortfolioFindingKind.SINGLE_POINT_OF_FAILURE, "all-MiniLM-L6-v2 1")]
+
+    today = timezone.localdate()
+    inference = footprint(period_start=today - dt.timedelta(days=29), period_end=today)["inference"]
+    assert inference["energy_kwh"] > 0 and inference["emissions_kgco2e"] > 0
+    rows = {row["name"]: row for row in inference["deployments"]}
+    for deployment in live:
+        row = rows[deployment.name]
+        assert deployment.expected_requests_per_day and deployment.expected_tokens_per_request, deployment.name
+        if deployment.endpoint_adapter == "openai_chat":
+            assert row["energy_kwh"] > 0, deployment.name
+        else:  # latency_energy needs a chat endpoint: listed without an estimate, not as zero
+            assert row["energy_kwh"] is None and row["note"] == "no succeeded latency_energy run", deployment.name
+    assert inference["estimated_deployments"] == live.filter(endpoint_adapter="openai_chat").count() >= 4
+
+    before = _row_counts()
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=False):
+        call_command("seed_demo", stdout=out)
+    assert _row_counts() == before
+    assert "demo reviews: already present" in out.getvalue()
