@@ -164,6 +164,7 @@ def report_render(*, report_id: int) -> Report | None:
             timeout=conf.render_timeout_seconds(),
             memory_mb=conf.render_memory_mb(),
             processes=conf.render_processes(),
+            on_progress=lambda done, total: _progress(report, 40 + 50 * done // total),
         )
         report.render_log.update(output.log)
         _progress(report, 90)

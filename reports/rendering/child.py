@@ -16,11 +16,12 @@ the page count is known, and ``assemble`` joins and numbers the pages.
 
 import gc
 import json
+import os
 import resource
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
@@ -79,7 +80,8 @@ def lay_out(html: str, pdf_out: str, evidence_json: str | None = None) -> dict:
     }
 
 
-def render(job: dict) -> dict:
+def render(job: dict, report=lambda done, total: None) -> dict:
+    """``report(done, total)`` is told of each finished step."""
     from reports.rendering.assemble import assemble
     from reports.rendering.document import EVENTS_PER_PART, build_parts, page_numbers_html
 
@@ -94,11 +96,14 @@ def render(job: dict) -> dict:
         numbers_path = Path(tmp, "page-numbers.pdf")
         started = time.perf_counter()
         # fork: the pool's processes start at once, with the templates and the memory limit already in place.
+        steps = len(parts) + 1  # each part, then page numbers and assembly
         with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("fork")) as pool:
             futures = [
                 pool.submit(lay_out, html, str(path), evidence_json if i == 0 else None)
                 for i, (html, path) in enumerate(zip(parts, paths, strict=True))
             ]
+            for done, _ in enumerate(as_completed(futures), start=1):
+                report(done, steps)
             laid_out = [future.result() for future in futures]
             pages = sum(part["pages"] for part in laid_out)
             numbers = pool.submit(lay_out, page_numbers_html(pages), str(numbers_path)).result()
@@ -106,6 +111,7 @@ def render(job: dict) -> dict:
         started = time.perf_counter()
         assembled_pages = assemble(paths, numbers_path, Path(job["pdf_out"]))
         assemble_seconds = time.perf_counter() - started
+        report(steps, steps)
     if assembled_pages != pages or numbers["pages"] != pages:
         raise RuntimeError(f"assembled {assembled_pages} pages and {numbers['pages']} page numbers for {pages}")
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -126,11 +132,23 @@ def render(job: dict) -> dict:
     }
 
 
+def _progress_reporter(fd: int | None):
+    """Writes "done total" lines to the parent's progress pipe (``render_pdf``); the pool's processes inherit
+    the descriptor but never write to it."""
+    if fd is None:
+        return lambda done, total: None
+
+    def report(done: int, total: int) -> None:
+        os.write(fd, f"{done} {total}\n".encode())
+
+    return report
+
+
 def main() -> int:
     job = json.loads(sys.stdin.buffer.read())
     try:
         _limit_memory(int(job["memory_mb"]))
-        result = render(job)
+        result = render(job, _progress_reporter(job.get("progress_fd")))
     except MemoryError:
         result = {
             "ok": False,

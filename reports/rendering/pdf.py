@@ -13,10 +13,13 @@ a new session, so the timeout kills the whole group, not only the leader.
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,15 +47,18 @@ def render_pdf(
     memory_mb: int,
     processes: int = 1,
     events_per_part: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> RenderOutput:
     """Evidence (JSON text) in, PDF bytes out; raises RenderError on timeout, memory or layout failure.
 
     ``processes`` lay parts out side by side; ``memory_mb`` limits each of them; ``events_per_part``
-    overrides how many audit-trail rows a part holds (``document.EVENTS_PER_PART``)."""
+    overrides how many audit-trail rows a part holds (``document.EVENTS_PER_PART``); ``on_progress(done,
+    total)`` is called in this thread as the renderer finishes each step."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="fmgov-report-") as tmp:
         pdf_path = Path(tmp) / "report.pdf"
+        progress_read, progress_write = os.pipe()
         job = {
             "kind": kind,
             "evidence_json": evidence_json,
@@ -60,27 +66,32 @@ def render_pdf(
             "memory_mb": memory_mb,
             "processes": processes,
             "events_per_part": events_per_part,
+            "progress_fd": progress_write,
         }
         started = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "reports.rendering.child"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=PROJECT_ROOT,
-            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), "LANG": "C.UTF-8"},
-            start_new_session=True,
-        )
         try:
-            stdout, stderr = proc.communicate(json.dumps(job).encode(), timeout=timeout)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "reports.rendering.child"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=PROJECT_ROOT,
+                env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), "LANG": "C.UTF-8"},
+                start_new_session=True,
+                pass_fds=(progress_write,),
+            )
+        finally:
+            os.close(progress_write)  # the renderer and its pool hold the only write ends: EOF when all are done
+        try:
+            stdout, stderr = _talk(proc, json.dumps(job).encode(), progress_read, timeout, on_progress)
         except subprocess.TimeoutExpired:
-            _kill_group(proc)
             raise RenderError(
                 f"Rendering took longer than the {timeout}-second limit and was stopped. "
                 "The content is too large or too complex to lay out (e.g. a huge table in the model card)."
             )
+        finally:
+            _kill_group(proc)  # on a timeout or an error here; otherwise a pool process left behind (none should be)
         elapsed = time.perf_counter() - started
-        _kill_group(proc)  # a pool process the renderer left behind (it should leave none)
         try:
             result = json.loads(stdout.decode() or "{}")
         except ValueError:
@@ -99,6 +110,39 @@ def render_pdf(
         result.pop("ok")
         result["process_seconds"] = round(elapsed, 4)
         return RenderOutput(pdf=pdf_path.read_bytes(), pages=int(result.pop("pages")), log=result)
+
+
+def _talk(
+    proc: subprocess.Popen,
+    job: bytes,
+    progress_fd: int,
+    timeout: float,
+    on_progress: Callable[[int, int], None] | None,
+) -> tuple[bytes, bytes]:
+    """Send the job and collect stdout and stderr (a helper thread), while this thread relays progress lines
+    ("done total") until every renderer process has closed the pipe; TimeoutExpired past the deadline."""
+    deadline = time.monotonic() + timeout
+    outcome: dict[str, tuple[bytes, bytes]] = {}
+    talker = threading.Thread(target=lambda: outcome.update(out=proc.communicate(job)), daemon=True)
+    talker.start()
+    pending = b""
+    with os.fdopen(progress_fd, "rb", buffering=0) as progress:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([progress], [], [], remaining)[0]:
+                raise subprocess.TimeoutExpired(proc.args, timeout)
+            chunk = progress.read(4096)
+            if not chunk:
+                break
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                done, total = (int(n) for n in line.split())
+                if on_progress is not None:
+                    on_progress(done, total)
+    talker.join(max(0.0, deadline - time.monotonic()))
+    if "out" not in outcome:
+        raise subprocess.TimeoutExpired(proc.args, timeout)
+    return outcome["out"]
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -55,6 +55,7 @@ def _pages_text(data: bytes) -> list[str]:
 def test_parts_laid_out_side_by_side_read_as_one_numbered_document(long_dossier_evidence):
     evidence = long_dossier_evidence
     evidence_json = services.evidence_to_json(evidence)
+    progress = []
     output = render_pdf(
         kind="deployment_dossier",
         evidence_json=evidence_json,
@@ -62,9 +63,12 @@ def test_parts_laid_out_side_by_side_read_as_one_numbered_document(long_dossier_
         memory_mb=2048,
         processes=2,
         events_per_part=EVENTS_PER_PART,
+        on_progress=lambda done, total: progress.append((done, total)),
     )
     events = evidence["audit_trail"]["events"]
     assert len(output.log["parts"]) == 1 + -(-(len(events) - EVENTS_PER_PART) // EVENTS_PER_PART) == 5
+    # Progress as each of the five parts is laid out, then once numbered and joined.
+    assert progress == [(done, 6) for done in range(1, 7)]
     assert output.log["processes"] == 2 and sum(output.log["parts"]) == output.pages
     pages = _pages_text(output.pdf)
     assert len(pages) == output.pages
@@ -176,3 +180,21 @@ def _running_in_group(group: int) -> list[int]:
         if pgrp == group and state != "Z":
             running.append(int(stat.parent.name))
     return running
+
+
+def test_the_report_row_shows_progress_while_the_renderer_works(engineer, auditor, monkeypatch):
+    monkeypatch.setattr(services, "enqueue_on_commit", lambda task, *args: None)
+    recorded = []
+    real_progress = services._progress
+
+    def progress(report, value):
+        real_progress(report, value)
+        recorded.append(type(report).objects.get(pk=report.pk).progress)  # as GET /api/v1/reports/{id}/ reads it
+
+    monkeypatch.setattr(services, "_progress", progress)
+    deployment = make_deployment(engineer, make_model(engineer, name="Progress-LM"), name="progress-bot")
+    report = services.report_request(actor=auditor, kind="deployment_dossier", deployment=deployment)
+    report = services.report_render(report_id=report.pk)
+    assert report.state == "succeeded", report.error
+    # Evidence gathered (40), the one part laid out (65), numbered and joined (90), rendered (90); then 100.
+    assert recorded == [40, 65, 90, 90] and report.progress == 100
