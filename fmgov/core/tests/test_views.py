@@ -198,3 +198,13 @@ def test_pages_have_unique_ids_and_every_control_a_label(web, make_user):
         assert not duplicates, (url, duplicates)
         unlabelled = [c for c in controls if c not in labelled]
         assert not unlabelled, (url, unlabelled)
+
+
+@pytest.mark.django_db
+def test_dashboard_footprint_figures_group_thousands(web, engineer, reviewer):
+    model = FoundationModelFactory(owner=engineer, training_energy_kwh=1_022_000, training_emissions_tco2e=1_234.5)
+    deployment = DeploymentFactory(owner=engineer, foundation_model=model)
+    deployment.status = "live"
+    deployment.save(update_fields=["status"])
+    html = web(reviewer).get("/").content.decode()
+    assert "1,022,000 kWh, 1,234.5 tCO2e reported" in html
