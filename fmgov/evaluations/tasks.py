@@ -147,14 +147,14 @@ def fail_stuck_runs(hard_limit: int | None = None) -> list[int]:
 
 
 # Named outside "fmgov.evaluations.tasks.*" so that the "*.notify_*" route sends it to the notifications queue.
-@shared_task(name="fmgov.evaluations.notify_finding", acks_late=True)
-def notify_finding(finding_id: int, revoked_reviews: list[int] | None = None) -> int:
-    """Email the deployment's owner and the reviewers about a breached threshold."""
+@shared_task(bind=True, name="fmgov.evaluations.notify_finding", acks_late=True)
+def notify_finding(self, finding_id: int, revoked_reviews: list[int] | None = None) -> int:
+    """Email the deployment's owner and the reviewers about a breached threshold, one message each."""
     from django.contrib.auth import get_user_model
-    from django.core.mail import send_mail
 
     from fmgov.core.roles import Role
     from fmgov.evaluations.models import Finding
+    from fmgov.notifications.services import email_send_once
 
     finding = Finding.objects.select_related("deployment__owner", "run__suite").get(pk=finding_id)
     User = get_user_model()  # noqa: N806
@@ -172,9 +172,10 @@ def notify_finding(finding_id: int, revoked_reviews: list[int] | None = None) ->
     ]
     if revoked_reviews:
         lines += ["", f"Approvals revoked (risk reviews): {', '.join(f'#{pk}' for pk in revoked_reviews)}"]
-    return send_mail(
+    return email_send_once(
+        key=self.request.id,
+        task_name=self.name,
         subject=f"[fmgov] Threshold breached: {finding.metric} on {finding.deployment}",
-        message="\n".join(lines),
-        from_email=None,
-        recipient_list=recipients,
+        body="\n".join(lines),
+        recipients=recipients,
     )

@@ -1,9 +1,8 @@
 from celery import shared_task
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 
 from fmgov.core.roles import Role
+from fmgov.notifications.services import email_send_once
 
 
 @shared_task(name="fmgov.portfolio.tasks.check_portfolio")
@@ -14,9 +13,9 @@ def check_portfolio() -> int:
     return len(portfolio_check())
 
 
-@shared_task(name="fmgov.portfolio.tasks.notify_portfolio_findings")
-def notify_portfolio_findings(finding_ids: list[int]) -> int:
-    """Email reviewers and admins about new portfolio findings."""
+@shared_task(bind=True, name="fmgov.portfolio.tasks.notify_portfolio_findings")
+def notify_portfolio_findings(self, finding_ids: list[int]) -> int:
+    """Email reviewers and admins about new portfolio findings, one message each."""
     from fmgov.portfolio.models import PortfolioFinding
 
     findings = list(PortfolioFinding.objects.filter(pk__in=finding_ids))
@@ -31,10 +30,10 @@ def notify_portfolio_findings(finding_ids: list[int]) -> int:
     if not findings or not recipients:
         return 0
     lines = [f"- {f.get_kind_display()}: {f.subject} (value {f.value:g}, threshold {f.threshold:g})" for f in findings]
-    send_mail(
+    return email_send_once(
+        key=self.request.id,
+        task_name=self.name,
         subject=f"[fmgov] {len(findings)} new portfolio finding(s)",
-        message="The portfolio check opened:\n" + "\n".join(lines),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
+        body="The portfolio check opened:\n" + "\n".join(lines),
+        recipients=recipients,
     )
-    return len(recipients)

@@ -1,20 +1,21 @@
 """Celery tasks: the daily expiry sweep and e-mail notifications.
 
-Tasks take ids, load, and call a service or send mail through Django's e-mail
-backend. Task names ending in ``notify_*`` route to the notifications queue.
+Tasks take ids, load, and call a service or send mail through the e-mail
+ledger, which sends each recipient one message per task message even when the
+message is redelivered. Task names ending in ``notify_*`` route to the
+notifications queue.
 """
 
 import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail, send_mass_mail
 from django.utils import timezone
 
 from fmgov.core.exceptions import DomainError
 from fmgov.core.roles import Role
+from fmgov.notifications.services import email_send_once
 from fmgov.reviews.choices import EXPIRY_NOTICE_DAYS, Decision, ReviewState
 from fmgov.reviews.models import RiskReview
 
@@ -59,8 +60,8 @@ def expire_reviews() -> dict[str, int]:
     return {"expired": expired, "warned": warned}
 
 
-@shared_task(name="fmgov.reviews.tasks.notify_reviewers_submitted")
-def notify_reviewers_submitted(review_id: int) -> int:
+@shared_task(bind=True, name="fmgov.reviews.tasks.notify_reviewers_submitted")
+def notify_reviewers_submitted(self, review_id: int) -> int:
     """Every reviewer who may sign this review hears that it waits for them."""
     review = _review(review_id)
     if review is None or review.state != ReviewState.SUBMITTED:
@@ -86,11 +87,11 @@ def notify_reviewers_submitted(review_id: int) -> int:
     )
     subject = f"[fmgov] Review requested: {_label(review)}"
     # One message each, so reviewers do not see one another's addresses.
-    return send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [to]) for to in recipients])
+    return email_send_once(key=self.request.id, task_name=self.name, subject=subject, body=body, recipients=recipients)
 
 
-@shared_task(name="fmgov.reviews.tasks.notify_submitter_decision")
-def notify_submitter_decision(review_id: int) -> int:
+@shared_task(bind=True, name="fmgov.reviews.tasks.notify_submitter_decision")
+def notify_submitter_decision(self, review_id: int) -> int:
     """The submitter hears the board's decision (approved, rejected, changes requested, revoked)."""
     review = _review(review_id)
     if review is None or review.submitted_by is None or not review.submitted_by.email:
@@ -110,16 +111,17 @@ def notify_submitter_decision(review_id: int) -> int:
         if sign_off.decision == Decision.APPROVE and sign_off.conditions:
             entry += f"\n  Conditions: {sign_off.conditions}"
         lines.append(entry)
-    return send_mail(
-        f"[fmgov] {_label(review)}: {state}",
-        "\n".join(lines),
-        settings.DEFAULT_FROM_EMAIL,
-        [review.submitted_by.email],
+    return email_send_once(
+        key=self.request.id,
+        task_name=self.name,
+        subject=f"[fmgov] {_label(review)}: {state}",
+        body="\n".join(lines),
+        recipients=[review.submitted_by.email],
     )
 
 
-@shared_task(name="fmgov.reviews.tasks.notify_owner_expiring")
-def notify_owner_expiring(review_id: int) -> int:
+@shared_task(bind=True, name="fmgov.reviews.tasks.notify_owner_expiring")
+def notify_owner_expiring(self, review_id: int) -> int:
     """The deployment owner hears, ahead of time, that the approval will lapse."""
     review = _review(review_id)
     if review is None or review.state != ReviewState.APPROVED or not review.deployment.owner.email:
@@ -129,9 +131,10 @@ def notify_owner_expiring(review_id: int) -> int:
         f"The approval of {_label(review)} expires on {review.expires_at:%Y-%m-%d} (in {days} day(s)). "
         "After that the deployment loses its approval; start a new review in time.\n"
     )
-    return send_mail(
-        f"[fmgov] Approval expiring: {_label(review)}",
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [review.deployment.owner.email],
+    return email_send_once(
+        key=self.request.id,
+        task_name=self.name,
+        subject=f"[fmgov] Approval expiring: {_label(review)}",
+        body=body,
+        recipients=[review.deployment.owner.email],
     )

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "fmgov.reviews",
     "fmgov.evaluations",
     "fmgov.portfolio",
+    "fmgov.notifications",
     "reports",
 ]
 

@@ -19,7 +19,10 @@ from .base import *  # noqa: E402, F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A worker subprocess started by a test may be told to write its e-mails to files
+# the test can read; in-process tests always get Django's locmem outbox.
+EMAIL_BACKEND = os.environ.get("FMGOV_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("FMGOV_TEST_EMAIL_FILE_PATH")
 _default = DATABASES["default"]  # noqa: F405
 if _default["ENGINE"] == "django.db.backends.sqlite3":
     _default["TEST"] = {"NAME": str(VAR_DIR / f"test-{_session}.sqlite3")}  # noqa: F405
