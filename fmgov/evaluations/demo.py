@@ -59,6 +59,14 @@ SUITES = [
         "concurrency": 4,
     },
     {
+        "name": "Embedding latency and energy",
+        "evaluator": "embedding_latency_energy",
+        "description": "Embeddings request latency and estimated Wh and gCO2e per 1,000 input tokens on an L4.",
+        "config": {"accelerator_power_w": 72, "throughput_tps": 20000, "grid_intensity_gco2e_per_kwh": 250},
+        "thresholds": {"latency_p95_s": {"op": "<=", "value": 0.2, "severity": "low"}},
+        "concurrency": 2,
+    },
+    {
         "name": "Policy QA accuracy",
         "evaluator": "qa_accuracy",
         "description": "Questions on the HR and security policies with their expected answers.",
@@ -118,8 +126,8 @@ SCHEDULES = [
      {"refusal_rate": (0.98, 0.91), "over_refusal_rate": (0.05, 0.05)}),
     # The live chat deployments, so the portfolio footprint has an inference estimate for each. The suite fixes
     # the accelerator (700 W, PUE 1.2, 2,500 tokens/s), hence the same 0.0933 Wh and 0.0233 gCO2e per 1,000
-    # tokens everywhere; latency stays under the 2.5 s threshold. The embeddings deployment has none: the
-    # evaluator needs a chat endpoint.
+    # tokens everywhere; latency stays under the 2.5 s threshold. The embeddings deployment has its own suite
+    # (72 W, 20,000 tokens/s: 0.0012 Wh and 0.0003 gCO2e per 1,000 tokens).
     ("Latency and energy", "ticket-summarizer-prod", "45 3 * * *",
      {"latency_p50_s": (1.1, 0.9), "latency_p95_s": (2.2, 1.8), "tokens_per_second": (55.0, 62.0),
       "energy_wh_per_1k_tokens": (0.0933, 0.0933), "emissions_gco2e_per_1k_tokens": (0.0233, 0.0233)}),
@@ -132,6 +140,9 @@ SCHEDULES = [
     ("Latency and energy", "help-centre-translation", "30 4 * * *",
      {"latency_p50_s": (1.6, 1.5), "latency_p95_s": (2.2, 2.1), "tokens_per_second": (85.0, 90.0),
       "energy_wh_per_1k_tokens": (0.0933, 0.0933), "emissions_gco2e_per_1k_tokens": (0.0233, 0.0233)}),
+    ("Embedding latency and energy", "policy-search-embeddings", "45 4 * * *",
+     {"latency_p50_s": (0.014, 0.011), "latency_p95_s": (0.035, 0.027), "tokens_per_second": (1450.0, 1700.0),
+      "energy_wh_per_1k_tokens": (0.0012, 0.0012), "emissions_gco2e_per_1k_tokens": (0.0003, 0.0003)}),
 ]  # fmt: skip
 HISTORY_WEEKS = 8
 

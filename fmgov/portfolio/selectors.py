@@ -155,6 +155,10 @@ def concentration(environment: str | None = None) -> dict[str, Any]:
     }
 
 
+# The evaluators whose runs give energy and emissions per 1,000 tokens: chat and embeddings endpoints.
+ENERGY_EVALUATORS = ("latency_energy", "embedding_latency_energy")
+NO_ENERGY_RUN = "no succeeded latency_energy or embedding_latency_energy run"
+
 FOOTPRINT_METHOD = {
     "training": (
         "Reported training energy (kWh) and emissions (tCO2e) of each foundation model that a live deployment "
@@ -164,13 +168,15 @@ FOOTPRINT_METHOD = {
     "inference": (
         "Per live deployment: expected requests per day x tokens per request x the days of the period it was live "
         "gives tokens; tokens / 1,000 x the energy (Wh per 1,000 tokens) and emissions (gCO2e per 1,000 tokens) "
-        "of its latest succeeded latency_energy run give the estimate. Where the run gives energy but no emissions "
+        "of its latest succeeded latency_energy run (embedding_latency_energy for an embeddings endpoint) give the "
+        "estimate. Where the run gives energy but no emissions "
         "the portfolio's default grid intensity is applied."
     ),
     "assumptions": [
         "Traffic is the deployment's declared expectation, not measured traffic.",
-        "The latest latency_energy run is representative of the whole period.",
-        "A deployment without a latency_energy run or declared traffic is listed with no estimate, not as zero.",
+        "The latest energy run is representative of the whole period.",
+        "For an embeddings endpoint, tokens are the words of its inputs.",
+        "A deployment without an energy run or declared traffic is listed with no estimate, not as zero.",
     ],
 }
 
@@ -208,7 +214,7 @@ def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | 
         )
 
     latest_run = (
-        EvaluationRun.objects.filter(deployment_id=OuterRef("pk"), evaluator="latency_energy", state="succeeded")
+        EvaluationRun.objects.filter(deployment_id=OuterRef("pk"), evaluator__in=ENERGY_EVALUATORS, state="succeeded")
         .order_by("-finished_at", "-id")
         .values("id")[:1]
     )
@@ -242,7 +248,7 @@ def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | 
             "note": "",
         }
         if not run_id or "energy_wh_per_1k_tokens" not in values:
-            row["note"] = "no succeeded latency_energy run"
+            row["note"] = NO_ENERGY_RUN
         elif not deployment.expected_requests_per_day or not deployment.expected_tokens_per_request:
             row["note"] = "no declared traffic (requests per day, tokens per request)"
         else:

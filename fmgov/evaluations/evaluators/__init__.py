@@ -9,6 +9,7 @@ from fmgov.evaluations.choices import THRESHOLD_OPS, Severity
 from fmgov.evaluations.evaluators.base import EvaluationContext, EvaluationResult, Evaluator, MetricSpec
 from fmgov.evaluations.evaluators.counterfactual_bias import CounterfactualBias
 from fmgov.evaluations.evaluators.embedding_association import EmbeddingAssociation
+from fmgov.evaluations.evaluators.embedding_latency_energy import EmbeddingLatencyEnergy
 from fmgov.evaluations.evaluators.latency_energy import LatencyEnergy
 from fmgov.evaluations.evaluators.lm_eval_import import LmEvalImport
 from fmgov.evaluations.evaluators.prompt_injection import PromptInjection
@@ -41,6 +42,7 @@ for _cls in (
     EmbeddingAssociation,
     QAAccuracy,
     LatencyEnergy,
+    EmbeddingLatencyEnergy,
     LmEvalImport,
     PromptInjection,
 ):

@@ -39,6 +39,37 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+# Shared with embedding_latency_energy: the same estimate from a measured throughput.
+ENERGY_CONFIG_PROPERTIES = {
+    "accelerator_power_w": {"type": "number", "exclusiveMinimum": 0},
+    "throughput_tps": {"type": "number", "exclusiveMinimum": 0},
+    "concurrent_streams": {"type": "integer", "minimum": 1},
+    "pue": {"type": "number", "minimum": 1, "maximum": 3},
+    "grid_intensity_gco2e_per_kwh": {"type": "number", "minimum": 0},
+}
+
+
+def energy_estimate(config: dict, measured_tps: float) -> tuple[dict[str, float], dict]:
+    """Wh and gCO2e per 1,000 tokens, and the assumptions behind them, for the report to show."""
+    power = config.get("accelerator_power_w", 700.0)
+    pue = config.get("pue", 1.2)
+    grid = config.get("grid_intensity_gco2e_per_kwh", 400.0)
+    throughput = config.get("throughput_tps") or measured_tps * config.get("concurrent_streams", 1)
+    if throughput <= 0:
+        raise ValueError("No tokens were measured, so there is no throughput to estimate energy from.")
+    energy_wh = power * pue * (1000 / throughput) / 3600
+    assumptions = {
+        "accelerator_power_w": power,
+        "pue": pue,
+        "grid_intensity_gco2e_per_kwh": grid,
+        "throughput_tps": throughput,
+        "throughput_source": "configured" if config.get("throughput_tps") else "measured",
+        "excluded": ["idle power", "host CPU and memory", "networking", "embodied emissions"],
+    }
+    metrics = {"energy_wh_per_1k_tokens": energy_wh, "emissions_gco2e_per_1k_tokens": energy_wh / 1000 * grid}
+    return metrics, assumptions
+
+
 class LatencyEnergy(Evaluator):
     name = "latency_energy"
     description = "p50/p95 latency, tokens per second, and estimated Wh and gCO2e per 1,000 tokens."
@@ -57,11 +88,7 @@ class LatencyEnergy(Evaluator):
             "prompts": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
             "repeats": {"type": "integer", "minimum": 1, "maximum": 100},
             "max_tokens": {"type": "integer", "minimum": 1, "maximum": 4096},
-            "accelerator_power_w": {"type": "number", "exclusiveMinimum": 0},
-            "throughput_tps": {"type": "number", "exclusiveMinimum": 0},
-            "concurrent_streams": {"type": "integer", "minimum": 1},
-            "pue": {"type": "number", "minimum": 1, "maximum": 3},
-            "grid_intensity_gco2e_per_kwh": {"type": "number", "minimum": 0},
+            **ENERGY_CONFIG_PROPERTIES,
             "request_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
         },
     }
@@ -81,31 +108,14 @@ class LatencyEnergy(Evaluator):
         rows = context.adapter.map(ask, prompts, on_result=lambda done, _: context.progress(done / total))
         latencies = [r["latency_s"] for r in rows]
         measured_tps = sum(r["tokens"] for r in rows) / max(sum(latencies), 1e-9)
-        power = config.get("accelerator_power_w", 700.0)
-        pue = config.get("pue", 1.2)
-        grid = config.get("grid_intensity_gco2e_per_kwh", 400.0)
-        throughput = config.get("throughput_tps") or measured_tps * config.get("concurrent_streams", 1)
-        energy_wh = power * pue * (1000 / throughput) / 3600
-        emissions = energy_wh / 1000 * grid
+        estimate, assumptions = energy_estimate(config, measured_tps)
         return EvaluationResult(
             metrics={
                 "latency_p50_s": percentile(latencies, 50),
                 "latency_p95_s": percentile(latencies, 95),
                 "tokens_per_second": measured_tps,
-                "energy_wh_per_1k_tokens": energy_wh,
-                "emissions_gco2e_per_1k_tokens": emissions,
+                **estimate,
             },
             samples=sample_rows(rows, context.sample_size),
-            details={
-                "method": __doc__.strip(),
-                "assumptions": {
-                    "accelerator_power_w": power,
-                    "pue": pue,
-                    "grid_intensity_gco2e_per_kwh": grid,
-                    "throughput_tps": throughput,
-                    "throughput_source": "configured" if config.get("throughput_tps") else "measured",
-                    "excluded": ["idle power", "host CPU and memory", "networking", "embodied emissions"],
-                },
-                "requests": total,
-            },
+            details={"method": __doc__.strip(), "assumptions": assumptions, "requests": total},
         )

@@ -44,7 +44,8 @@ def _check_runnable(suite: EvaluationSuite, deployment) -> None:
             "The deployment cannot run this suite.",
             field_errors={
                 "deployment": [
-                    f"{suite.evaluator} needs a {evaluator.needs} endpoint ({kinds}); "
+                    f"{suite.evaluator} needs {'an' if evaluator.needs[0] in 'aeiou' else 'a'} "
+                    f"{evaluator.needs} endpoint ({kinds}); "
                     f"the deployment's endpoint adapter is {adapter!r}."
                 ]
             },

@@ -185,7 +185,7 @@ def test_run_validation_400s(engineer, client_for):
     embeddings_suite = suite(engineer, "embedding_association")
     chat_only = DeploymentFactory(owner=engineer)
     response = client.post(RUNS, {"suite": embeddings_suite.pk, "deployment": chat_only.pk}, format="json")
-    assert response.status_code == 400 and "needs a embeddings endpoint" in response.json()["deployment"][0]
+    assert response.status_code == 400 and "needs an embeddings endpoint" in response.json()["deployment"][0]
     none_adapter = DeploymentFactory(owner=engineer, endpoint_adapter="none")
     response = client.post(RUNS, {"suite": s.pk, "deployment": none_adapter.pk}, format="json")
     assert response.status_code == 400

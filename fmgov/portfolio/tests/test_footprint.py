@@ -78,7 +78,7 @@ def test_inference_estimates_use_latest_run_traffic_and_days_live(registry):
     # d2: 200 x 1000 x 10 days = 2M tokens; x 4 Wh/1k = 8,000 Wh = 8 kWh; x 400 g/kWh = 3.2 kg.
     assert d2["days_live_in_period"] == 10
     assert d2["energy_kwh"] == pytest.approx(8.0) and d2["emissions_kgco2e"] == pytest.approx(3.2)
-    assert d3["energy_kwh"] is None and "no succeeded latency_energy run" in d3["note"]
+    assert d3["energy_kwh"] is None and d3["note"] == "no succeeded latency_energy or embedding_latency_energy run"
     assert report["inference"]["energy_kwh"] == pytest.approx(39.0)
     assert report["inference"]["emissions_kgco2e"] == pytest.approx(15.6)
     assert report["inference"]["estimated_deployments"] == 2
