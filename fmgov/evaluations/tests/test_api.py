@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django_celery_beat.models import PeriodicTask
 
+from tests.data import REALWORLD_DIR
 from audits.models import AuditEvent
 from fmgov.evaluations import services
 from fmgov.evaluations.choices import RunState
@@ -14,7 +15,7 @@ from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, Evaluati
 from fmgov.evaluations.tests.factories import DeploymentFactory, suite
 
 pytestmark = pytest.mark.django_db
-LM_EVAL_DIR = Path("/work/shared/realworld/lm-eval")
+LM_EVAL_DIR = REALWORLD_DIR / "lm-eval"
 SUITES = "/api/v1/evaluation-suites/"
 SCHEDULES = "/api/v1/evaluation-schedules/"
 RUNS = "/api/v1/evaluation-runs/"

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.data import REALWORLD_DIR
 from fmgov.evaluations.adapters import EndpointConfig, RetryPolicy, build_adapter
 from fmgov.evaluations.evaluators import EvaluationContext, get_evaluator
 from fmgov.evaluations.evaluators.base import REFUSAL_PATTERNS, data_json, data_jsonl, is_refusal
@@ -15,7 +16,7 @@ from fmgov.evaluations.evaluators.latency_energy import percentile
 from fmgov.evaluations.evaluators.lm_eval_import import parse_lm_eval_results, parse_model_index
 from fmgov.evaluations.testing.fake_openai import Behaviour
 
-LM_EVAL_DIR = Path("/work/shared/realworld/lm-eval")
+LM_EVAL_DIR = REALWORLD_DIR / "lm-eval"
 
 
 def run(name, server, config=None, concurrency=4):

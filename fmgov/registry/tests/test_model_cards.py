@@ -1,6 +1,6 @@
 """Model-card import and export against real Hugging Face cards, byte for byte as published.
 
-The corpus (``/work/shared/realworld/model-cards``, see its SOURCES.md) has CRLF
+The corpus (``tests/data/realworld/model-cards``, see its SOURCES.md) has CRLF
 line endings, a card without a licence, ``license: other``, ``base_model`` as a
 list, and ``model-index`` results from one to a thousand metrics.
 """
@@ -12,6 +12,7 @@ import yaml
 from huggingface_hub import ModelCard
 
 from audits.models import AuditEvent
+from tests.data import REALWORLD_DIR
 from fmgov.core.exceptions import InvalidInput
 from fmgov.registry import services
 from fmgov.registry.model_cards import eval_results_of, parse_model_card, render_model_card
@@ -20,7 +21,7 @@ from fmgov.registry.tests.factories import AdaptationFactory, FoundationModelFac
 
 pytestmark = pytest.mark.django_db
 
-CARDS_DIR = Path("/work/shared/realworld/model-cards")
+CARDS_DIR = REALWORLD_DIR / "model-cards"
 IMPORT = "/api/v1/foundation-models/import-model-card/"
 
 
