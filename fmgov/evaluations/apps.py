@@ -8,6 +8,10 @@ class EvaluationsConfig(AppConfig):
     verbose_name = _("Evaluations")
 
     def ready(self) -> None:
+        from fmgov.evaluations.selectors import review_submission_blockers
+        from fmgov.reviews.hooks import review_submission_blockers as submission_blockers
+
+        submission_blockers.register(review_submission_blockers)
         from fmgov.core.schedules import BuiltinSchedule, register_builtin_schedule
 
         register_builtin_schedule(

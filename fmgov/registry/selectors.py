@@ -10,7 +10,6 @@ several depths is still walked once per depth, so where only membership matters
 The SQL is plain SQL-99 and runs unchanged on SQLite and PostgreSQL.
 """
 
-import importlib
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -19,11 +18,11 @@ from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from fmgov.registry import hooks
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
 
 __all__ = [
     "MAX_LINEAGE_DEPTH",
-    "NO_APPROVED_REVIEW",
     "foundation_model_list",
     "adaptation_list",
     "deployment_list",
@@ -40,7 +39,6 @@ __all__ = [
 # A guard, not a business rule: it stops a walk even if a cycle slipped past the
 # services (say, rows written by hand), instead of recursing for ever.
 MAX_LINEAGE_DEPTH = 10_000
-NO_APPROVED_REVIEW = "no approved risk review: a deployment goes live only with a valid approved review."
 
 
 def foundation_model_list() -> QuerySet[FoundationModel]:
@@ -248,18 +246,5 @@ def root_models_of(adaptation_ids: Iterable[int]) -> dict[int, list[tuple[int, f
 
 
 def deployment_go_live_blocker(deployment: Deployment) -> str | None:
-    """Why this deployment may not go live, or None. The reviews app owns the answer.
-
-    Until ``fmgov.reviews.selectors.deployment_approval_blocker`` exists the
-    answer is always "no approved risk review": refusing is the safe default.
-    """
-    try:
-        reviews = importlib.import_module("fmgov.reviews.selectors")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("fmgov.reviews.selectors", "fmgov.reviews"):
-            raise
-        return NO_APPROVED_REVIEW
-    blocker = getattr(reviews, "deployment_approval_blocker", None)
-    if blocker is None:
-        return NO_APPROVED_REVIEW
-    return blocker(deployment)
+    """Why this deployment may not go live, or None. The reviews app owns the answer, through a hook."""
+    return hooks.deployment_approval_blocker(deployment)

@@ -1,14 +1,13 @@
 """Registry services: validation, ownership, lineage cycles, the deployment workflow, audit events."""
 
-import sys
-import types
-
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from audits.models import AuditEvent
 from fmgov.core.exceptions import InvalidInput, NotAllowed, TransitionNotAllowed
+from fmgov.core.hooks import check_every_hook_is_answered
 from fmgov.core.models import UnrecordedBulkWrite
-from fmgov.registry import selectors, services
+from fmgov.registry import hooks, selectors, services
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
 from fmgov.registry.tests.factories import AdaptationFactory, DeploymentFactory, FoundationModelFactory, chain, sha256
@@ -22,8 +21,8 @@ def last_event(action: str) -> AuditEvent:
 
 @pytest.fixture
 def no_reviews_app(monkeypatch):
-    """As if fmgov.reviews.selectors did not exist yet."""
-    monkeypatch.setitem(sys.modules, "fmgov.reviews.selectors", None)
+    """As if no app had answered the go-live hook (the reviews app missing from INSTALLED_APPS)."""
+    monkeypatch.setattr(hooks.deployment_approval_blocker, "_answer", None)
 
 
 @pytest.fixture
@@ -31,9 +30,7 @@ def reviews_say(monkeypatch):
     """Stand in for the reviews app's blocker with a fixed answer."""
 
     def _say(answer):
-        module = types.ModuleType("fmgov.reviews.selectors")
-        module.deployment_approval_blocker = lambda deployment: answer
-        monkeypatch.setitem(sys.modules, "fmgov.reviews.selectors", module)
+        monkeypatch.setattr(hooks.deployment_approval_blocker, "_answer", lambda deployment: answer)
 
     return _say
 
@@ -276,12 +273,13 @@ def test_lowercase_names_and_credentials_in_urls_are_refused(engineer):
     assert "endpoint_base_url" in exc.value.field_errors
 
 
-def test_go_live_is_refused_without_the_reviews_app(engineer, no_reviews_app):
+def test_go_live_fails_loudly_when_nothing_answers_the_gate(engineer, no_reviews_app):
+    """A missing reviews app is a configuration error, never a silently open (or silently closed) gate."""
     deployment = DeploymentFactory(owner=engineer)
     services.deployment_approve(deployment=deployment, actor=None, review=None, system="test")
-    with pytest.raises(TransitionNotAllowed) as exc:
+    with pytest.raises(ImproperlyConfigured, match="fmgov.reviews must register"):
         services.deployment_go_live(deployment=deployment, actor=engineer)
-    assert "no approved risk review" in exc.value.message
+    assert [e.id for e in check_every_hook_is_answered()] == ["fmgov.E001"]
     deployment.refresh_from_db()
     assert deployment.status == DeploymentStatus.APPROVED and deployment.went_live_at is None
     assert not AuditEvent.objects.filter(action="deployment.go_live").exists()
@@ -399,9 +397,14 @@ def test_the_target_is_fixed_once_approved(engineer):
     services.deployment_update(deployment=deployment, actor=engineer, region="eu-north-1")
 
 
-def test_go_live_blocker_delegates(engineer, no_reviews_app):
+def test_go_live_blocker_is_the_reviews_app_answer(engineer):
+    """Registered at start-up: the real blocker answers, and a new deployment has no approved review."""
+    from fmgov.reviews.selectors import deployment_approval_blocker
+
+    assert hooks.deployment_approval_blocker._answer is deployment_approval_blocker
+    assert check_every_hook_is_answered() == []
     deployment = DeploymentFactory(owner=engineer)
-    assert selectors.deployment_go_live_blocker(deployment) == selectors.NO_APPROVED_REVIEW
+    assert selectors.deployment_go_live_blocker(deployment) == deployment_approval_blocker(deployment)
 
 
 def test_factories_make_valid_audited_rows(engineer):

@@ -1,6 +1,5 @@
 """Submission and the board's decision: sign-offs, quorum approval or rejection, requests for changes."""
 
-import importlib
 from datetime import timedelta
 
 from django.db import transaction
@@ -9,7 +8,7 @@ from django.utils import timezone
 from audits.services import audit_record, diff, snapshot
 from fmgov.core.exceptions import Conflict, InvalidInput, TransitionNotAllowed
 from fmgov.registry.choices import DeploymentStatus
-from fmgov.reviews import tasks
+from fmgov.reviews import hooks, tasks
 from fmgov.reviews.choices import Decision, ReviewState
 from fmgov.reviews.content import review_content_hash
 from fmgov.reviews.models import RiskReview, SignOff
@@ -18,16 +17,7 @@ from fmgov.reviews.services.common import _enqueue, _lock, _require_author, _req
 
 
 def _submission_blockers(review: RiskReview) -> list[str]:
-    """The evaluations app's required suites, once that app provides its check."""
-    name = "fmgov.evaluations.selectors"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return []
-    check = getattr(module, "review_submission_blockers", None)
-    return list(check(review)) if check is not None else []
+    return list(hooks.review_submission_blockers(review))
 
 
 @transaction.atomic
