@@ -3,10 +3,10 @@
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from fmgov.core.api.files import PDFRenderer, file_action
 from fmgov.core.api.permissions import HasRole
 from fmgov.core.exceptions import NotAllowed
 from fmgov.core.roles import Role
@@ -53,13 +53,13 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": f"/api/v1/reports/{report.pk}/"})
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The PDF file")})
-    @action(detail=True, methods=["get"])
+    @file_action(PDFRenderer, detail=True)
     def download(self, request, pk=None):
-        """Stream the stored PDF; recorded in the audit trail."""
+        """Stream the stored PDF (``Accept: application/pdf`` or ``*/*``); recorded in the audit trail."""
         report = self.get_object()
         handle = report_open_for_download(actor=request.user, report=report)
         response = FileResponse(
-            handle, as_attachment=True, filename=report.download_filename, content_type="application/pdf"
+            handle, as_attachment=True, filename=report.download_filename, content_type=PDFRenderer.media_type
         )
         response["X-Content-SHA256"] = report.sha256
         return response

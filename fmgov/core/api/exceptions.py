@@ -9,14 +9,22 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from fmgov.core.api.files import is_file_renderer
 from fmgov.core.exceptions import DomainError
 from fmgov.core.models import UnrecordedBulkWrite
 
 
 def exception_handler(exc, context):
+    request = context.get("request")
+    if request is not None and (
+        getattr(request, "accepted_renderer", None) is None or is_file_renderer(request.accepted_renderer)
+    ):
+        # An error at a file endpoint (or before negotiation, e.g. a 406) is JSON, never a PDF.
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
     if isinstance(exc, DomainError):
         body = {"detail": exc.message}
         body.update(exc.field_errors)

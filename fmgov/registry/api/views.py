@@ -10,6 +10,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from fmgov.core.api.files import MarkdownRenderer, file_action
 from fmgov.core.api.permissions import IsOwnerOrAdminForWrites, ReadAnyWriteEngineer
 from fmgov.registry import selectors, services
 from fmgov.registry.api.serializers import (
@@ -37,7 +38,7 @@ def _lineage_response(rows: list[dict], serializer_class) -> Response:
 
 
 def _markdown(text: str, filename: str) -> HttpResponse:
-    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response = HttpResponse(text, content_type=f"{MarkdownRenderer.media_type}; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
@@ -48,7 +49,7 @@ lineage_schema = extend_schema(
         response=DescendantListSerializer,
     )
 )
-card_schema = extend_schema(responses={(200, "text/markdown"): OpenApiTypes.STR})
+card_schema = extend_schema(responses={(200, MarkdownRenderer.media_type): OpenApiTypes.STR})
 
 
 class _ServiceViewSet(viewsets.ModelViewSet):
@@ -108,7 +109,7 @@ class FoundationModelViewSet(_ServiceViewSet):
         return _lineage_response(selectors.descendant_adaptations(model_id=model.pk), DescendantSerializer)
 
     @card_schema
-    @action(detail=True, methods=["get"], url_path="model-card", filter_backends=[])
+    @file_action(MarkdownRenderer, detail=True, url_path="model-card", filter_backends=[])
     def model_card(self, request, pk=None):
         """The model's card as a Hugging Face README.md (YAML front matter + Markdown)."""
         model = self.get_object()
@@ -169,7 +170,7 @@ class AdaptationViewSet(_ServiceViewSet):
         return _lineage_response(selectors.adaptation_lineage(adaptation_id=adaptation.pk), AncestorSerializer)
 
     @card_schema
-    @action(detail=True, methods=["get"], url_path="model-card", filter_backends=[])
+    @file_action(MarkdownRenderer, detail=True, url_path="model-card", filter_backends=[])
     def model_card(self, request, pk=None):
         """The adaptation's card, with ``base_model`` naming its parents."""
         adaptation = self.get_object()
