@@ -1,7 +1,12 @@
 """Fixtures shared by every app's tests: users in each role, API clients, a real Celery worker."""
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
+
+# Property tests in CI are reproducible: the same fifty examples every run.
+hypothesis_settings.register_profile("ci", derandomize=True, max_examples=50, deadline=None)
+hypothesis_settings.load_profile("ci")
 
 
 def _patch_postgres_flush() -> None:
