@@ -38,7 +38,6 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not request.path.startswith("/api/docs"):
-            response.setdefault("Content-Security-Policy", self.policy)
+        response.setdefault("Content-Security-Policy", self.policy)
         response.setdefault("Referrer-Policy", "same-origin")
         return response
