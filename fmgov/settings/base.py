@@ -259,6 +259,15 @@ DEVELOPMENT_AUDIT_KEY = "fmgov-development-checkpoint-key"
 AUDIT_CHECKPOINT_KEY = env.str("AUDIT_CHECKPOINT_KEY", default=DEVELOPMENT_AUDIT_KEY)
 AUDIT_CHECKPOINT_EVERY_MINUTES = env.int("AUDIT_CHECKPOINT_EVERY_MINUTES", default=15)
 
+# --- Egress: every outbound call workers make (fmgov/core/egress.py) ------
+# public: public addresses only; allowlist: only what EGRESS_ALLOW lists. EGRESS_ALLOW
+# takes host names, addresses, host:port and CIDRs, e.g. "llm.internal,10.2.0.0/16,127.0.0.1:8001".
+EGRESS_MODE = env.str("EGRESS_MODE", default="public")
+EGRESS_ALLOW = env.list("EGRESS_ALLOW", default=[])
+EGRESS_MAX_RESPONSE_BYTES = env.int("EGRESS_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024)
+EGRESS_DEADLINE_S = env.float("EGRESS_DEADLINE_S", default=60.0)  # connect + send + every read
+EGRESS_CONNECT_TIMEOUT_S = env.float("EGRESS_CONNECT_TIMEOUT_S", default=5.0)
+
 # --- Logging --------------------------------------------------------------
 LOGGING = {
     "version": 1,
