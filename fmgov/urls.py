@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("fmgov.reviews.urls")),
     path("", include("fmgov.evaluations.urls")),
     path("", include("reports.urls")),
+    path("", include("fmgov.notifications.urls")),
 ]
 
 handler500 = "fmgov.core.views.server_error"

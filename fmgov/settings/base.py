@@ -146,7 +146,9 @@ STORAGES = {
 }
 
 # --- Email ----------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# SMTP unless told otherwise; development keeps mail in EMAIL_FILE_PATH (the admins' Outbox page).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
@@ -279,5 +281,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The filesystem transport has no host; kombu warns about it on every connection.
         "kombu.connection": {"level": "ERROR"},
+        # The outbox backend's one line per message, shown even when Celery runs at WARNING.
+        "fmgov.notifications.outbox": {"level": "INFO"},
     },
 }
