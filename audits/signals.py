@@ -6,12 +6,13 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from audits.services import audit_record
+from fmgov.core.client_ip import client_ip
 
 
 def _request_context(request) -> dict:
     if request is None:
         return {}
-    return {"ip": request.META.get("REMOTE_ADDR"), "user_agent": request.headers.get("User-Agent", "")[:256] or None}
+    return {"ip": client_ip(request), "user_agent": request.headers.get("User-Agent", "")[:256] or None}
 
 
 @receiver(user_logged_in, dispatch_uid="audit-login")

@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from fmgov.core import context
+from fmgov.core.client_ip import client_ip
 
 
 class RequestContextMiddleware:
@@ -15,7 +16,7 @@ class RequestContextMiddleware:
         request_id = request.headers.get("X-Request-ID", "")[:64] or context.new_request_id()
         with context.bind_context(
             request_id=request_id,
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request),
             user_agent=request.headers.get("User-Agent", "")[:256] or None,
         ):
             response = self.get_response(request)

@@ -126,6 +126,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "fmgov.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 
+# Behind a reverse proxy: the addresses (or CIDRs) of the proxies whose X-Forwarded-For
+# is believed, e.g. "172.30.255.1" for one hop. Empty: the header is ignored everywhere.
+# axes, DRF throttles and audit events all read the client through this one function.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "fmgov.core.client_ip.client_ip"
 API_TOKEN_LIFETIME_DAYS = env.int("API_TOKEN_LIFETIME_DAYS", default=90)
 
 # --- Internationalisation ------------------------------------------------
@@ -183,6 +188,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="20/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Throttles key on fmgov.core.client_ip (TRUSTED_PROXIES); 0 keeps DRF's own get_ident off the header.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "fmgov API",
@@ -209,7 +216,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Cache ---------------------------------------------------------------
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Shared by every process (throttles must hold across gunicorn workers): CACHE_URL, else the
+# Redis of CELERY_BROKER_URL when that is Redis, else a per-process cache for the embedded default.
+_broker_url = env.str("CELERY_BROKER_URL", default="")
+_default_cache_url = _broker_url if _broker_url.startswith(("redis://", "rediss://")) else "locmemcache://"
+CACHES = {"default": env.cache("CACHE_URL", default=_default_cache_url)}
+CACHES["default"].setdefault("KEY_PREFIX", "fmgov")
 
 # --- Celery ---------------------------------------------------------------
 BROKER_DIR = Path(env.str("FMGOV_BROKER_DIR", default=str(VAR_DIR / "broker")))

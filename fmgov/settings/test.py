@@ -36,6 +36,9 @@ STORAGES = {  # noqa: F405
 # The local servers the tests start bind 127.0.0.1 (any port); nothing else is allowed.
 EGRESS_MODE = "public"
 EGRESS_ALLOW = ["127.0.0.1"]
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "1000/min"}  # noqa: F405
+# A test that needs a tight limit (across processes) sets FMGOV_TEST_LOGIN_THROTTLE_RATE for its subprocesses.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": os.environ.get("FMGOV_TEST_LOGIN_THROTTLE_RATE", "1000/min")}  # noqa: F405
+# Concurrent test sessions share one Redis: each keeps its cache keys apart.
+CACHES["default"]["KEY_PREFIX"] = f"fmgov-test-{_session}"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405  (quiets WhiteNoise)

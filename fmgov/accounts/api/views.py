@@ -2,16 +2,23 @@ from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from fmgov.accounts.api.serializers import MeSerializer, TokenRequestSerializer, TokenResponseSerializer
+from fmgov.accounts.api.serializers import (
+    ApiTokenSerializer,
+    MeSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+)
 from fmgov.accounts.lockout import lockout_response
 from fmgov.accounts.models import ApiToken
+from fmgov.accounts.selectors import tokens_visible_to
 from fmgov.accounts.services import token_create, token_revoke
+from fmgov.accounts.throttling import ClientScopedRateThrottle
 from fmgov.core.roles import user_roles
 
 
@@ -20,7 +27,7 @@ class ObtainTokenView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientScopedRateThrottle]
     throttle_scope = "login"
 
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer})
@@ -63,3 +70,29 @@ class MeView(APIView):
         user = request.user
         data = {"id": user.pk, "username": user.username, "email": user.email, "roles": sorted(user_roles(user))}
         return Response(MeSerializer(data).data)
+
+
+class ApiTokenViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Your API tokens (admins: everyone's, ``?user=<id>``); revoke with ``POST …/revoke/`` or ``DELETE``."""
+
+    serializer_class = ApiTokenSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_fields = ["user"]
+    ordering_fields = ["created_at", "expires_at"]
+
+    def get_queryset(self):
+        return tokens_visible_to(self.request.user)
+
+    @extend_schema(request=None, responses={200: ApiTokenSerializer})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        token = token_revoke(token=self.get_object(), actor=request.user)
+        return Response(self.get_serializer(token).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, *args, **kwargs):
+        """Revokes the token; the row stays, so the trail keeps naming it."""
+        token_revoke(token=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
