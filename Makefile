@@ -30,10 +30,9 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo
 
-## make run: install, migrate, demo data, admin login, then web + Celery worker + beat.
+## make run: install, migrate, demo data, then web + Celery worker + beat; ends saying where and how to log in.
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py ensure_admin
 	$(PY) -m fmgov.core.devserver
 
 ## make test: the whole suite (SQLite + embedded broker, or DATABASE_URL / CELERY_BROKER_URL).

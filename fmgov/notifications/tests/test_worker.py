@@ -1,11 +1,11 @@
 """One notification message delivered three times at once to a real worker: each recipient gets one e-mail."""
 
 import email
-from pathlib import Path
 
 import pytest
 
 from fmgov.core.testing.worker import start_worker, wait_for
+from fmgov.notifications.backends import OUTBOX_BACKEND
 from fmgov.notifications.models import EmailDelivery
 from fmgov.reviews import tasks
 from fmgov.reviews.tests.factories import submitted_review
@@ -25,7 +25,7 @@ def test_duplicate_deliveries_send_each_recipient_one_email(tmp_path, make_user)
         queues=[QUEUE],
         concurrency=3,
         extra_env={
-            "FMGOV_TEST_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "FMGOV_TEST_EMAIL_BACKEND": OUTBOX_BACKEND,
             "FMGOV_TEST_EMAIL_FILE_PATH": str(outbox),
         },
     )
@@ -38,7 +38,7 @@ def test_duplicate_deliveries_send_each_recipient_one_email(tmp_path, make_user)
     log = worker.output()
     assert log.count("Task fmgov.reviews.tasks.notify_reviewers_submitted[dup-1] succeeded") == 3, log
 
-    messages = [email.message_from_string(m) for f in sorted(outbox.iterdir()) for m in _messages(f)]
+    messages = [email.message_from_bytes(f.read_bytes()) for f in sorted(outbox.glob("*.eml"))]
     assert sorted(m["To"] for m in messages) == ["ravi@example.org", "rita@example.org"]
     assert all(f"risk review #{review.pk}" in m["Subject"] for m in messages)
     rows = EmailDelivery.objects.filter(key="dup-1")
@@ -46,8 +46,3 @@ def test_duplicate_deliveries_send_each_recipient_one_email(tmp_path, make_user)
         ("ravi@example.org", 1, True),
         ("rita@example.org", 1, True),
     ]
-
-
-def _messages(path: Path) -> list[str]:
-    """The file backend writes each message followed by a line of 79 dashes."""
-    return [m.strip() for m in path.read_text().split("-" * 79) if m.strip()]
