@@ -4,12 +4,21 @@ Nothing is deleted here (retire a deployment instead), and a deployment's status
 changes only through the workflow actions, which call the same services as the API.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
 from fmgov.core.exceptions import DomainError
+from fmgov.core.roles import Role, has_role
 from fmgov.registry import services
-from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
+from fmgov.registry.models import (
+    Adaptation,
+    AdaptationParent,
+    Deployment,
+    EndpointCredential,
+    FoundationModel,
+    LocalModel,
+)
 
 
 class _ServiceAdmin(admin.ModelAdmin):
@@ -117,7 +126,7 @@ class DeploymentAdmin(_ServiceAdmin):
     list_filter = ["status", "environment", "endpoint_adapter"]
     search_fields = ["name", "region", "endpoint_model"]
     list_select_related = ["owner", "foundation_model", "adaptation"]
-    readonly_fields = ["status", "went_live_at", "owner", "created_at", "updated_at"]
+    readonly_fields = ["status", "went_live_at", "legacy_credential_name", "owner", "created_at", "updated_at"]
     raw_id_fields = ["foundation_model", "adaptation"]
     actions = ["go_live", "suspend", "retire"]
     create_service = staticmethod(services.deployment_create)
@@ -147,3 +156,97 @@ class DeploymentAdmin(_ServiceAdmin):
     @admin.action(description="Retire")
     def retire(self, request, queryset):
         self._run(request, queryset, services.deployment_retire, "retired")
+
+
+class _HostsField(forms.CharField):
+    """Allowed hosts typed one per line (or comma-separated); the service checks each."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [h.strip() for h in str(value or "").replace(",", "\n").splitlines() if h.strip()]
+
+
+class EndpointCredentialForm(forms.ModelForm):
+    allowed_hosts = _HostsField(help_text="host or host:port, one per line.")
+    value = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Sealed credentials only: the value, encrypted to the workers' key. Leave empty to keep it.",
+    )
+
+    class Meta:
+        model = EndpointCredential
+        fields = ["name", "source", "env_var", "allowed_hosts"]
+
+
+class _AdminOnly(_ServiceAdmin):
+    """Visible to admins only: engineers never see what workers are allowed to use."""
+
+    def has_module_permission(self, request):
+        return has_role(request.user, Role.ADMIN)
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, Role.ADMIN)
+
+    has_add_permission = has_module_permission
+
+    def has_change_permission(self, request, obj=None):
+        return has_role(request.user, Role.ADMIN)
+
+
+@admin.register(EndpointCredential)
+class EndpointCredentialAdmin(_AdminOnly):
+    form = EndpointCredentialForm
+    list_display = ["name", "source", "env_var", "active", "created_by", "updated_at"]
+    list_filter = ["source", "active"]
+    search_fields = ["name", "env_var"]
+    readonly_fields = ["active", "created_by", "created_at", "updated_at"]
+    actions = ["deactivate"]
+    create_service = staticmethod(services.endpoint_credential_create)
+    update_service = staticmethod(services.endpoint_credential_update)
+    instance_kwarg = "credential"
+    editable_fields = frozenset({"name", "source", "env_var", "allowed_hosts", "value"})
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["name", "source"] if obj is not None else []
+        return [*fixed, *self.readonly_fields]
+
+    def _changes(self, form) -> dict:
+        changes = {k: form.cleaned_data[k] for k in form.changed_data if k in {"allowed_hosts", "env_var"}}
+        if form.cleaned_data.get("value"):
+            changes["value"] = form.cleaned_data["value"]
+        return changes
+
+    @admin.action(description="Deactivate")
+    def deactivate(self, request, queryset):
+        for credential in queryset:
+            services.endpoint_credential_deactivate(credential=credential, actor=request.user)
+        self.message_user(request, "Deactivated.", messages.SUCCESS)
+
+
+@admin.register(LocalModel)
+class LocalModelAdmin(_AdminOnly):
+    list_display = ["name", "source", "active", "created_by", "updated_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "source"]
+    readonly_fields = ["active", "created_by", "created_at", "updated_at"]
+    fields = ["name", "source", "description", *readonly_fields]
+    actions = ["deactivate"]
+    create_service = staticmethod(services.local_model_create)
+    update_service = staticmethod(services.local_model_update)
+    instance_kwarg = "local_model"
+    editable_fields = frozenset({"name", "source", "description"})
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["name", *self.readonly_fields] if obj is not None else self.readonly_fields
+
+    @admin.action(description="Deactivate")
+    def deactivate(self, request, queryset):
+        for local_model in queryset:
+            services.local_model_deactivate(local_model=local_model, actor=request.user)
+        self.message_user(request, "Deactivated.", messages.SUCCESS)

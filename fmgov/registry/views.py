@@ -20,6 +20,7 @@ from fmgov.core.views import optional_module, paginate, render_markdown, show_re
 from fmgov.core.views_util import role_required
 from fmgov.registry import services
 from fmgov.registry.choices import DEPLOYMENT_TRANSITIONS, DeploymentStatus
+from fmgov.registry.endpoints import deployment_run_blocker
 from fmgov.registry.forms import (
     AdaptationFilterForm,
     AdaptationForm,
@@ -449,6 +450,7 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "deployment": deployment,
         "actions": actions,
         "blocker": blocker,
+        "run_blocker": deployment_run_blocker(deployment),
         "transition_form": TransitionForm(),
         "reviews": review_rows,
         "open_review": open_review,

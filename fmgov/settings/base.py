@@ -282,6 +282,15 @@ EGRESS_MAX_RESPONSE_BYTES = env.int("EGRESS_MAX_RESPONSE_BYTES", default=10 * 10
 EGRESS_DEADLINE_S = env.float("EGRESS_DEADLINE_S", default=60.0)  # connect + send + every read
 EGRESS_CONNECT_TIMEOUT_S = env.float("EGRESS_CONNECT_TIMEOUT_S", default=5.0)
 
+# --- Endpoint credentials and local models -------------------------------
+# Web processes hold the public key only (they seal credential values); workers
+# also hold the private key (they open them). See fmgov/registry/credential_store.py.
+CREDENTIAL_PUBLIC_KEY = env.str("CREDENTIAL_PUBLIC_KEY", default="")
+CREDENTIAL_PRIVATE_KEY = env.str("CREDENTIAL_PRIVATE_KEY", default="")
+CREDENTIAL_PRIVATE_KEY_FILE = env.str("CREDENTIAL_PRIVATE_KEY_FILE", default="")
+# Registered local models given by path must resolve under this directory.
+LOCAL_MODELS_DIR = env.str("LOCAL_MODELS_DIR", default=str(VAR_DIR / "models"))
+
 # --- Logging --------------------------------------------------------------
 LOGGING = {
     "version": 1,

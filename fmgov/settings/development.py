@@ -8,3 +8,10 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="fmgov.notifications.backends.O
 
 # The local OpenAI-compatible server (python -m fmgov.evaluations.testing.fake_openai) binds 127.0.0.1.
 EGRESS_ALLOW = env.list("EGRESS_ALLOW", default=["127.0.0.1"])  # noqa: F405
+
+# `make run` starts web and workers on this machine: give them a key pair of their own, made once in var/.
+if not CREDENTIAL_PUBLIC_KEY:  # noqa: F405
+    from fmgov.settings.dev_keys import development_credential_keys
+
+    CREDENTIAL_PUBLIC_KEY, _private_file = development_credential_keys(VAR_DIR)  # noqa: F405
+    CREDENTIAL_PRIVATE_KEY_FILE = CREDENTIAL_PRIVATE_KEY_FILE or _private_file  # noqa: F405

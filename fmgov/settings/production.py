@@ -4,11 +4,26 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 
+
+def _b64decode_or_empty(text: str) -> bytes:
+    import base64
+
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        return b""
+
+
 DEBUG = False
 if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:  # noqa: F405
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of at least 50 characters.")
 if AUDIT_CHECKPOINT_KEY == DEVELOPMENT_AUDIT_KEY:  # noqa: F405
     raise ImproperlyConfigured("Set AUDIT_CHECKPOINT_KEY to a secret of its own.")
+if len(_b64decode_or_empty(CREDENTIAL_PUBLIC_KEY)) != 32:  # noqa: F405
+    raise ImproperlyConfigured(
+        "Set CREDENTIAL_PUBLIC_KEY to the workers' X25519 public key (base64 of 32 raw bytes); "
+        "`python -m fmgov.settings.dev_keys` prints a new pair."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)  # noqa: F405

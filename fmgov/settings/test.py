@@ -14,6 +14,11 @@ _session = os.environ.setdefault("FMGOV_TEST_SESSION", str(os.getpid()))
 os.environ.setdefault("FMGOV_BROKER_DIR", str(_var / f"test-broker-{_session}"))
 os.environ.setdefault("FMGOV_BROKER_KEYPREFIX", f"fmgov-test-{_session}:")
 os.environ.setdefault("MEDIA_ROOT", str(_var / f"test-media-{_session}"))
+# A credential key pair made for this test session (never a committed secret), shared with worker subprocesses.
+if not os.environ.get("CREDENTIAL_PUBLIC_KEY"):
+    from fmgov.settings.dev_keys import new_key_pair
+
+    os.environ["CREDENTIAL_PRIVATE_KEY"], os.environ["CREDENTIAL_PUBLIC_KEY"] = new_key_pair()
 
 from .base import *  # noqa: E402, F403
 

@@ -26,9 +26,9 @@ __all__ = ["dossier_evidence"]
 
 
 def dossier_evidence(report: Report) -> dict[str, Any]:
-    deployment = Deployment.objects.select_related("owner", "foundation_model__owner", "adaptation__owner").get(
-        pk=report.deployment_id
-    )
+    deployment = Deployment.objects.select_related(
+        "owner", "foundation_model__owner", "adaptation__owner", "endpoint_credential"
+    ).get(pk=report.deployment_id)
     evidence = evidence_header(report)
     target = deployment.target
     lineage, lineage_objects = _lineage(deployment)
@@ -57,7 +57,9 @@ def dossier_evidence(report: Report) -> dict[str, Any]:
                 "endpoint_adapter": deployment.get_endpoint_adapter_display(),
                 "endpoint_base_url": deployment.endpoint_base_url,
                 "endpoint_model": deployment.endpoint_model,
-                "endpoint_api_key_env": deployment.endpoint_api_key_env,
+                # The credential's registered name, never its value (no report could hold it anyway).
+                "endpoint_credential": deployment.endpoint_credential.name if deployment.endpoint_credential else "",
+                "legacy_credential_name": deployment.legacy_credential_name,
                 "owner": user_name(deployment.owner),
                 "created_at": ts(deployment.created_at),
                 "went_live_at": ts(deployment.went_live_at),

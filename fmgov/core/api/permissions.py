@@ -15,6 +15,7 @@ __all__ = [
     "AuditorOrAdmin",
     "ReviewerOrAdmin",
     "AdminWrites",
+    "AdminOnly",
 ]
 
 
@@ -70,3 +71,10 @@ class AdminWrites(BasePermission):
         if request.method in SAFE_METHODS:
             return has_role(request.user, *Role.values)
         return has_role(request.user, Role.ADMIN)
+
+
+class AdminOnly(HasRole):
+    """Only admins read or write (endpoint credentials, the local-model allow-list)."""
+
+    roles = (Role.ADMIN,)
+    message = "Only admins may do this."

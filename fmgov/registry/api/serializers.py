@@ -3,15 +3,21 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from fmgov.registry.choices import Access, AdaptationKind, EndpointAdapter, Modality
-from fmgov.registry.models import Adaptation, Deployment, FoundationModel, env_var_name_validator
-from fmgov.registry.services import looks_like_secret
+from fmgov.core.exceptions import InvalidInput
+from fmgov.core.uploads import read_upload
+from fmgov.registry.choices import Access, AdaptationKind, CredentialSource, EndpointAdapter, Modality
+from fmgov.registry.endpoints import active_local_model_names, deployment_run_blocker
+from fmgov.registry.model_cards import MAX_CARD_BYTES
+from fmgov.registry.models import Adaptation, Deployment, EndpointCredential, FoundationModel, LocalModel
 
 __all__ = [
     "FoundationModelSerializer",
     "AdaptationSerializer",
     "DeploymentSerializer",
     "EndpointSerializer",
+    "EndpointCredentialSerializer",
+    "EndpointCredentialUpdateSerializer",
+    "LocalModelSerializer",
     "ReasonSerializer",
     "DescendantSerializer",
     "AncestorSerializer",
@@ -21,9 +27,9 @@ __all__ = [
     "ModelCardImportResultSerializer",
 ]
 
-SECRET_MESSAGE = (
-    "This looks like a secret. Give the NAME of the environment variable that holds the key "
-    "(for example OPENAI_API_KEY), never the key itself."
+API_KEY_ENV_MESSAGE = (
+    "api_key_env is no longer accepted: name a registered credential in endpoint.credential "
+    "(admins register credentials at /api/v1/endpoint-credentials/)."
 )
 
 
@@ -94,28 +100,49 @@ class AdaptationSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "owner", "model_card_metadata", "created_at", "updated_at"]
 
 
-def validate_api_key_env(value: str) -> None:
-    """One message, the right one: a pasted key is called a key, not a badly named variable."""
-    if looks_like_secret(value):
-        raise serializers.ValidationError(SECRET_MESSAGE)
-    if value:
-        env_var_name_validator(value)
-
-
 class EndpointSerializer(serializers.Serializer):
     adapter = serializers.ChoiceField(
         source="endpoint_adapter", choices=EndpointAdapter.choices, default=EndpointAdapter.NONE
     )
     base_url = serializers.URLField(source="endpoint_base_url", max_length=500, required=False, allow_blank=True)
-    model = serializers.CharField(source="endpoint_model", max_length=200, required=False, allow_blank=True)
-    api_key_env = serializers.CharField(
-        source="endpoint_api_key_env",
-        max_length=100,
+    model = serializers.CharField(
+        source="endpoint_model",
+        max_length=200,
         required=False,
         allow_blank=True,
-        validators=[validate_api_key_env],
-        help_text="Name of the environment variable holding the credential, never the credential.",
+        help_text="The model name at the endpoint; for the local adapter, the name of a registered local model.",
     )
+    credential = serializers.SlugRelatedField(
+        source="endpoint_credential",
+        slug_field="name",
+        queryset=EndpointCredential.objects.filter(active=True),
+        required=False,
+        allow_null=True,
+        help_text="Name of an active credential an admin registered; the workers send it only to its hosts.",
+    )
+    legacy_credential_name = serializers.CharField(
+        read_only=True,
+        help_text="The variable this deployment named before credentials were registered (for the admin).",
+    )
+    runnable = serializers.SerializerMethodField()
+    blocker = serializers.SerializerMethodField(help_text="Why a worker cannot call the endpoint, or null.")
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and "api_key_env" in data:
+            raise serializers.ValidationError({"api_key_env": [API_KEY_ENV_MESSAGE]})
+        return super().to_internal_value(data)
+
+    def _blocker(self, obj: Deployment) -> str | None:
+        root = self.root
+        if not hasattr(root, "_local_model_names"):
+            root._local_model_names = active_local_model_names()
+        return deployment_run_blocker(obj, local_models=root._local_model_names)
+
+    def get_runnable(self, obj: Deployment) -> bool:
+        return self._blocker(obj) is None
+
+    def get_blocker(self, obj: Deployment) -> str | None:
+        return self._blocker(obj)
 
 
 RECORD_KIND_HELP = '"foundation_model" or "adaptation".'
@@ -154,11 +181,75 @@ class DeploymentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "status", "went_live_at", "owner", "created_at", "updated_at"]
 
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and "api_key_env" in data:
+            raise serializers.ValidationError({"endpoint": {"api_key_env": [API_KEY_ENV_MESSAGE]}})
+        return super().to_internal_value(data)
+
     @extend_schema_field(TargetSerializer)
     def get_target(self, obj: Deployment) -> dict:
         target = obj.target
         kind = "foundation_model" if obj.foundation_model_id else "adaptation"
         return {"kind": kind, "id": target.pk, "name": target.name, "version": target.version}
+
+
+class EndpointCredentialSerializer(serializers.ModelSerializer):
+    """A credential as admins see it: where the value comes from, never the value (write-only)."""
+
+    value = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=8192,
+        style={"input_type": "password"},
+        help_text="For a sealed credential: the value, encrypted to the workers' key before it is stored.",
+    )
+    allowed_hosts = serializers.ListField(
+        child=serializers.CharField(max_length=260), allow_empty=False, help_text="host or host:port entries."
+    )
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    source = serializers.ChoiceField(choices=CredentialSource.choices)
+
+    class Meta:
+        model = EndpointCredential
+        fields = [
+            "id",
+            "name",
+            "source",
+            "env_var",
+            "value",
+            "allowed_hosts",
+            "active",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "active", "created_by", "created_at", "updated_at"]
+        # Uniqueness is the service's check (a per-field 400 either way).
+        extra_kwargs = {"name": {"validators": []}}
+
+
+class EndpointCredentialUpdateSerializer(serializers.Serializer):
+    """What may change on a credential: its hosts, its variable (env), its value (sealed: a rotation)."""
+
+    allowed_hosts = serializers.ListField(
+        child=serializers.CharField(max_length=260), allow_empty=False, required=False
+    )
+    env_var = serializers.CharField(max_length=100, required=False)
+    value = serializers.CharField(
+        write_only=True, required=False, trim_whitespace=False, max_length=8192, style={"input_type": "password"}
+    )
+
+
+class LocalModelSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = LocalModel
+        fields = ["id", "name", "source", "description", "active", "created_by", "created_at", "updated_at"]
+        read_only_fields = ["id", "active", "created_by", "created_at", "updated_at"]
+        extra_kwargs = {"name": {"validators": []}}
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -209,7 +300,9 @@ class ModelCardImportSerializer(serializers.Serializer):
             raise serializers.ValidationError({"card": ["Give the card as text or as a file, not both."]})
         if upload is not None:
             try:
-                attrs["card"] = upload.read().decode("utf-8")
+                attrs["card"] = read_upload(upload, max_bytes=MAX_CARD_BYTES, field="file").decode("utf-8")
+            except InvalidInput as exc:
+                raise serializers.ValidationError(exc.field_errors)
             except UnicodeDecodeError:
                 raise serializers.ValidationError({"file": ["A model card is UTF-8 text."]})
         if not attrs.get("card"):

@@ -7,7 +7,8 @@ actions and commands all call them.
 
 The services live in one module per concern (``foundation_models``,
 ``adaptations`` with the lineage DAG, ``deployments`` with the status
-workflow, ``cards`` for model-card import); this package re-exports them so
+workflow, ``cards`` for model-card import, ``credentials`` and ``local_models``
+for what admins allow the workers to use); this package re-exports them so
 callers write ``from fmgov.registry import services``. A test that replaces a
 name a service uses (``audit_record``, say) patches it on the submodule that
 uses it: the package holds only the re-exported services.
@@ -15,6 +16,11 @@ uses it: the package holds only the re-exported services.
 
 from fmgov.registry.services.adaptations import ADAPTATION_FIELDS, adaptation_create, adaptation_update
 from fmgov.registry.services.cards import CardImport, model_card_import
+from fmgov.registry.services.credentials import (
+    endpoint_credential_create,
+    endpoint_credential_deactivate,
+    endpoint_credential_update,
+)
 from fmgov.registry.services.deployments import (
     DEPLOYMENT_FIELDS,
     deployment_approve,
@@ -24,19 +30,24 @@ from fmgov.registry.services.deployments import (
     deployment_suspend,
     deployment_update,
     deployment_withdraw_approval,
-    looks_like_secret,
 )
 from fmgov.registry.services.foundation_models import (
     FOUNDATION_MODEL_FIELDS,
     foundation_model_create,
     foundation_model_update,
 )
+from fmgov.registry.services.local_models import local_model_create, local_model_deactivate, local_model_update
 
 __all__ = [
     "FOUNDATION_MODEL_FIELDS",
     "ADAPTATION_FIELDS",
     "DEPLOYMENT_FIELDS",
-    "looks_like_secret",
+    "endpoint_credential_create",
+    "endpoint_credential_update",
+    "endpoint_credential_deactivate",
+    "local_model_create",
+    "local_model_update",
+    "local_model_deactivate",
     "foundation_model_create",
     "foundation_model_update",
     "adaptation_create",

@@ -2,9 +2,10 @@
 
 Status changes follow ``DEPLOYMENT_TRANSITIONS``, one service per step, each
 under a row lock; approval comes from the reviews app, and going live asks it
-whether an approved review still holds. A deployment names the environment
-variable holding its endpoint key, never the key, which ``looks_like_secret``
-guards so that no credential reaches the audit trail.
+whether an approved review still holds. A deployment names an admin-registered
+credential (``endpoint_credential``), never a key or a variable; its base URL
+is stored with any userinfo or secret query parameter redacted, and the audit
+event says what kind was removed, never what.
 """
 
 import re
@@ -16,14 +17,14 @@ from django.utils import timezone
 
 from audits.services import audit_record, diff, snapshot
 from fmgov.core.exceptions import InvalidInput, TransitionNotAllowed
-from fmgov.registry.choices import DEPLOYMENT_TRANSITIONS, DeploymentStatus
-from fmgov.registry.models import Deployment
+from fmgov.core.redaction import redact_url
+from fmgov.registry.choices import DEPLOYMENT_TRANSITIONS, HTTP_ADAPTERS, DeploymentStatus, EndpointAdapter
+from fmgov.registry.models import Deployment, LocalModel
 from fmgov.registry.selectors import deployment_go_live_blocker
 from fmgov.registry.services._common import Actor, _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
 
 __all__ = [
     "DEPLOYMENT_FIELDS",
-    "looks_like_secret",
     "deployment_create",
     "deployment_update",
     "deployment_approve",
@@ -42,7 +43,7 @@ DEPLOYMENT_FIELDS = frozenset(
         "endpoint_adapter",
         "endpoint_base_url",
         "endpoint_model",
-        "endpoint_api_key_env",
+        "endpoint_credential",
         "region",
         "expected_requests_per_day",
         "expected_tokens_per_request",
@@ -51,29 +52,9 @@ DEPLOYMENT_FIELDS = frozenset(
 # Fields whose change would make an existing approval review a different thing.
 DEPLOYMENT_TARGET_FIELDS = frozenset({"foundation_model", "adaptation"})
 
-_SECRET_PREFIXES = ("sk-", "sk_", "hf_", "ghp_", "gho_", "ghs_", "github_pat_", "xox", "glpat-", "AKIA", "ASIA", "AIza")
-_LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=-]{16,}")
 
-
-def looks_like_secret(value: str) -> bool:
-    """True if ``value`` looks like a credential rather than a variable name.
-
-    Deployments store the *name* of the variable holding the key; a key pasted
-    here would end up in the audit trail for ever, so the check errs on the
-    side of refusing.
-    """
-    if not value:
-        return False
-    if any(value.startswith(p) for p in _SECRET_PREFIXES) or any(ch.isspace() for ch in value):
-        return True
-    for segment in value.split("_"):
-        # Words in variable names are short; a long run mixing letters and digits is a key.
-        if _LONG_TOKEN.fullmatch(segment) and any(c.isdigit() for c in segment) and any(c.isalpha() for c in segment):
-            return True
-    return False
-
-
-def _validate_deployment(deployment: Deployment) -> None:
+def _validate_deployment(deployment: Deployment, *, credential_changed: bool = True) -> list[str]:
+    """Check the description and store the URL redacted; return the kinds of secret redacted from it."""
     has_model, has_adaptation = deployment.foundation_model_id is not None, deployment.adaptation_id is not None
     if has_model == has_adaptation:
         message = (
@@ -82,16 +63,33 @@ def _validate_deployment(deployment: Deployment) -> None:
             else "Give the foundation model or the adaptation this deployment serves."
         )
         raise InvalidInput(message, field_errors={"foundation_model": [message], "adaptation": [message]})
-    if looks_like_secret(deployment.endpoint_api_key_env):
-        message = (
-            "This looks like a secret. Give the NAME of the environment variable that holds the key "
-            "(for example OPENAI_API_KEY), never the key itself."
-        )
-        raise InvalidInput(message, field_errors={"endpoint_api_key_env": [message]})
-    if "@" in deployment.endpoint_base_url.split("//", 1)[-1].split("/", 1)[0]:
-        message = "The base URL must not carry credentials; name an environment variable in api_key_env instead."
-        raise InvalidInput(message, field_errors={"endpoint_base_url": [message]})
+    credential = deployment.endpoint_credential
+    if credential is not None and credential_changed and not credential.active:
+        message = f"The credential {credential.name} is deactivated; name an active registered credential."
+        raise InvalidInput(message, field_errors={"endpoint_credential": [message]})
+    if credential is not None and deployment.endpoint_adapter not in HTTP_ADAPTERS:
+        message = "Only an HTTP endpoint adapter sends a credential."
+        raise InvalidInput(message, field_errors={"endpoint_credential": [message]})
+    if deployment.endpoint_adapter == EndpointAdapter.LOCAL_SENTENCE_TRANSFORMERS and not (
+        LocalModel.objects.filter(name=deployment.endpoint_model, active=True).exists()
+    ):
+        message = "Name a local model an admin registered (the local adapter loads nothing else)."
+        raise InvalidInput(message, field_errors={"endpoint_model": [message]})
     _full_clean(deployment)
+    redacted = redact_url(deployment.endpoint_base_url)
+    deployment.endpoint_base_url = _without_userinfo(redacted.text)
+    return list(redacted.kinds)
+
+
+def _without_userinfo(url: str) -> str:
+    """The URL a worker can call: a redaction marker where the userinfo was would be sent as a password."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" not in authority:
+        return url
+    return f"{scheme}://{authority.rsplit('@', 1)[1]}{rest[len(authority) :]}"
 
 
 @transaction.atomic
@@ -100,11 +98,12 @@ def deployment_create(*, actor: Actor, owner: AbstractBaseUser | None = None, **
     _ensure_writer(actor)
     _unknown_fields(fields, DEPLOYMENT_FIELDS)
     deployment = Deployment(owner=_owner(actor, owner), status=DeploymentStatus.PROPOSED, **fields)
-    _validate_deployment(deployment)
+    redacted = _validate_deployment(deployment)
     deployment.save()
-    audit_record(
-        action="deployment.create", actor=actor, obj=deployment, changes={"before": {}, "after": snapshot(deployment)}
-    )
+    changes: dict[str, Any] = {"before": {}, "after": snapshot(deployment)}
+    if redacted:
+        changes["redacted"] = redacted
+    audit_record(action="deployment.create", actor=actor, obj=deployment, changes=changes)
     return deployment
 
 
@@ -126,16 +125,14 @@ def deployment_update(*, deployment: Deployment, actor: Actor, **fields: Any) ->
             f"The target of a {obj.status} deployment cannot change: its review was for that version. "
             "Propose a new deployment instead."
         )
-    _validate_deployment(obj)
-    changed = diff(before, after)
+    redacted = _validate_deployment(obj, credential_changed="endpoint_credential" in fields)
+    changed = diff(before, snapshot(obj))
     if changed:
         obj.save()
-        audit_record(
-            action="deployment.update",
-            actor=actor,
-            obj=obj,
-            changes={"before": {k: v[0] for k, v in changed.items()}, "after": {k: v[1] for k, v in changed.items()}},
-        )
+        changes = {"before": {k: v[0] for k, v in changed.items()}, "after": {k: v[1] for k, v in changed.items()}}
+        if redacted:
+            changes["redacted"] = redacted
+        audit_record(action="deployment.update", actor=actor, obj=obj, changes=changes)
     return obj
 
 

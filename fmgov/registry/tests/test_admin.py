@@ -4,8 +4,14 @@ import pytest
 from django.test import Client
 
 from audits.models import AuditEvent
+from fmgov.registry import services
 from fmgov.registry.models import FoundationModel
-from fmgov.registry.tests.factories import AdaptationFactory, DeploymentFactory, FoundationModelFactory
+from fmgov.registry.tests.factories import (
+    AdaptationFactory,
+    DeploymentFactory,
+    EndpointCredentialFactory,
+    FoundationModelFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -74,8 +80,10 @@ def test_admin_action_refusal_is_shown_not_applied(admin_client_, engineer):
     assert AuditEvent.objects.filter(action="deployment.retire", object_id=str(deployment.pk)).exists()
 
 
-def test_admin_edit_of_a_secret_is_refused(admin_client_, engineer):
+def test_admin_edit_naming_a_deactivated_credential_is_refused(admin_client_, admin_user, engineer):
     deployment = DeploymentFactory(owner=engineer)
+    credential = EndpointCredentialFactory()
+    services.endpoint_credential_deactivate(credential=credential, actor=admin_user)
     url = f"/admin/registry/deployment/{deployment.pk}/change/"
     data = {
         "name": deployment.name,
@@ -85,11 +93,11 @@ def test_admin_edit_of_a_secret_is_refused(admin_client_, engineer):
         "endpoint_adapter": "openai_chat",
         "endpoint_base_url": "https://llm.example.org/v1",
         "endpoint_model": "m",
-        "endpoint_api_key_env": "AKIAIOSFODNN7EXAMPLE",
+        "endpoint_credential": credential.pk,
         "region": "eu-west-1",
     }
     response = admin_client_.post(url, data, follow=True)
-    assert "looks like a secret" in response.content.decode()
+    assert "is deactivated" in response.content.decode()
     deployment.refresh_from_db()
-    assert deployment.endpoint_api_key_env == "LLM_API_KEY"
+    assert deployment.endpoint_credential is None
     assert not AuditEvent.objects.filter(action="deployment.update").exists()

@@ -242,7 +242,6 @@ def deployment_payload(model, **overrides):
             "adapter": "openai_chat",
             "base_url": "https://llm.example.org/v1",
             "model": "mistral-7b",
-            "api_key_env": "LLM_API_KEY",
         },
         "region": "eu-west-1",
     }
@@ -255,7 +254,13 @@ def test_deployment_create_is_proposed_with_nested_endpoint(as_, engineer):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "proposed"  # status is not a field anyone sets
-    assert body["endpoint"] == deployment_payload(model)["endpoint"]
+    assert body["endpoint"] == {
+        **deployment_payload(model)["endpoint"],
+        "credential": None,
+        "legacy_credential_name": "",
+        "runnable": True,
+        "blocker": None,
+    }
     assert body["target"] == {"kind": "foundation_model", "id": model.pk, "name": model.name, "version": "1"}
 
 
@@ -271,7 +276,7 @@ def test_deployment_validation(as_, engineer):
     endpoint = {**deployment_payload(model)["endpoint"], "api_key_env": secret}
     response = client.post(DEPLOYMENTS, deployment_payload(model, endpoint=endpoint), format="json")
     assert response.status_code == 400
-    assert "looks like a secret" in response.json()["endpoint"]["api_key_env"][0]
+    assert "registered credential" in response.json()["endpoint"]["api_key_env"][0]
     assert secret not in response.content.decode()
     endpoint = {**deployment_payload(model)["endpoint"], "adapter": "carrier_pigeon"}
     response = client.post(DEPLOYMENTS, deployment_payload(model, endpoint=endpoint), format="json")

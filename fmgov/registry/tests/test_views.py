@@ -67,14 +67,14 @@ def test_a_refusal_with_field_errors_is_shown_on_the_form(web, engineer):
             "name": "leaky",
             "foundation_model": model.pk,
             "environment": "staging",
-            "endpoint_adapter": "openai_chat",
-            "endpoint_api_key_env": "OPENAI_9F8A7B6C5D4E3F2A1B0C9D8E",
+            "endpoint_adapter": "local_sentence_transformers",
+            "endpoint_model": "/etc",
         },  # fmt: skip
     )
     assert response.status_code == 200
     assert not Deployment.objects.filter(name="leaky").exists()
-    assert any("looks like a secret" in m for m in messages_of(response))
-    assert "looks like a secret" in response.content.decode()
+    assert any("local model an admin registered" in m for m in messages_of(response))
+    assert "local model an admin registered" in response.content.decode()
 
 
 def test_adaptation_form_needs_a_parent_and_creates_the_edge(web, engineer):

@@ -1,0 +1,42 @@
+"""The credential key pair of a development machine, and a key-pair printer for production.
+
+``make run`` starts web and workers together, so one pair made once in
+``var/`` (git-ignored) serves both; production generates a pair with
+``python -m fmgov.settings.dev_keys`` and hands the private key to workers only.
+Plain ``cryptography`` here: settings cannot import the apps.
+"""
+
+import base64
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+__all__ = ["new_key_pair", "development_credential_keys"]
+
+
+def new_key_pair() -> tuple[str, str]:
+    """(private, public), each base64 of its 32 raw bytes."""
+    private = X25519PrivateKey.generate()
+    raw = serialization.Encoding.Raw
+    private_raw = private.private_bytes(raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    public_raw = private.public_key().public_bytes(raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(private_raw).decode(), base64.b64encode(public_raw).decode()
+
+
+def development_credential_keys(var_dir: Path) -> tuple[str, str]:
+    """(public key, private key file) under ``var_dir``, made on first use."""
+    private_file, public_file = var_dir / "credential-key", var_dir / "credential-key.pub"
+    if not (private_file.exists() and public_file.exists()):
+        private, public = new_key_pair()
+        fd = os.open(private_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(private)
+        public_file.write_text(public)
+    return public_file.read_text().strip(), str(private_file)
+
+
+if __name__ == "__main__":
+    private, public = new_key_pair()
+    print(f"CREDENTIAL_PUBLIC_KEY={public}\nCREDENTIAL_PRIVATE_KEY={private}  # workers only")
