@@ -193,11 +193,12 @@ def _walk(obj: Any, found: set[str], scrub: Callable[[str], str]) -> Any:
         out = {}
         for key, value in obj.items():
             new_key = scrub(key) if isinstance(key, str) else key
-            if isinstance(key, str) and isinstance(value, str) and is_secret_key(key) and looks_like_secret(value):
+            new_value = _walk(value, found, scrub)  # a known format keeps its own kind
+            unchanged_string = new_value == value and isinstance(value, str)
+            if unchanged_string and isinstance(key, str) and is_secret_key(key) and looks_like_secret(value):
                 found.add("secret")
-                out[new_key] = _marker("secret")
-            else:
-                out[new_key] = _walk(value, found, scrub)
+                new_value = _marker("secret")
+            out[new_key] = new_value
         return out
     if isinstance(obj, (list, tuple)):
         return [_walk(item, found, scrub) for item in obj]

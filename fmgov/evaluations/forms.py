@@ -4,6 +4,7 @@ import json
 
 from django import forms
 
+from fmgov.core.jsonlimits import loads_bounded
 from fmgov.evaluations.evaluators import REGISTRY
 from fmgov.evaluations.selectors import suite_list
 from fmgov.registry.selectors import deployment_list
@@ -19,7 +20,7 @@ class JSONObjectField(forms.CharField):
         if not value:
             return {}
         try:
-            data = json.loads(value)
+            data = loads_bounded(value)
         except ValueError as exc:
             raise forms.ValidationError(f"Not valid JSON: {exc}")
         if not isinstance(data, dict):

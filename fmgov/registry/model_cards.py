@@ -12,6 +12,10 @@ read; an auditor wants what the card said.
 (``fmgov.evaluations.evaluators.lm_eval_import.parse_model_index``), and
 ``eval_results_of`` flattens it to one dict per reported metric.
 
+Cards are untrusted: the front matter is loaded without anchors or aliases
+(no alias bomb), nested at most 64 levels, and credentials anywhere in the
+card are redacted before anything is stored.
+
 Nothing here writes to the database; ``services.model_card_import`` does.
 """
 
@@ -27,11 +31,14 @@ from huggingface_hub.repocard import REGEX_YAML_BLOCK
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
 from fmgov.core.exceptions import InvalidInput
+from fmgov.core.jsonlimits import JSONTooDeep, check_json_depth
+from fmgov.core.redaction import redact_mapping, redact_text
 from fmgov.registry.choices import AdaptationKind, Modality
 
 __all__ = [
     "ParsedCard",
     "parse_model_card",
+    "load_front_matter",
     "render_model_card",
     "eval_results_of",
     "infer_modality",
@@ -145,6 +152,7 @@ class ParsedCard:
     model_index_name: str = ""
     eval_results: list[dict[str, Any]] = field(default_factory=list)
     emissions_grams: float | None = None
+    redacted: tuple[str, ...] = ()  # kinds of credential scrubbed from the card
 
     @property
     def title(self) -> str:
@@ -182,34 +190,74 @@ def _emissions_grams(value: Any) -> float | None:
     return grams if math.isfinite(grams) and grams >= 0 else None
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """``SafeLoader`` that refuses anchors and aliases before anything is expanded.
+
+    Nested aliases grow exponentially (a few hundred bytes become millions of
+    nodes); model cards have no need for them, so the first one is an error.
+    """
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "YAML anchors and aliases (&, *) are not accepted in a model card", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def load_front_matter(text: str) -> Any:
+    """The YAML front matter as plain data, refusing anchors and aliases (``yaml.YAMLError``)."""
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def _yaml_error(exc: Exception) -> InvalidInput:
+    message = f"The YAML front matter could not be read: {str(exc).splitlines()[0] if str(exc) else exc}"
+    return InvalidInput(message, field_errors={"card": [message]})
+
+
 def parse_model_card(text: str) -> ParsedCard:
-    """Parse a model card README; a malformed front matter is a 400 on ``card``."""
+    """Parse a model card README; a malformed front matter is a 400 on ``card``.
+
+    The front matter is read by the alias-refusing loader before ``huggingface_hub``
+    (whose own ``safe_load`` would expand an alias bomb) sees the card; every
+    string kept is scrubbed of credentials (``ParsedCard.redacted`` lists the kinds).
+    """
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput("The model card is empty.", field_errors={"card": ["Paste or upload a README.md."]})
     if len(text.encode("utf-8", errors="replace")) > MAX_CARD_BYTES:
         raise InvalidInput("The model card is too large.", field_errors={"card": ["At most 2 MiB."]})
     text = text.lstrip("\ufeff")
     try:
-        card = ModelCard(text, ignore_metadata_errors=True)
         match = REGEX_YAML_BLOCK.search(text)
-        front = yaml.safe_load(match.group(2)) if match else {}
-    except (yaml.YAMLError, ValueError) as exc:
-        message = f"The YAML front matter could not be read: {str(exc).splitlines()[0]}"
-        raise InvalidInput(message, field_errors={"card": [message]})
+        front = load_front_matter(match.group(2)) if match else {}
+        card = ModelCard(text, ignore_metadata_errors=True)
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise _yaml_error(exc)
     front = _json_safe(front or {})
+    try:
+        check_json_depth(front)
+    except JSONTooDeep as exc:
+        raise _yaml_error(exc)
+    front, in_front = redact_mapping(front)
+    body = redact_text(card.text.replace("\r\n", "\n").strip("\n") + "\n")
     data = card.data
+    base_models, in_bases = redact_mapping(_as_list(data.base_model))
+    model_index_name = redact_text(str(data.model_name or ""))
+    eval_results, in_results = redact_mapping(_flatten(data.eval_results))
     return ParsedCard(
         front_matter=front,
-        body=card.text.replace("\r\n", "\n").strip("\n") + "\n",
+        body=body.text,
         license=_licence(front),
-        base_models=_as_list(data.base_model),
+        base_models=base_models,
         pipeline_tag=str(front.get("pipeline_tag") or ""),
         datasets=_as_list(front.get("datasets")),
         tags=[t.lower() for t in _as_list(front.get("tags"))],
         library_name=str(front.get("library_name") or ""),
-        model_index_name=str(data.model_name or ""),
-        eval_results=_flatten(data.eval_results),
+        model_index_name=model_index_name.text,
+        eval_results=eval_results,
         emissions_grams=_emissions_grams(front.get("co2_eq_emissions")),
+        redacted=tuple(sorted({*in_front, *body.kinds, *in_bases, *model_index_name.kinds, *in_results})),
     )
 
 

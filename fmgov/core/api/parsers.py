@@ -1,32 +1,39 @@
-"""JSON parsing that turns pathological input into a 400, never a 500."""
+"""JSON parsing that turns pathological input into a 400 (or a 413), never a 500.
 
+Depth is capped by ``fmgov.core.jsonlimits`` (the one helper for all user JSON);
+the body's size is checked from ``Content-Length`` before a byte is read.
+"""
+
+from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-MAX_JSON_DEPTH = 64
+from fmgov.core.jsonlimits import MAX_JSON_DEPTH, JSONTooDeep, check_json_depth, json_depth
+from fmgov.core.uploads import ensure_body_size
 
+__all__ = ["MAX_JSON_DEPTH", "SafeJSONParser"]
 
-def _depth(value, limit: int) -> int:
-    """Nesting depth of parsed JSON, iteratively (so the check itself cannot recurse too deep)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return depth
-        deepest = max(deepest, depth)
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
-    return deepest
+_depth = json_depth  # kept for modules that imported it from here
 
 
 class SafeJSONParser(JSONParser):
+    """DRF's JSON parser with a body-size cap and a depth cap.
+
+    The size cap is ``DATA_UPLOAD_MAX_MEMORY_SIZE`` unless the view allows more
+    (``max_body_bytes`` on the view, e.g. an upload action).
+    """
+
     def parse(self, stream, media_type=None, parser_context=None):
+        context = parser_context or {}
+        request, view = context.get("request"), context.get("view")
+        if request is not None:
+            limit = max(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0, getattr(view, "max_body_bytes", None) or 0)
+            ensure_body_size(request, max_bytes=limit or None, field="non_field_errors")
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.") from None
-        if _depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-            raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
-        return data
+        try:
+            return check_json_depth(data)
+        except JSONTooDeep:
+            raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.") from None

@@ -12,7 +12,9 @@ No model is called. Three generations of lm-evaluation-harness output are read:
 Every ``results[task]["metric,filter"]`` becomes a metric named
 ``task:metric`` (``task:metric[filter]`` when the filter is not ``none``);
 standard errors are kept in the run's details, not as metrics; the file's
-``config``, ``versions``, ``n-shot``, ``git_hash`` and model name are kept too.
+``config``, ``versions``, ``n-shot``, ``git_hash`` and model name are kept too,
+after credentials in them are redacted (``fmgov.core.redaction``; the kinds
+removed are listed in ``details["redacted"]``).
 Higher-is-better comes from the file when it says (v0.4 later), else from the
 metric name (perplexities and bits-per-byte are lower-is-better, the rest higher).
 
@@ -24,6 +26,7 @@ in ``model_card_metadata``) lists ``results`` of ``{task, dataset, metrics:
 import math
 from typing import Any
 
+from fmgov.core.redaction import redact_mapping
 from fmgov.evaluations.evaluators.base import EvaluationContext, EvaluationResult, Evaluator
 
 __all__ = ["LmEvalImport", "parse_lm_eval_results", "parse_model_index"]
@@ -55,6 +58,8 @@ def parse_lm_eval_results(data: Any) -> EvaluationResult:
     """Metrics, higher-is-better and provenance from an lm-evaluation-harness results file."""
     if not isinstance(data, dict) or not isinstance(data.get("results"), dict) or not data["results"]:
         raise ValueError("not an lm-evaluation-harness results file: no 'results' object with tasks.")
+    # model_args and configs often carry ``token=hf_...``: nothing from the file is kept unscrubbed.
+    data, redacted = redact_mapping(data)
     metrics: dict[str, float] = {}
     stderr: dict[str, float] = {}
     higher: dict[str, bool] = {}
@@ -102,6 +107,7 @@ def parse_lm_eval_results(data: Any) -> EvaluationResult:
         "date": data.get("date"),
         "stderr": stderr,
         "tasks": sorted(data["results"]),
+        "redacted": list(redacted),
     }
     return EvaluationResult(metrics=metrics, details=details, higher_is_better=higher)
 

@@ -1,4 +1,8 @@
-"""Uploaded results (lm-evaluation-harness files) turned into finished runs without a worker."""
+"""Uploaded results (lm-evaluation-harness files) turned into finished runs without a worker.
+
+What an upload stores is scrubbed of credentials first, and the import's audit
+event says which kinds were removed (``changes["redacted"]``).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,27 @@ from django.utils import timezone
 
 from audits.services import audit_record
 from fmgov.core.exceptions import InvalidInput
+from fmgov.core.redaction import redact_mapping
 from fmgov.evaluations.choices import RunState
 from fmgov.evaluations.evaluators import EvaluationResult, get_evaluator
 from fmgov.evaluations.models import EvaluationRun, EvaluationSuite
 from fmgov.evaluations.services.common import _ensure_engineer
 from fmgov.evaluations.services.runs import _new_run, run_complete
+
+
+def _redacted(result: EvaluationResult) -> tuple[EvaluationResult, tuple[str, ...]]:
+    """The result with credentials scrubbed from everything stored, and the kinds found (the audit note).
+
+    The parser already scrubs what it reads; this is the service's own guarantee for any caller.
+    """
+    metrics, in_metrics = redact_mapping(result.metrics)
+    samples, in_samples = redact_mapping(result.samples)
+    details, in_details = redact_mapping(result.details)
+    higher, _ = redact_mapping(result.higher_is_better)
+    kinds = set(in_metrics) | set(in_samples) | set(in_details) | set(result.details.get("redacted") or ())
+    details["redacted"] = sorted(kinds)
+    cleaned = EvaluationResult(metrics=metrics, samples=samples, details=details, higher_is_better=higher)
+    return cleaned, tuple(sorted(kinds))
 
 
 @transaction.atomic
@@ -24,12 +44,19 @@ def run_import_results(
         raise InvalidInput(
             "Wrong suite.", field_errors={"suite": ["Only lm_eval_import suites take uploaded results."]}
         )
+    result, redacted = _redacted(result)
     run = _new_run(suite=suite, deployment=deployment, actor=actor, schedule=None)
     audit_record(
         action="evaluation_run.import",
         actor=actor,
         obj=run,
-        changes={"suite": suite.pk, "deployment": deployment.pk, "source": source, "metrics": len(result.metrics)},
+        changes={
+            "suite": suite.pk,
+            "deployment": deployment.pk,
+            "source": source,
+            "metrics": len(result.metrics),
+            "redacted": list(redacted),
+        },
     )
     now = timezone.now()
     run.state, run.task_id, run.started_at, run.heartbeat_at, run.attempts = RunState.RUNNING, "import", now, now, 1

@@ -3,7 +3,9 @@
 A card is turned into a foundation model or, when its ``base_model`` names a
 registered record, an adaptation of it; importing the same card again updates
 the record. The create/update services of those records write the audit
-events, so an import is audited exactly like a hand-made change.
+events, so an import is audited exactly like a hand-made change. Credentials
+in the card are stored redacted; the events' context says which kinds
+(``"redacted": [...]``).
 """
 
 import re
@@ -88,7 +90,8 @@ def model_card_import(
         common["hf_repo_id"] = repo
     datasets = f"Datasets named in the model card: {', '.join(parsed.datasets)}." if parsed.datasets else ""
 
-    with bind_context(model_card_import=repo or name):
+    # The audit events of this import carry which kinds of credential were scrubbed from the card.
+    with bind_context(model_card_import=repo or name, redacted=list(parsed.redacted) or None):
         if parent_models or parent_adaptations:
             existing = (
                 _find_by_repo(Adaptation, repo) or Adaptation.objects.filter(name=name, version=version or "1").first()
