@@ -52,7 +52,6 @@ def adapter_for_deployment(deployment, *, concurrency: int = 4, suite_config: di
     config = EndpointConfig(
         base_url=deployment.endpoint_base_url,
         model=deployment.endpoint_model,
-        api_key_env=deployment.endpoint_api_key_env,
         timeout_s=float(suite_config.get("request_timeout_s", 30)),
         concurrency=concurrency,
         extra={"model_path": suite_config.get("model_path", "")},

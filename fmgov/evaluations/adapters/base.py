@@ -1,21 +1,21 @@
 """The one interface every model adapter implements, and the shared HTTP machinery.
 
 An adapter is built per run from the deployment's endpoint description
-(``endpoint_adapter``, ``endpoint_base_url``, ``endpoint_model`` and the NAME of
-the environment variable holding the credential). It offers ``chat()`` and/or
-``embed()`` for one input, and ``map()`` to run many inputs with at most
-``concurrency`` in flight. HTTP calls are retried with exponential backoff and
-jitter on 429, 5xx and connection errors (honouring ``Retry-After``); anything
-still failing raises ``EndpointUnusable`` whose message is what the run records.
+(``endpoint_adapter``, ``endpoint_base_url``, ``endpoint_model`` and the
+admin-registered credential it names, with the hosts that credential may be
+sent to). It offers ``chat()`` and/or ``embed()`` for one input, and ``map()``
+to run many inputs with at most ``concurrency`` in flight. Every HTTP call goes
+through the egress policy (``fmgov.core.egress``): checked address, no
+redirects, capped response, one deadline. Calls are retried with exponential
+backoff and jitter on 429, 5xx and connection errors (honouring
+``Retry-After``); anything still failing raises ``EndpointUnusable`` whose
+message is what the run records, and it never holds response body text or the
+credential.
 """
 
 from __future__ import annotations
 
-import functools
-import os
 import random
-import ssl
-import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
+
+from fmgov.core.egress import EgressClient, EgressError
 
 __all__ = [
     "AdapterError",
@@ -55,27 +57,34 @@ class Completion:
     finish_reason: str | None = None
 
 
-@dataclass
+@dataclass(repr=False)
 class EndpointConfig:
+    """What an adapter needs to reach the endpoint; ``credential_value`` is the secret itself.
+
+    The credential is sent only to a host in ``credential_hosts`` ("host" or
+    "host:port"), and the value never appears in the repr, an error or a log line.
+    """
+
     base_url: str = ""
     model: str = ""
-    api_key_env: str = ""
+    credential_name: str = ""
+    credential_value: str | None = None
+    credential_hosts: tuple[str, ...] = ()
     timeout_s: float = 30.0
     connect_timeout_s: float = 5.0
     concurrency: int = 4
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def api_key(self) -> str | None:
-        """The credential, read from the environment variable the deployment names (never stored)."""
-        if not self.api_key_env:
-            return None
-        value = os.environ.get(self.api_key_env)
-        if not value:
-            raise AdapterError(
-                f"The deployment names the environment variable {self.api_key_env} for its credential, "
-                "but it is not set on this worker."
-            )
-        return value
+    def __repr__(self) -> str:
+        secret = "<hidden>" if self.credential_value else None
+        return (
+            f"EndpointConfig(base_url={self.base_url!r}, model={self.model!r}, "
+            f"credential_name={self.credential_name!r}, credential_value={secret}, "
+            f"credential_hosts={self.credential_hosts!r}, timeout_s={self.timeout_s!r}, "
+            f"concurrency={self.concurrency!r})"
+        )
+
+    __str__ = __repr__
 
 
 @dataclass(frozen=True)
@@ -95,14 +104,6 @@ class RetryPolicy:
 
 
 RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
-
-
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One verifying TLS context per process: loading the CA bundle costs ~70 ms, too much per run."""
-    import certifi
-
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 class ModelAdapter:
@@ -165,8 +166,21 @@ class ModelAdapter:
         self.close()
 
 
+def _host_port(url: httpx.URL) -> tuple[str, int]:
+    default = 443 if url.scheme == "https" else 80
+    return url.host.lower().rstrip("."), url.port or default
+
+
+def credential_allowed(url: httpx.URL, hosts: tuple[str, ...]) -> bool:
+    """Whether the URL's host (any port) or host:port is one the credential may be sent to."""
+    host, port = _host_port(url)
+    shown = f"[{host}]" if ":" in host else host
+    allowed = {entry.strip().lower().rstrip(".") for entry in hosts}
+    return bool(allowed & {host, shown, f"{shown}:{port}"})
+
+
 class HttpAdapter(ModelAdapter):
-    """Shared httpx client (one per run, pool sized to the concurrency) with retries and backoff."""
+    """One egress client per run (pool sized to the concurrency) with retries and backoff."""
 
     retry = RetryPolicy()
 
@@ -174,46 +188,69 @@ class HttpAdapter(ModelAdapter):
         super().__init__(config)
         if not config.base_url:
             raise AdapterError("The deployment has no endpoint base URL.")
-        headers = {"Content-Type": "application/json"}
-        key = config.api_key()
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        self._client = httpx.Client(
-            base_url=config.base_url.rstrip("/"),
-            headers=headers,
-            timeout=httpx.Timeout(config.timeout_s, connect=config.connect_timeout_s),
-            limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
-            verify=_ssl_context(),
-        )
-        self._closed = threading.Event()
+        self._base = httpx.URL(config.base_url.rstrip("/"))
+        self._headers = {"Content-Type": "application/json"}
+        if config.credential_name:
+            self._headers["Authorization"] = f"Bearer {self._checked_credential(config)}"
+        self._egress = EgressClient(max_connections=self.concurrency)
 
-    def post_json(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """POST with retries on 429/5xx/connection errors; 4xx other than those fail at once."""
+    def _checked_credential(self, config: EndpointConfig) -> str:
+        """The credential's value, once it is known to be usable and destined for an allowed host."""
+        name = config.credential_name
+        host, port = _host_port(self._base)
+        if not credential_allowed(self._base, config.credential_hosts):
+            raise AdapterError(
+                f"The credential {name} may not be sent to {host}:{port}; it is registered for "
+                f"{', '.join(config.credential_hosts) or 'no host'}."
+            )
+        value = config.credential_value or ""
+        if not value:
+            raise AdapterError(f"The credential {name} has no value on this worker.")
+        if not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
+            # httpx's own error would quote the header value; refuse it here without doing so.
+            raise AdapterError(f"The credential {name} holds characters an HTTP header cannot carry.")
+        return value
+
+    def _url(self, path: str) -> httpx.URL:
+        """The base URL joined with an API path; a path can never change the host the credential goes to."""
+        url = self._base.copy_with(path=self._base.path.rstrip("/") + "/" + path.lstrip("/"))
+        if self.config.credential_name and not credential_allowed(url, self.config.credential_hosts):
+            raise AdapterError(f"The credential {self.config.credential_name} may not be sent to {url.host}.")
+        return url
+
+    def post_json(self, path: str, payload: dict[str, Any]) -> Any:
+        """POST with retries on 429/5xx/connection errors; refusals, limits and other 4xx fail at once."""
+        url = self._url(path)
+        where = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
         last_problem = ""
         for attempt in range(self.retry.attempts):
+            retry_after = None
             try:
-                response = self._client.post(path, json=payload)
-            except (httpx.TransportError, httpx.TimeoutException) as exc:
-                last_problem = f"{type(exc).__name__}: {exc}"
-                retry_after = None
+                response = self._egress.request(
+                    "POST",
+                    str(url),
+                    json=payload,
+                    headers=self._headers,
+                    deadline_s=self.config.timeout_s,
+                    connect_timeout_s=self.config.connect_timeout_s,
+                )
+            except EgressError as exc:
+                if not exc.retryable:
+                    raise EndpointUnusable(f"{where}: {exc}") from None
+                last_problem = str(exc)
             else:
                 if response.status_code < 400:
                     try:
                         return response.json()
-                    except ValueError:
-                        raise EndpointUnusable(
-                            f"{self._client.base_url}{path} answered {response.status_code} "
-                            "with a body that is not JSON."
-                        )
-                last_problem = f"HTTP {response.status_code}: {response.text[:200]}"
+                    except EgressError as exc:
+                        raise EndpointUnusable(f"{where}: {exc}") from None
+                last_problem = f"HTTP {response.status_code}"
                 if response.status_code not in RETRYABLE_STATUS:
-                    raise EndpointUnusable(f"{self._client.base_url}{path} refused the request ({last_problem}).")
+                    raise EndpointUnusable(f"{where} refused the request ({last_problem}).")
                 retry_after = response.headers.get("Retry-After")
             if attempt + 1 < self.retry.attempts:
                 time.sleep(self.retry.delay(attempt, retry_after))
-        raise EndpointUnusable(
-            f"{self._client.base_url}{path} still failing after {self.retry.attempts} attempts ({last_problem})."
-        )
+        raise EndpointUnusable(f"{where} still failing after {self.retry.attempts} attempts ({last_problem}).")
 
     def close(self) -> None:
-        self._client.close()
+        self._egress.close()

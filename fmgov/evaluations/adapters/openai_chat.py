@@ -25,7 +25,8 @@ class OpenAIChatAdapter(HttpAdapter):
             choice = body["choices"][0]
             text = choice["message"].get("content") or ""
         except (KeyError, IndexError, TypeError, AttributeError):
-            raise EndpointUnusable(f"The chat completions endpoint answered without choices[0].message: {body!r:.200}")
+            # Never quote the body: it is the endpoint's text, and run errors are shown to every role.
+            raise EndpointUnusable("The chat completions endpoint answered without choices[0].message.") from None
         usage = body.get("usage") or {}
         return Completion(
             text=text,

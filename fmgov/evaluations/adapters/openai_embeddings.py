@@ -22,8 +22,9 @@ class OpenAIEmbeddingsAdapter(HttpAdapter):
         try:
             rows = sorted(body["data"], key=lambda row: row.get("index", 0))
             vectors = [row["embedding"] for row in rows]
-        except (KeyError, TypeError):
-            raise EndpointUnusable(f"The embeddings endpoint answered without data[].embedding: {body!r:.200}")
+        except (KeyError, TypeError, AttributeError):
+            # Never quote the body: it is the endpoint's text, and run errors are shown to every role.
+            raise EndpointUnusable("The embeddings endpoint answered without data[].embedding.") from None
         if len(vectors) != len(batch):
             raise EndpointUnusable(f"The embeddings endpoint returned {len(vectors)} vectors for {len(batch)} inputs.")
         return vectors

@@ -1,4 +1,7 @@
-"""Adapters against the local OpenAI-compatible server: retries, backoff, bounded concurrency, credentials."""
+"""Adapters against the local OpenAI-compatible server: retries, backoff, bounded concurrency.
+
+Credentials and the egress policy: test_egress_runs.py.
+"""
 
 import threading
 import time
@@ -103,16 +106,6 @@ def test_map_stops_at_the_first_error_and_raises_it(fake_openai):
     with pytest.raises(ValueError, match="boom"):
         adapter.map(call, range(50))
     assert len(calls) < 50
-
-
-def test_credentials_come_from_the_named_environment_variable(fake_openai, monkeypatch):
-    monkeypatch.setenv("FMGOV_TEST_KEY", "sk-test-123")
-    with chat(fake_openai, api_key_env="FMGOV_TEST_KEY") as adapter:
-        adapter.chat([{"role": "user", "content": "hi"}])
-    assert fake_openai.authorizations == {"Bearer sk-test-123"}
-    monkeypatch.delenv("FMGOV_TEST_KEY")
-    with pytest.raises(AdapterError, match="FMGOV_TEST_KEY"):
-        chat(fake_openai, api_key_env="FMGOV_TEST_KEY")
 
 
 def test_embeddings_adapter_batches_and_orders(fake_openai):
