@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from fmgov.core.exceptions import DomainError
 from fmgov.core.roles import Role, has_role
-from fmgov.core.svg import LineageNode, lineage_svg
+from fmgov.core.svg import DagNode, lineage_svg
 from fmgov.core.views import optional_module, paginate, render_markdown, show_refusal, sort_headers, sort_queryset
 from fmgov.core.views_util import role_required
 from fmgov.registry import services
@@ -70,14 +70,14 @@ def _lineage_graph(*, model=None, adaptation=None):
     if adaptation is not None:
         adaptation_ids.add(adaptation.pk)
     edges = {a.pk: a for a in adaptation_list().filter(pk__in=adaptation_ids)}
-    nodes: list[LineageNode] = []
+    nodes: list[DagNode] = []
     for m in [a for a in ancestors if a["kind"] == "foundation_model"]:
         models_by_id[m["id"]] = m
     for pk, m in models_by_id.items():
         name = m.name if hasattr(m, "name") else m["name"]
         version = m.version if hasattr(m, "version") else m["version"]
         nodes.append(
-            LineageNode(
+            DagNode(
                 key=("model", pk),
                 label=name,
                 sublabel=f"{_v(version)} · foundation model",
@@ -89,7 +89,7 @@ def _lineage_graph(*, model=None, adaptation=None):
         parents = [("model", e.parent_model_id) if e.parent_model_id else ("adaptation", e.parent_adaptation_id)
                    for e in a.parent_edges.all()]  # fmt: skip
         nodes.append(
-            LineageNode(
+            DagNode(
                 key=("adaptation", pk),
                 label=a.name,
                 sublabel=f"{_v(a.version)} · {a.get_kind_display()}",

@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from reports.rendering import svg
+from fmgov.core import svg
 from reports.rendering.fetcher import STATIC_SCHEME
 from reports.rendering.markup import markdown_to_safe_html
 
@@ -151,22 +151,22 @@ def _facts(target: dict) -> list[tuple[str, str]]:
 def _dossier_context(ev: dict, events_per_part: int) -> dict[str, Any]:
     target = ev["target"]
     lineage = ev["lineage"]
-    layer_names = {}
-    for node in lineage["nodes"]:
-        node_label = f"{node['name']} {node['version']}"
-        layer_names[node["key"]] = node_label
+    parents: dict[str, list[str]] = {}
+    for edge in lineage["edges"]:
+        parents.setdefault(edge["child"], []).append(edge["parent"])
     diagram = svg.lineage_svg(
         [
-            {
-                "key": n["key"],
-                "label": f"{n['name']} {n['version']}",
-                "sublabel": f"{n['detail']} · {n['digest'][:12] or 'no digest'}",
-                "layer": n["layer"],
-                "is_target": n["is_target"],
-            }
+            svg.DagNode(
+                key=n["key"],
+                label=f"{n['name']} {n['version']}",
+                sublabel=f"{n['detail']} · {n['digest'][:12] or 'no digest'}",
+                parents=parents.get(n["key"], []),
+                current=n["is_target"],
+            )
             for n in lineage["nodes"]
-        ],  # fmt: skip
-        lineage["edges"],
+        ],
+        title=f"Lineage of {target.get('name', '')}",
+        orientation="vertical",
     )
     reviews = ev["reviews"]
     register = None
@@ -198,8 +198,11 @@ def _dossier_context(ev: dict, events_per_part: int) -> dict[str, Any]:
             charts.append({
                 "suite": series["suite"], "metric": series["metric"], "latest": latest, "count": len(points),
                 "latest_time": when(latest["time"]),
-                "svg": svg.line_chart_svg([(p["time"][:10], p["value"]) for p in points],
-                                          threshold=latest["threshold"], height=150),
+                "svg": svg.trend_svg(
+                    [svg.TrendPoint(dt.datetime.fromisoformat(p["time"]), p["value"], p.get("passed")) for p in points],
+                    title=f"{series['suite']}: {series['metric']}", threshold=latest["threshold"],
+                    op=latest.get("op"), width=680, height=170,
+                ),
             })  # fmt: skip
         for run in evaluations["runs"]:
             run["finished_display"] = when(run["finished_at"])

@@ -2,14 +2,15 @@
 
 import datetime as dt
 import http.server
+import re
 import threading
 
 import pytest
 from django.utils import timezone
 from weasyprint import HTML
 
+from fmgov.core import svg
 from reports.rendering import fetcher as fetcher_module
-from reports.rendering import svg
 from reports.rendering.fetcher import STATIC_SCHEME, RefusedURL, SafeURLFetcher
 from reports.rendering.markup import markdown_to_safe_html
 
@@ -117,17 +118,29 @@ def test_markdown_is_sanitised():
 
 
 def test_svg_escapes_labels_and_draws_thresholds():
+    """The PDF draws with the pages' SVG module: vertical, no links, every label escaped, the threshold labelled."""
     drawing = svg.lineage_svg(
         [
-            {"key": "model:1", "label": "<script>x</script>", "sublabel": "a & b", "layer": -1, "is_target": False},
-            {"key": "adaptation:2", "label": "child", "sublabel": "", "layer": 0, "is_target": True},
+            svg.DagNode(key="model:1", label="<script>x</script>", sublabel="a & b", href="http://127.0.0.1/"),
+            svg.DagNode(key="adaptation:2", label="child", parents=["model:1"], current=True),
         ],
-        [{"parent": "model:1", "child": "adaptation:2"}],
+        title="Lineage",
+        orientation="vertical",
     )
     assert "<script>" not in drawing and "&lt;script&gt;" in drawing and "a &amp; b" in drawing
-    assert drawing.count("<rect") == 2 and drawing.count("<line") == 1
-    chart = svg.line_chart_svg([("2026-11-01", 0.8), ("2026-11-02", 0.7)], threshold=0.75)
-    assert "threshold 0.75" in chart and 'stroke-dasharray="5,3"' in chart
+    assert drawing.count("<rect") == 2 and drawing.count('class="edge"') == 1
+    rows = [float(y) for y in re.findall(r'<rect x="[\d.]+" y="([\d.]+)"', drawing)]
+    assert rows[0] < rows[1]  # the parent above its child
+    chart = svg.trend_svg(
+        [
+            svg.TrendPoint(dt.datetime(2026, 11, 1, tzinfo=dt.UTC), 0.8),
+            svg.TrendPoint(dt.datetime(2026, 11, 2, tzinfo=dt.UTC), 0.7, False),
+        ],
+        title="acc",
+        threshold=0.75,
+        op=">=",
+    )
+    assert "threshold &gt;= 0.75" in chart and 'class="threshold"' in chart and 'class="point fail"' in chart
     assert "http" not in chart.replace("http://www.w3.org/2000/svg", "")
 
 

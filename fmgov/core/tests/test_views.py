@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fmgov.core.svg import LineageNode, TrendPoint, lineage_svg, trend_svg
+from fmgov.core.svg import DagNode, TrendPoint, lineage_svg, trend_svg
 from fmgov.core.views import render_markdown
 from fmgov.registry.tests.factories import AdaptationFactory, DeploymentFactory, FoundationModelFactory
 from fmgov.reviews.tests.factories import ReviewPolicyFactory, submitted_review
@@ -102,9 +102,9 @@ def test_markdown_is_sanitised():
 
 def test_lineage_svg_escapes_and_links():
     nodes = [
-        LineageNode(("model", 1), "M <x>", "v1", "/models/1/"),
-        LineageNode(("adaptation", 2), "A", "v1", "/adaptations/2/", current=True, parents=[("model", 1)]),
-        LineageNode(("adaptation", 3), "B", "v1", "/adaptations/3/", parents=[("adaptation", 2), ("model", 1)]),
+        DagNode(("model", 1), "M <x>", "v1", "/models/1/"),
+        DagNode(("adaptation", 2), "A", "v1", "/adaptations/2/", current=True, parents=[("model", 1)]),
+        DagNode(("adaptation", 3), "B", "v1", "/adaptations/3/", parents=[("adaptation", 2), ("model", 1)]),
     ]
     svg = str(lineage_svg(nodes, title='t"'))
     assert "M &lt;x&gt;" in svg and 'href="/models/1/"' in svg and 'href="/adaptations/3/"' in svg
