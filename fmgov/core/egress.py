@@ -25,17 +25,16 @@ import ipaddress
 import json
 import socket
 import ssl
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpcore
 import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from fmgov.core.api.parsers import MAX_JSON_DEPTH, _depth
+from fmgov.core.egress_transport import PolicyTransport, request_deadline
 
 __all__ = [
     "EgressClient",
@@ -225,96 +224,6 @@ def check_destination(host: str, port: int, *, policy: EgressPolicy | None = Non
 
 # --- The client --------------------------------------------------------------------------------
 
-_deadline = threading.local()  # the current request's deadline (monotonic); httpx's sync I/O runs in the caller
-
-
-def _remaining(timeout: float | None, error: type[Exception]) -> float | None:
-    """The per-operation timeout clamped to what is left of the request's deadline."""
-    at = getattr(_deadline, "at", None)
-    if at is None:
-        return timeout
-    left = at - time.monotonic()
-    if left <= 0:
-        raise error("the request's deadline passed")
-    return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A socket stream whose every read and write ends by the request's deadline (a drip cannot outlast it)."""
-
-    def __init__(self, inner: httpcore.NetworkStream):
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _remaining(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _remaining(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        inner = self._inner.start_tls(ssl_context, server_hostname, _remaining(timeout, httpcore.ConnectTimeout))
-        return _DeadlineStream(inner)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _PolicyBackend(httpcore.NetworkBackend):
-    """Opens TCP connections only to addresses the policy checked, resolved once per connection.
-
-    TLS still verifies the certificate against the host name (httpcore passes the
-    name, not the address, as the server name).
-    """
-
-    def __init__(self, policy: EgressPolicy):
-        self._policy = policy
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        problem: Exception | None = None
-        for ip in check_destination(host, port, policy=self._policy):
-            try:
-                stream = self._inner.connect_tcp(
-                    str(ip), port, _remaining(timeout, httpcore.ConnectTimeout), local_address, socket_options
-                )
-            except httpcore.ConnectError as exc:
-                problem = exc
-                continue
-            return _DeadlineStream(stream)
-        raise problem or httpcore.ConnectError(f"no address for {host}")
-
-    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None):
-        raise EgressRefused("The egress policy refuses Unix sockets.")
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-class _PolicyTransport(httpx.HTTPTransport):
-    """httpx's transport with its connection pool on the policy backend; proxies from the environment ignored."""
-
-    def __init__(self, *, policy: EgressPolicy, limits: httpx.Limits, ssl_context: ssl.SSLContext):
-        super().__init__(verify=ssl_context, trust_env=False, limits=limits)
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_PolicyBackend(policy),
-        )
-
 
 @functools.cache
 def default_ssl_context() -> ssl.SSLContext:
@@ -350,7 +259,11 @@ class EgressClient:
     def __init__(self, *, policy: EgressPolicy | None = None, max_connections: int = 4):
         self.policy = policy or EgressPolicy.from_settings()
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-        transport = _PolicyTransport(policy=self.policy, limits=limits, ssl_context=default_ssl_context())
+        transport = PolicyTransport(
+            check=functools.partial(check_destination, policy=self.policy),
+            limits=limits,
+            ssl_context=default_ssl_context(),
+        )
         self._client = httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
 
     def request(
@@ -382,7 +295,7 @@ class EgressClient:
         request = self._client.build_request(
             method, target, json=json, headers={"Accept-Encoding": "identity", **(headers or {})}, timeout=timeout
         )
-        _deadline.at = started + budget
+        request_deadline.at = started + budget
         try:
             response = self._client.send(request, stream=True)
             try:
@@ -401,7 +314,7 @@ class EgressClient:
         except httpx.TransportError as exc:
             raise EgressConnectionError(f"{exc.__class__.__name__}: the connection to {origin} failed.") from None
         finally:
-            _deadline.at = None
+            request_deadline.at = None
 
     def _read(self, response: httpx.Response, origin: str, cap: int) -> EgressResponse:
         status = response.status_code
