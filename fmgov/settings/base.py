@@ -206,6 +206,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AdaptationKindEnum": "fmgov.registry.choices.AdaptationKind",
         "DeploymentStatusEnum": "fmgov.registry.choices.DeploymentStatus",
+        "CredentialSourceEnum": "fmgov.registry.choices.CredentialSource",
         "ReviewStateEnum": "fmgov.reviews.choices.ReviewState",
         "RunStateEnum": "fmgov.evaluations.choices.RunState",
         "FindingStatusEnum": "fmgov.evaluations.choices.FindingStatus",

