@@ -7,16 +7,14 @@ notifications queue.
 """
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from fmgov.core.exceptions import DomainError
 from fmgov.core.roles import Role
 from fmgov.notifications.services import email_send_once
-from fmgov.reviews.choices import EXPIRY_NOTICE_DAYS, Decision, ReviewState
+from fmgov.reviews.choices import Decision, ReviewState
 from fmgov.reviews.models import RiskReview
 
 __all__ = ["expire_reviews", "notify_reviewers_submitted", "notify_submitter_decision", "notify_owner_expiring"]
@@ -39,25 +37,10 @@ def _label(review: RiskReview) -> str:
 
 @shared_task(name="fmgov.reviews.tasks.expire_reviews")
 def expire_reviews() -> dict[str, int]:
-    """Daily: expire approvals past their validity; warn owners EXPIRY_NOTICE_DAYS ahead."""
-    from fmgov.reviews.services import review_expire, review_expiry_notice
+    """Daily: expire approvals past their validity; warn owners of approvals about to expire."""
+    from fmgov.reviews.services import reviews_expire_due
 
-    now = timezone.now()
-    expired = warned = 0
-    approved = RiskReview.objects.filter(state=ReviewState.APPROVED)
-    for review in approved.filter(expires_at__lte=now).order_by("pk"):
-        try:
-            review_expire(review=review, as_of=now)
-        except DomainError as exc:  # changed meanwhile (e.g. revoked); the next run sees the new state
-            logger.info("risk review %s not expired: %s", review.pk, exc.message)
-            continue
-        expired += 1
-    due = approved.filter(
-        expires_at__gt=now, expires_at__lte=now + timedelta(days=EXPIRY_NOTICE_DAYS), expiry_notice_sent_at__isnull=True
-    )
-    for review in due.order_by("pk"):
-        warned += int(review_expiry_notice(review=review))
-    return {"expired": expired, "warned": warned}
+    return reviews_expire_due()
 
 
 @shared_task(bind=True, name="fmgov.reviews.tasks.notify_reviewers_submitted")

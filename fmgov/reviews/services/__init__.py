@@ -27,7 +27,7 @@ from fmgov.reviews.services.authoring import (
     review_update,
 )
 from fmgov.reviews.services.common import ensure_transition
-from fmgov.reviews.services.revocation import review_expire, review_expiry_notice, review_revoke
+from fmgov.reviews.services.revocation import review_expire, review_expiry_notice, review_revoke, reviews_expire_due
 from fmgov.reviews.services.signoffs import review_request_changes, review_submit, sign_off_create
 from fmgov.reviews.services.taxonomy import (
     review_policy_create,
@@ -53,4 +53,5 @@ __all__ = [
     "review_revoke",
     "review_expire",
     "review_expiry_notice",
+    "reviews_expire_due",
 ]

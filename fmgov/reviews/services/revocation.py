@@ -3,19 +3,22 @@
 Revocation and expiry withdraw the deployment's approval once no other approved review covers it.
 """
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from audits.services import audit_record
-from fmgov.core.exceptions import Conflict, InvalidInput, NotAllowed
+from fmgov.core.exceptions import Conflict, DomainError, InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.reviews import tasks
-from fmgov.reviews.choices import ReviewState
+from fmgov.reviews.choices import EXPIRY_NOTICE_DAYS, ReviewState
 from fmgov.reviews.models import RiskReview
 from fmgov.reviews.selectors import current_approved_review
 from fmgov.reviews.services.common import _enqueue, _lock, ensure_transition
+
+logger = logging.getLogger(__name__)
 
 
 def _withdraw_deployment_approval_if_uncovered(review: RiskReview, actor, *, reason: str, system: str = "") -> None:
@@ -91,3 +94,28 @@ def review_expiry_notice(*, review: RiskReview, system: str = "fmgov.reviews.tas
     )
     _enqueue(tasks.notify_owner_expiring, review.pk)
     return True
+
+
+def reviews_expire_due(*, as_of: datetime | None = None) -> dict[str, int]:
+    """Expire every approval past its validity and warn owners EXPIRY_NOTICE_DAYS ahead, one transaction each.
+
+    One review's refusal (revoked meanwhile, say) does not stop the others; the next sweep sees the new state.
+    """
+    as_of = as_of or timezone.now()
+    expired = warned = 0
+    approved = RiskReview.objects.filter(state=ReviewState.APPROVED)
+    for review in approved.filter(expires_at__lte=as_of).order_by("pk"):
+        try:
+            review_expire(review=review, as_of=as_of)
+        except DomainError as exc:
+            logger.info("risk review %s not expired: %s", review.pk, exc.message)
+            continue
+        expired += 1
+    due = approved.filter(
+        expires_at__gt=as_of,
+        expires_at__lte=as_of + timedelta(days=EXPIRY_NOTICE_DAYS),
+        expiry_notice_sent_at__isnull=True,
+    )
+    for review in due.order_by("pk"):
+        warned += int(review_expiry_notice(review=review))
+    return {"expired": expired, "warned": warned}
