@@ -4,12 +4,21 @@ The test database is a file (SQLite) or a per-process database (PostgreSQL) so
 that a real Celery worker started as a subprocess by a test sees the same rows.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
-# Isolate this test session's broker queues and media files, and hand the same
-# locations to any worker subprocess through the environment.
-_var = Path(os.environ.get("FMGOV_VAR_DIR", Path(__file__).resolve().parent.parent.parent / "var"))
+# Isolate this test session's database, broker queues, media files and locks, and hand the
+# same locations to any worker subprocess through the environment. Unless FMGOV_VAR_DIR says
+# otherwise they live in a temporary directory that the session removes at exit, so a test
+# run leaves nothing behind in the repository's var/.
+if not os.environ.get("FMGOV_VAR_DIR"):
+    _made, _owner = tempfile.mkdtemp(prefix="fmgov-test-"), os.getpid()
+    os.environ["FMGOV_VAR_DIR"] = _made
+    atexit.register(lambda: os.getpid() == _owner and shutil.rmtree(_made, ignore_errors=True))
+_var = Path(os.environ["FMGOV_VAR_DIR"])
 _session = os.environ.setdefault("FMGOV_TEST_SESSION", str(os.getpid()))
 os.environ.setdefault("FMGOV_BROKER_DIR", str(_var / f"test-broker-{_session}"))
 os.environ.setdefault("FMGOV_BROKER_KEYPREFIX", f"fmgov-test-{_session}:")
