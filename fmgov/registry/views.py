@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from fmgov.core.exceptions import DomainError
 from fmgov.core.roles import Role, has_role
 from fmgov.core.svg import DagNode, lineage_svg
+from fmgov.core.uploads import MULTIPART_SLACK_BYTES, PayloadTooLarge, ensure_body_size
 from fmgov.core.views import optional_module, paginate, render_markdown, show_refusal, sort_headers, sort_queryset
 from fmgov.core.views_util import role_required
 from fmgov.registry import services
@@ -31,6 +32,7 @@ from fmgov.registry.forms import (
     ModelFilterForm,
     TransitionForm,
 )
+from fmgov.registry.model_cards import MAX_CARD_BYTES
 from fmgov.registry.selectors import (
     adaptation_lineage,
     adaptation_list,
@@ -203,6 +205,13 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*WRITERS)
 def card_import(request: HttpRequest) -> HttpResponse:
     """Create or update a model or adaptation from a Hugging Face model card (parsed by the registry's service)."""
+    if request.method == "POST":
+        try:  # refused by its declared size before Django reads (and spools) the body
+            ensure_body_size(request, max_bytes=MAX_CARD_BYTES + MULTIPART_SLACK_BYTES, field="card_file")
+        except PayloadTooLarge as exc:
+            messages.error(request, str(exc.detail["detail"]))
+            context = {"form": CardImportForm(), "title": "Import a Hugging Face model card", "multipart": True}
+            return render(request, "registry/form.html", context, status=413)
     form = CardImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,9 +1,10 @@
 """Serializers: input ones check types per field; business rules are the services' (400 per field too)."""
 
-import json
-
 from rest_framework import serializers
 
+from fmgov.core.exceptions import InvalidInput
+from fmgov.core.jsonlimits import JSONTooDeep, loads_bounded
+from fmgov.core.uploads import read_upload
 from fmgov.evaluations.evaluators import REGISTRY
 from fmgov.evaluations.models import (
     EvaluationRun,
@@ -130,11 +131,15 @@ class ResultsUploadSerializer(serializers.Serializer):
     results = serializers.JSONField(required=False)
 
     def validate_file(self, value):
-        if value.size > MAX_UPLOAD_BYTES:
-            raise serializers.ValidationError("The file is larger than 20 MB.")
         try:
-            return json.loads(value.read().decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            content = read_upload(value, max_bytes=MAX_UPLOAD_BYTES, field="file")
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.field_errors["file"])
+        try:
+            return loads_bounded(content)
+        except JSONTooDeep as exc:
+            raise serializers.ValidationError(str(exc))
+        except ValueError:
             raise serializers.ValidationError("The file is not UTF-8 JSON.")
 
     def validate(self, attrs):

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from fmgov.core.api.permissions import AdminWrites, HasRole, ReadAnyWriteEngineer
 from fmgov.core.exceptions import InvalidInput
 from fmgov.core.roles import Role
+from fmgov.core.uploads import MULTIPART_SLACK_BYTES, ensure_body_size
 from fmgov.evaluations import selectors, services
 from fmgov.evaluations.api import serializers as s
 from fmgov.evaluations.choices import FindingStatus, RunState, Severity
@@ -71,10 +72,18 @@ class SuiteViewSet(
         """Every registered evaluator with its metrics, higher-is-better and config JSON schema."""
         return Response([evaluator.describe() for evaluator in REGISTRY.values()])
 
+    max_body_bytes: int | None = None  # the JSON parser's cap when an action allows more than the default
+
     @extend_schema(request=s.ResultsUploadSerializer, responses={201: s.EvaluationRunSerializer})
-    @action(detail=True, methods=["post"], url_path="upload-results")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="upload-results",
+        max_body_bytes=s.MAX_UPLOAD_BYTES + MULTIPART_SLACK_BYTES,
+    )
     def upload_results(self, request, pk=None):
         """Upload an lm-evaluation-harness results JSON: it becomes a finished run of this suite."""
+        ensure_body_size(request, max_bytes=self.max_body_bytes, field="file")  # before the body is read
         suite = self.get_object()
         serializer = s.ResultsUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

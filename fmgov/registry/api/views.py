@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from fmgov.core.api.files import MarkdownRenderer, file_action
 from fmgov.core.api.permissions import IsOwnerOrAdminForWrites, ReadAnyWriteEngineer
+from fmgov.core.uploads import MULTIPART_SLACK_BYTES, ensure_body_size
 from fmgov.registry import selectors, services
 from fmgov.registry.api.serializers import (
     AdaptationSerializer,
@@ -26,7 +27,7 @@ from fmgov.registry.api.serializers import (
     ReasonSerializer,
 )
 from fmgov.registry.filters import AdaptationFilter, DeploymentFilter, FoundationModelFilter
-from fmgov.registry.model_cards import render_model_card
+from fmgov.registry.model_cards import MAX_CARD_BYTES, render_model_card
 from fmgov.registry.models import Adaptation, FoundationModel
 
 WRITE_METHODS = ["get", "post", "put", "patch", "head", "options"]
@@ -122,6 +123,7 @@ class FoundationModelViewSet(_ServiceViewSet):
     @action(detail=False, methods=["post"], url_path="import-model-card", filter_backends=[])
     def import_model_card(self, request):
         """Create or update a model (or an adaptation of a registered base) from a Hugging Face card."""
+        ensure_body_size(request, max_bytes=MAX_CARD_BYTES + MULTIPART_SLACK_BYTES, field="file")  # before reading
         serializer = ModelCardImportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = services.model_card_import(actor=request.user, **serializer.validated_data)
