@@ -63,9 +63,9 @@ class DagNode:
     key: Hashable
     label: str
     sublabel: str = ""
-    parents: list[Hashable] = field(default_factory=list)
     href: str = ""
     current: bool = False
+    parents: list[Hashable] = field(default_factory=list)
 
 
 def dag_layers(nodes: list[DagNode]) -> dict[Hashable, int]:
@@ -94,6 +94,75 @@ def _layout(nodes: list[DagNode]) -> tuple[list[list[DagNode]], int]:
     return groups, max(len(g) for g in groups)
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Where each node sits, and the box size, for one orientation."""
+
+    pos: dict[Hashable, tuple[float, float]]
+    box_w: float
+    box_h: float
+    width: float
+    height: float
+    horizontal: bool
+
+
+def _frame(nodes: list[DagNode], orientation: str, max_width: float) -> _Frame:
+    groups, widest = _layout(nodes)
+    pad, gap = 12, 18
+    pos: dict[Hashable, tuple[float, float]] = {}
+    if orientation == "horizontal":
+        box_w, box_h = 190.0, 46.0
+        width = pad * 2 + len(groups) * box_w + (len(groups) - 1) * 70
+        height = pad * 2 + widest * box_h + (widest - 1) * gap
+        for index, members in enumerate(groups):
+            offset = (widest - len(members)) * (box_h + gap) / 2
+            for i, node in enumerate(members):
+                pos[node.key] = (pad + index * (box_w + 70), pad + offset + i * (box_h + gap))
+        return _Frame(pos, box_w, box_h, width, height, horizontal=True)
+    box_w, box_h = min(190.0, (max_width - pad * 2 - gap * (widest - 1)) / widest), 40.0
+    height = pad * 2 + len(groups) * box_h + (len(groups) - 1) * 34
+    for index, members in enumerate(groups):
+        x0 = (max_width - (len(members) * box_w + (len(members) - 1) * gap)) / 2
+        for i, node in enumerate(members):
+            pos[node.key] = (x0 + i * (box_w + gap), pad + index * (box_h + 34))
+    return _Frame(pos, box_w, box_h, max_width, height, horizontal=False)
+
+
+def _edge(frame: _Frame, parent: Hashable, child: Hashable) -> str:
+    (px, py), (cx, cy) = frame.pos[parent], frame.pos[child]
+    if frame.horizontal:
+        x1, y1, x2, y2 = px + frame.box_w, py + frame.box_h / 2, cx - 2, cy + frame.box_h / 2
+        mid = (x1 + x2) / 2
+        d = f"M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
+    else:
+        d = f"M{px + frame.box_w / 2:.1f},{py + frame.box_h:.1f} L{cx + frame.box_w / 2:.1f},{cy - 2:.1f}"
+    return f'<path class="edge" d="{d}" fill="none" stroke="{MUTED}" stroke-width="1.5" marker-end="url(#arrow)"/>'
+
+
+def _node(frame: _Frame, node: DagNode) -> str:
+    x, y = frame.pos[node.key]
+    is_model = isinstance(node.key, tuple) and node.key[0] == "model"
+    classes = f"node node-{'model' if is_model else 'adaptation'}" + (" current" if node.current else "")
+    inverted = node.current and frame.horizontal  # pages fill the current node; print keeps it light
+    fill = ACCENT if inverted else TARGET_FILL if node.current else "#fff"
+    ink, sub_ink = ("#fff", "#fff") if inverted else (INK, MUTED)
+    big, small, chars = (13, 11, 24) if frame.horizontal else (9, 7.5, max(8, int(frame.box_w / 5.6)))
+    label = f"{node.label} ({node.sublabel})" if node.sublabel else node.label
+    body = (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{frame.box_w:.1f}" height="{frame.box_h:.0f}" rx="6" fill="{fill}" '
+        f'stroke="{ACCENT}" stroke-width="{2.5 if node.current else 1.2}"/>'
+        + _text(x + 10, y + frame.box_h * 0.41, _clip(node.label, chars), size=big, weight="600", fill=ink)
+        + _text(x + 10, y + frame.box_h * 0.78, _clip(node.sublabel, chars + 6), size=small, fill=sub_ink)
+    )
+    if node.current or not node.href:
+        current = ' aria-current="page"' if node.current else ""
+        return f'<g class="{classes}"{current}><title>{escape(label)}</title>{body}</g>'
+    return (
+        f'<a class="{classes}" href={quoteattr(node.href)} aria-label={quoteattr(label)}>'
+        f"<title>{escape(label)}</title>{body}</a>"
+    )
+
+
 def lineage_svg(
     nodes: list[DagNode],
     *,
@@ -107,73 +176,22 @@ def lineage_svg(
     the boxes to fit ``max_width``.
     """
     if not nodes:
-        return mark_safe("")  # noqa: S308 -- constant
-    groups, widest = _layout(nodes)
-    pad, gap = 12, 18
-    if orientation == "horizontal":
-        box_w, box_h, step = 190.0, 46.0, 190 + 70
-        width = pad * 2 + len(groups) * box_w + (len(groups) - 1) * 70
-        height = pad * 2 + widest * box_h + (widest - 1) * gap
-    else:
-        box_h, step = 40.0, 40 + 34
-        box_w = min(190.0, (max_width - pad * 2 - gap * (widest - 1)) / widest)
-        width = max_width
-        height = pad * 2 + len(groups) * box_h + (len(groups) - 1) * 34
-    pos: dict[Hashable, tuple[float, float]] = {}
-    for index, members in enumerate(groups):
-        if orientation == "horizontal":
-            offset = (widest - len(members)) * (box_h + gap) / 2
-            for i, node in enumerate(members):
-                pos[node.key] = (pad + index * step, pad + offset + i * (box_h + gap))
-        else:
-            x0 = (width - (len(members) * box_w + (len(members) - 1) * gap)) / 2
-            for i, node in enumerate(members):
-                pos[node.key] = (x0 + i * (box_w + gap), pad + index * step)
-    chars = 24 if orientation == "horizontal" else max(8, int(box_w / 5.6))
+        return mark_safe("")
+    frame = _frame(nodes, orientation, max_width)
     out = [
-        f'<svg class="lineage" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" height="{height:.0f}" role="group" aria-label={quoteattr(title)}>',
+        f'<svg class="lineage" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {frame.width:.0f} {frame.height:.0f}" '
+        f'width="{frame.width:.0f}" height="{frame.height:.0f}" role="group" aria-label={quoteattr(title)}>',
         f"<title>{escape(title)}</title>",
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{MUTED}"/></marker></defs>',
     ]
-    for node in nodes:
-        for parent in node.parents:
-            if parent not in pos or parent == node.key:
-                continue
-            (px, py), (cx, cy) = pos[parent], pos[node.key]
-            if orientation == "horizontal":
-                x1, y1, x2, y2 = px + box_w, py + box_h / 2, cx - 2, cy + box_h / 2
-                mid = (x1 + x2) / 2
-                d = f"M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
-            else:
-                d = f"M{px + box_w / 2:.1f},{py + box_h:.1f} L{cx + box_w / 2:.1f},{cy - 2:.1f}"
-            out.append(
-                f'<path class="edge" d="{d}" fill="none" stroke="{MUTED}" stroke-width="1.5" marker-end="url(#arrow)"/>'
-            )
-    big, small = (13, 11) if orientation == "horizontal" else (9, 7.5)
-    for node in nodes:
-        x, y = pos[node.key]
-        is_model = isinstance(node.key, tuple) and node.key[0] == "model"
-        classes = f"node node-{'model' if is_model else 'adaptation'}" + (" current" if node.current else "")
-        fill = ACCENT if node.current and orientation == "horizontal" else TARGET_FILL if node.current else "#fff"
-        ink = "#fff" if node.current and orientation == "horizontal" else INK
-        sub_ink = "#fff" if node.current and orientation == "horizontal" else MUTED
-        label = f"{node.label} ({node.sublabel})" if node.sublabel else node.label
-        body = (
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{box_w:.1f}" height="{box_h:.0f}" rx="6" fill="{fill}" '
-            f'stroke="{ACCENT}" stroke-width="{2.5 if node.current else 1.2}"/>'
-            + _text(x + 10, y + box_h * 0.41, _clip(node.label, chars), size=big, weight="600", fill=ink)
-            + _text(x + 10, y + box_h * 0.78, _clip(node.sublabel, chars + 6), size=small, fill=sub_ink)
-        )
-        if node.current or not node.href:
-            current = ' aria-current="page"' if node.current else ""
-            out.append(f'<g class="{classes}"{current}><title>{escape(label)}</title>{body}</g>')
-        else:
-            out.append(
-                f'<a class="{classes}" href={quoteattr(node.href)} aria-label={quoteattr(label)}>'
-                f"<title>{escape(label)}</title>{body}</a>"
-            )
+    out += [
+        _edge(frame, parent, node.key)
+        for node in nodes
+        for parent in node.parents
+        if parent in frame.pos and parent != node.key
+    ]
+    out += [_node(frame, node) for node in nodes]
     out.append("</svg>")
     return mark_safe("".join(out))  # noqa: S308 -- every interpolated text is escaped above
 
@@ -200,7 +218,7 @@ def trend_svg(
 ) -> SafeString:
     """A metric over time, the threshold as a dashed line, failing points in red (linked where ``href`` is set)."""
     if not points:
-        return mark_safe("")  # noqa: S308 -- constant
+        return mark_safe("")
     points = sorted(points, key=lambda p: p.time)
     left, right, top, bottom = 56, 16, 16, 34
     values = [p.value for p in points] + ([threshold] if threshold is not None else [])
@@ -262,7 +280,7 @@ def trend_svg(
 def bar_chart_svg(bars: list[tuple[str, float]], *, width: float = 680, height: float = 170, label: str = "") -> str:
     """Vertical bars (e.g. audit events per day); labels thinned so they never overlap."""
     if not bars:
-        return mark_safe("")  # noqa: S308 -- constant
+        return mark_safe("")
     left, right, top, bottom = 40, 10, 12, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max(v for _, v in bars) or 1

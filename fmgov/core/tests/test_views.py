@@ -111,8 +111,10 @@ def test_lineage_svg_escapes_and_links():
     assert 'href="/adaptations/2/"' not in svg and 'aria-current="page"' in svg
     assert svg.count('class="edge"') == 3
     # Columns follow the longest path: M, then A, then B (a child of both).
-    xs = {label: int(re.search(rf"<title>{label} \(v1\)</title><rect x=\"(\d+)\"", svg).group(1)) for label in "AB"}
-    xs["M"] = int(re.search(r"<title>M &lt;x&gt; \(v1\)</title><rect x=\"(\d+)\"", svg).group(1))
+    xs = {
+        label: float(re.search(rf"<title>{label} \(v1\)</title><rect x=\"([\d.]+)\"", svg).group(1)) for label in "AB"
+    }
+    xs["M"] = float(re.search(r"<title>M &lt;x&gt; \(v1\)</title><rect x=\"([\d.]+)\"", svg).group(1))
     assert xs["M"] < xs["A"] < xs["B"]
 
 
