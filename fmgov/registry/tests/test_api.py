@@ -1,14 +1,12 @@
 """Registry API: each endpoint with each role, per-field 400s, workflow actions, query counts."""
 
-import sys
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from audits.models import AuditEvent
-from fmgov.registry import services
+from fmgov.registry import hooks, services
 from fmgov.registry.models import Adaptation, Deployment, FoundationModel
 from fmgov.registry.tests.factories import AdaptationFactory, DeploymentFactory, FoundationModelFactory, chain, sha256
 
@@ -289,8 +287,7 @@ def test_deployment_validation(as_, engineer):
 # --- workflow actions ----------------------------------------------------------------
 
 
-def test_go_live_is_409_without_an_approved_review(as_, engineer, monkeypatch):
-    monkeypatch.setitem(sys.modules, "fmgov.reviews.selectors", None)
+def test_go_live_is_409_without_an_approved_review(as_, engineer):
     deployment = DeploymentFactory(owner=engineer)
     services.deployment_approve(deployment=deployment, actor=None, system="test")
     response = as_("engineer").post(f"{DEPLOYMENTS}{deployment.pk}/go-live/")
@@ -308,11 +305,7 @@ def test_go_live_is_409_for_a_new_deployment_whatever_reviews_app(as_, engineer)
 
 @pytest.mark.parametrize(("role", "status"), [("engineer", 200), ("admin_user", 200), ("other_engineer", 403)])
 def test_workflow_actions_by_role(as_, engineer, monkeypatch, role, status):
-    import types
-
-    module = types.ModuleType("fmgov.reviews.selectors")
-    module.deployment_approval_blocker = lambda deployment: None
-    monkeypatch.setitem(sys.modules, "fmgov.reviews.selectors", module)
+    monkeypatch.setattr(hooks.deployment_approval_blocker, "_answer", lambda deployment: None)
     deployment = DeploymentFactory(owner=engineer)
     services.deployment_approve(deployment=deployment, actor=None, system="test")
     client = as_(role)
