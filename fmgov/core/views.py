@@ -177,13 +177,12 @@ def _evaluation_panels() -> dict | None:
     selectors = optional_module("fmgov.evaluations.selectors")
     if selectors is None:
         return None
-    from fmgov.evaluations.choices import FindingStatus, RunState
+    from fmgov.evaluations.choices import RunState
+    from fmgov.findings.selectors import active_findings
 
     failing = selectors.run_list().filter(Q(state=RunState.FAILED) | Q(passed=False))
     return {
-        "open_findings": list(
-            selectors.finding_list().exclude(status=FindingStatus.RESOLVED).order_by("-created_at", "-id")[:10]
-        ),
+        "open_findings": list(active_findings()[:10]),
         "failing_runs": list(failing.order_by("-finished_at", "-id")[:10]),
     }
 
@@ -206,8 +205,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def _portfolio_panels() -> dict:
     """Concentration of power and the footprint of the last 30 days, portfolio-wide (constant queries)."""
+    from fmgov.findings.choices import FindingSource
+    from fmgov.findings.selectors import active_finding_count
     from fmgov.portfolio.choices import ConcentrationBand
-    from fmgov.portfolio.models import PortfolioFinding
     from fmgov.portfolio.selectors import concentration, footprint
 
     today = timezone.localdate()
@@ -216,5 +216,5 @@ def _portfolio_panels() -> dict:
         "concentration": report,
         "band_label": ConcentrationBand(report["band"]).label,
         "footprint": footprint(period_start=today - dt.timedelta(days=29), period_end=today),
-        "open_findings": PortfolioFinding.objects.filter(status__in=["open", "acknowledged"]).count(),
+        "open_findings": active_finding_count(source=FindingSource.PORTFOLIO),
     }

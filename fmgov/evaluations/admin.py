@@ -14,7 +14,6 @@ from fmgov.evaluations.models import (
     EvaluationSchedule,
     EvaluationSuite,
     EvidenceLink,
-    Finding,
     RunMetric,
     SuiteRequirement,
 )
@@ -87,22 +86,6 @@ class EvaluationRunAdmin(ReadOnlyAdmin):
             except DomainError as exc:
                 self.message_user(request, f"Run {run.pk}: {exc.message}", level=messages.WARNING)
         self.message_user(request, f"{done} run(s) cancelled.")
-
-
-@admin.register(Finding)
-class FindingAdmin(ReadOnlyAdmin):
-    list_display = ["id", "deployment", "metric", "value", "severity", "status", "created_at"]
-    list_filter = ["status", "severity"]
-    search_fields = ["metric", "deployment__name"]
-    actions = ["acknowledge"]
-
-    @admin.action(description="Acknowledge the selected findings")
-    def acknowledge(self, request, queryset):
-        for finding in queryset:
-            try:
-                services.finding_acknowledge(finding=finding, actor=request.user, note="Acknowledged in the admin.")
-            except DomainError as exc:
-                self.message_user(request, f"Finding {finding.pk}: {exc.message}", level=messages.WARNING)
 
 
 @admin.register(SuiteRequirement)

@@ -17,9 +17,11 @@ from django.utils import timezone
 
 from fmgov.core.models import bulk_writes_recorded
 from fmgov.evaluations import services
-from fmgov.evaluations.choices import FindingStatus
 from fmgov.evaluations.evaluators.base import EvaluationResult
-from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite, Finding
+from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite
+from fmgov.evaluations.selectors import finding_list
+from fmgov.findings.choices import FindingState
+from fmgov.findings.services import finding_resolve
 from fmgov.registry.models import Deployment
 
 SUITES = [
@@ -184,8 +186,13 @@ def _resolve_superseded_findings(schedule: EvaluationSchedule, reviewer) -> None
         return
     latest = schedule.runs.order_by("-finished_at").first()
     passing = set(latest.metrics.filter(passed=True).values_list("name", flat=True))
-    for finding in Finding.objects.filter(run__schedule=schedule, metric__in=passing, status=FindingStatus.OPEN):
-        services.finding_resolve(finding=finding, actor=reviewer, note=f"Run #{latest.pk} passes this threshold again.")
+    superseded = finding_list().filter(
+        detail__run__in=list(schedule.runs.values_list("pk", flat=True)),
+        detail__metric__in=sorted(passing),
+        state=FindingState.OPEN,
+    )
+    for finding in superseded:
+        finding_resolve(finding=finding, actor=reviewer, note=f"Run #{latest.pk} passes this threshold again.")
 
 
 def seed(stdout) -> None:

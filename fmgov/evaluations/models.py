@@ -1,10 +1,10 @@
-"""Evaluation suites, schedules, runs, their metrics, findings and evidence links.
+"""Evaluation suites, schedules, runs, their metrics and evidence links.
 
 A suite names an evaluator, its configuration and the board's thresholds; a
 schedule runs a suite against a deployment on a cron (mirrored by a
 django-celery-beat ``PeriodicTask``); a run is one execution, watched through
 its state, progress and heartbeat; a metric row is written once per
-(run, name); a breached threshold opens a finding.
+(run, name); a breached threshold opens a finding (``fmgov.findings``).
 """
 
 from django.conf import settings
@@ -13,14 +13,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fmgov.core.models import AuditedModel
-from fmgov.evaluations.choices import FindingStatus, RunState, Severity
+from fmgov.evaluations.choices import RunState
 
 __all__ = [
     "EvaluationSuite",
     "EvaluationSchedule",
     "EvaluationRun",
     "RunMetric",
-    "Finding",
     "SuiteRequirement",
     "EvidenceLink",
 ]
@@ -138,35 +137,6 @@ class RunMetric(models.Model):
         return f"{self.name}={self.value}"
 
 
-class Finding(AuditedModel):
-    run = models.ForeignKey(EvaluationRun, on_delete=models.PROTECT, related_name="findings")
-    deployment = models.ForeignKey("registry.Deployment", on_delete=models.PROTECT, related_name="findings")
-    metric = models.CharField(_("metric"), max_length=200)
-    value = models.FloatField(_("value"))
-    threshold = models.JSONField(_("threshold"))
-    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices, default=Severity.HIGH)
-    status = models.CharField(
-        _("status"), max_length=20, choices=FindingStatus.choices, default=FindingStatus.OPEN, db_index=True
-    )
-    note = models.TextField(_("note"), blank=True)
-    acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("finding")
-        ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["run", "metric"], name="finding_run_metric_unique")]
-
-    def __str__(self) -> str:
-        return f"finding {self.pk}: {self.metric}={self.value:g} breaches {self.threshold}"
-
-
 class SuiteRequirement(AuditedModel):
     """A review policy requires a passing run of this suite, younger than ``max_age_days``, before submission."""
 
@@ -191,7 +161,9 @@ class EvidenceLink(AuditedModel):
     run = models.ForeignKey(
         EvaluationRun, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence_links"
     )
-    finding = models.ForeignKey(Finding, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence_links")
+    finding = models.ForeignKey(
+        "findings.Finding", null=True, blank=True, on_delete=models.PROTECT, related_name="evidence_links"
+    )
     note = models.CharField(_("note"), max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 

@@ -7,27 +7,30 @@ from datetime import timedelta
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
-from fmgov.evaluations.choices import FindingStatus, RunState
+from fmgov.evaluations.choices import RunState
 from fmgov.evaluations.models import (
     EvaluationRun,
     EvaluationSchedule,
     EvaluationSuite,
     EvidenceLink,
-    Finding,
     RunMetric,
     SuiteRequirement,
 )
+from fmgov.findings import selectors as findings_selectors
+from fmgov.findings.choices import FindingSource
+from fmgov.findings.models import Finding
 
 __all__ = [
     "suite_list",
     "schedule_list",
     "run_list",
     "finding_list",
+    "findings_for_deployment",
+    "findings_for_run",
     "evidence_for_review",
     "latest_passing_run",
     "review_submission_blockers",
     "metric_history",
-    "open_findings_for_deployment",
 ]
 
 
@@ -50,11 +53,16 @@ def run_list() -> QuerySet[EvaluationRun]:
 
 
 def finding_list() -> QuerySet[Finding]:
-    return Finding.objects.select_related("run__suite", "deployment", "acknowledged_by", "resolved_by")
+    """The findings evaluations opened (``findings.Finding`` of source evaluation), newest first."""
+    return findings_selectors.finding_list(source=FindingSource.EVALUATION).order_by("-opened_at", "-id")
 
 
-def open_findings_for_deployment(deployment) -> QuerySet[Finding]:
-    return finding_list().filter(deployment=deployment).exclude(status=FindingStatus.RESOLVED)
+def findings_for_deployment(deployment) -> QuerySet[Finding]:
+    return findings_selectors.findings_about(deployment, source=FindingSource.EVALUATION).order_by("-opened_at", "-id")
+
+
+def findings_for_run(run: EvaluationRun) -> QuerySet[Finding]:
+    return finding_list().filter(detail__run=run.pk)
 
 
 def evidence_for_review(review) -> QuerySet[EvidenceLink]:

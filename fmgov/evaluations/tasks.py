@@ -153,29 +153,31 @@ def notify_finding(self, finding_id: int, revoked_reviews: list[int] | None = No
     from django.contrib.auth import get_user_model
 
     from fmgov.core.roles import Role
-    from fmgov.evaluations.models import Finding
+    from fmgov.findings.models import Finding
     from fmgov.notifications.services import email_send_once
 
-    finding = Finding.objects.select_related("deployment__owner", "run__suite").get(pk=finding_id)
+    finding = Finding.objects.select_related("subject_type").get(pk=finding_id)
+    deployment = finding.subject
+    detail = finding.detail
     User = get_user_model()  # noqa: N806
     reviewers = User.objects.filter(groups__name=Role.REVIEWER, is_active=True).exclude(email="")
-    recipients = sorted({finding.deployment.owner.email, *reviewers.values_list("email", flat=True)} - {""})
+    recipients = sorted({deployment.owner.email, *reviewers.values_list("email", flat=True)} - {""})
     if not recipients:
         return 0
-    threshold = finding.threshold
+    threshold = detail["threshold"]
     lines = [
-        f"The evaluation suite {finding.run.suite.name!r} breached a threshold on deployment {finding.deployment}.",
+        f"The evaluation suite {detail.get('suite_name', '')!r} breached a threshold on deployment {deployment}.",
         "",
-        f"Metric: {finding.metric} = {finding.value:g} (threshold {threshold['op']} {threshold['value']})",
+        f"Metric: {detail['metric']} = {detail['value']:g} (threshold {threshold['op']} {threshold['value']})",
         f"Severity: {finding.severity}",
-        f"Run: #{finding.run_id}   Finding: #{finding.pk}",
+        f"Run: #{detail['run']}   Finding: #{finding.pk}",
     ]
     if revoked_reviews:
         lines += ["", f"Approvals revoked (risk reviews): {', '.join(f'#{pk}' for pk in revoked_reviews)}"]
     return email_send_once(
         key=self.request.id,
         task_name=self.name,
-        subject=f"[fmgov] Threshold breached: {finding.metric} on {finding.deployment}",
+        subject=f"[fmgov] Threshold breached: {detail['metric']} on {deployment}",
         body="\n".join(lines),
         recipients=recipients,
     )

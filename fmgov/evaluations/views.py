@@ -14,9 +14,11 @@ from fmgov.core.roles import Role, has_role
 from fmgov.core.views import paginate, show_refusal
 from fmgov.core.views_util import role_required
 from fmgov.evaluations import services
-from fmgov.evaluations.choices import RUN_FINAL_STATES, FindingStatus
+from fmgov.evaluations.choices import RUN_FINAL_STATES
 from fmgov.evaluations.forms import FindingNoteForm, RunNowForm, ScheduleForm, SuiteForm
-from fmgov.evaluations.selectors import finding_list, run_list, schedule_list, suite_list
+from fmgov.evaluations.selectors import finding_list, findings_for_run, run_list, schedule_list, suite_list
+from fmgov.findings import services as findings_services
+from fmgov.findings.choices import ACTIVE_STATES
 
 WRITERS = (Role.ENGINEER, Role.ADMIN)
 
@@ -38,7 +40,7 @@ def _index(request: HttpRequest, status: int = 200, **bound) -> HttpResponse:
         "suites": suite_list().order_by("name"),
         "schedules": schedule_list().order_by("deployment__name", "suite__name"),
         "runs": paginate(request, run_list().order_by("-created_at", "-id")),
-        "findings": finding_list().exclude(status=FindingStatus.RESOLVED).order_by("-created_at")[:20],
+        "findings": finding_list().filter(state__in=ACTIVE_STATES)[:20],
         "may_write": has_role(request.user, *WRITERS),
         **_forms(request, **bound),
     }
@@ -119,7 +121,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context["may_cancel"] = not context["final"] and (
         has_role(request.user, Role.ADMIN) or request.user.pk in (run.requested_by_id, run.deployment.owner_id)
     )
-    context["findings"] = list(finding_list().filter(run=run))
+    context["findings"] = list(findings_for_run(run))
     return render(request, "evaluations/run_detail.html", context)
 
 
@@ -147,7 +149,9 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def finding_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     finding = get_object_or_404(finding_list(), pk=pk)
-    service = {"acknowledge": services.finding_acknowledge, "resolve": services.finding_resolve}.get(action)
+    service = {"acknowledge": findings_services.finding_acknowledge, "resolve": findings_services.finding_resolve}.get(
+        action
+    )
     if service is None:
         raise Http404("No such action.")
     form = FindingNoteForm(request.POST)

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from fmgov.core.exceptions import DomainError
-from fmgov.portfolio.models import PortfolioFinding, PortfolioSettings
+from fmgov.portfolio.models import PortfolioSettings
 from fmgov.portfolio.services import portfolio_settings_update
 
 
@@ -15,19 +15,6 @@ class PortfolioSettingsAdmin(admin.ModelAdmin):
             portfolio_settings_update(actor=request.user, **{f: getattr(obj, f) for f in form.changed_data})
         except DomainError as exc:
             messages.error(request, exc.message)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(PortfolioFinding)
-class PortfolioFindingAdmin(admin.ModelAdmin):
-    list_display = ["kind", "subject", "value", "threshold", "status", "created_at"]
-    list_filter = ["kind", "status"]
-    readonly_fields = [f.name for f in PortfolioFinding._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -15,19 +15,6 @@ class PortfolioFindingKind(models.TextChoices):
     SINGLE_POINT_OF_FAILURE = "single_point_of_failure", _("Single point of failure")
 
 
-class PortfolioFindingStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-    RESOLVED = "resolved", _("Resolved")
-
-
-FINDING_TRANSITIONS = {
-    PortfolioFindingStatus.OPEN: {PortfolioFindingStatus.ACKNOWLEDGED, PortfolioFindingStatus.RESOLVED},
-    PortfolioFindingStatus.ACKNOWLEDGED: {PortfolioFindingStatus.RESOLVED},
-    PortfolioFindingStatus.RESOLVED: set(),
-}
-
-
 def band_for(hhi: float) -> str:
     if hhi < 1500:
         return ConcentrationBand.UNCONCENTRATED

@@ -1,12 +1,10 @@
-"""Portfolio-wide risk settings and the findings the portfolio check opens."""
+"""Portfolio-wide risk settings (the findings the portfolio check opens are ``findings.Finding``)."""
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fmgov.core.models import AuditedModel
-from fmgov.portfolio.choices import PortfolioFindingKind, PortfolioFindingStatus
 
 
 class PortfolioSettings(AuditedModel):
@@ -38,40 +36,3 @@ class PortfolioSettings(AuditedModel):
 
     def __str__(self) -> str:
         return "portfolio settings"
-
-
-class PortfolioFinding(AuditedModel):
-    kind = models.CharField(_("kind"), max_length=40, choices=PortfolioFindingKind.choices)
-    subject = models.CharField(_("subject"), max_length=300, help_text=_("The provider or foundation model concerned."))
-    foundation_model = models.ForeignKey(
-        "registry.FoundationModel", null=True, blank=True, on_delete=models.PROTECT, related_name="portfolio_findings"
-    )
-    value = models.FloatField(_("value"))
-    threshold = models.FloatField(_("threshold"))
-    details = models.JSONField(_("details"), default=dict, blank=True)
-    status = models.CharField(
-        _("status"),
-        max_length=20,
-        choices=PortfolioFindingStatus.choices,
-        default=PortfolioFindingStatus.OPEN,
-        db_index=True,
-    )
-    note = models.TextField(_("note"), blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-
-    class Meta:
-        verbose_name = _("portfolio finding")
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            # At most one finding still open per kind and subject: a daily check does not pile up duplicates.
-            models.UniqueConstraint(
-                fields=["kind", "subject"],
-                condition=models.Q(status__in=["open", "acknowledged"]),
-                name="portfolio_finding_one_open_per_subject",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.subject}"

@@ -11,11 +11,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import FloatField, OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
+from fmgov.findings.choices import FindingSource
+from fmgov.findings.models import Finding
+from fmgov.findings.selectors import finding_list
 from fmgov.portfolio.choices import band_for
-from fmgov.portfolio.models import PortfolioFinding, PortfolioSettings
+from fmgov.portfolio.models import PortfolioSettings
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.registry.models import Deployment, FoundationModel
 from fmgov.registry.selectors import root_models_of
@@ -286,5 +291,10 @@ def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | 
     }
 
 
-def portfolio_finding_list():
-    return PortfolioFinding.objects.select_related("foundation_model", "closed_by")
+def portfolio_finding_list() -> QuerySet[Finding]:
+    """The findings the portfolio check opened, with their measured value to order by."""
+    return (
+        finding_list(source=FindingSource.PORTFOLIO)
+        .annotate(value=Cast(KeyTextTransform("value", "detail"), FloatField()))
+        .order_by("-opened_at", "-id")
+    )

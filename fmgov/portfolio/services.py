@@ -2,18 +2,25 @@
 
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from audits.services import audit_record, diff, snapshot
-from fmgov.core.exceptions import InvalidInput, NotAllowed, TransitionNotAllowed
+from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.core.tasks_util import enqueue_on_commit
-from fmgov.portfolio.choices import FINDING_TRANSITIONS, PortfolioFindingKind, PortfolioFindingStatus
-from fmgov.portfolio.models import PortfolioFinding, PortfolioSettings
+from fmgov.findings.choices import FindingSource
+from fmgov.findings.models import Finding
+from fmgov.findings.services import finding_open
+from fmgov.portfolio.choices import PortfolioFindingKind
+from fmgov.portfolio.models import PortfolioSettings
 from fmgov.portfolio.selectors import concentration
+from fmgov.registry.models import FoundationModel
 
-__all__ = ["portfolio_settings_update", "portfolio_check", "portfolio_finding_transition"]
+__all__ = ["portfolio_settings_update", "portfolio_check"]
+
+SYSTEM = "portfolio-check"
 
 SETTINGS_FIELDS = frozenset({"hhi_alert_threshold", "single_point_of_failure_share", "grid_intensity_gco2e_per_kwh"})
 
@@ -40,36 +47,23 @@ def portfolio_settings_update(*, actor, **fields: Any) -> PortfolioSettings:
     return row
 
 
-def _open(kind: str, subject: str, value: float, threshold: float, details: dict, model_id=None, actor=None):
-    """Open a finding unless one is already open for the same subject; returns it if new."""
-    if PortfolioFinding.objects.filter(
-        kind=kind, subject=subject, status__in=[PortfolioFindingStatus.OPEN, PortfolioFindingStatus.ACKNOWLEDGED]
-    ).exists():
-        return None
-    try:
-        with transaction.atomic():
-            finding = PortfolioFinding.objects.create(
-                kind=kind,
-                subject=subject,
-                value=value,
-                threshold=threshold,
-                details=details,
-                foundation_model_id=model_id,
-            )
-    except IntegrityError:  # a concurrent check opened the same finding first
-        return None
-    audit_record(
-        action="portfolio_finding.open",
+def _open(kind: str, subject_label: str, value: float, threshold: float, details: dict, subject=None, actor=None):
+    """Open a finding unless one is still active for the same kind and subject; returns it if new."""
+    finding, created = finding_open(
+        source=FindingSource.PORTFOLIO,
+        subject=subject,
+        subject_label=subject_label,
+        title=f"{PortfolioFindingKind(kind).label}: {subject_label}",
+        detail={"kind": kind, "value": value, "threshold": threshold, "details": details},
+        dedupe_key=f"portfolio:{kind}:{subject_label}",
         actor=actor,
-        system="portfolio-check",
-        obj=finding,
-        changes={"kind": kind, "subject": subject, "value": value, "threshold": threshold, "details": details},
+        system=SYSTEM,
     )
-    return finding
+    return finding if created else None
 
 
 @transaction.atomic
-def portfolio_check(*, actor=None) -> list[PortfolioFinding]:
+def portfolio_check(*, actor: AbstractBaseUser | None = None) -> list[Finding]:
     """Open findings for a concentration above the alert threshold and for each single point of failure."""
     report = concentration()
     opened = []
@@ -84,6 +78,7 @@ def portfolio_check(*, actor=None) -> list[PortfolioFinding]:
             actor=actor,
         )
         opened.append(finding)
+    models = FoundationModel.objects.in_bulk([row["foundation_model"] for row in report["single_points_of_failure"]])
     for row in report["single_points_of_failure"]:
         finding = _open(
             PortfolioFindingKind.SINGLE_POINT_OF_FAILURE,
@@ -91,7 +86,7 @@ def portfolio_check(*, actor=None) -> list[PortfolioFinding]:
             row["share_at_risk"],
             report["single_point_of_failure_share"],
             {"deployments_at_risk": row["deployments_at_risk"], "provider": row["provider"]},
-            model_id=row["foundation_model"],
+            subject=models[row["foundation_model"]],
             actor=actor,
         )
         opened.append(finding)
@@ -101,24 +96,3 @@ def portfolio_check(*, actor=None) -> list[PortfolioFinding]:
 
         enqueue_on_commit(notify_portfolio_findings, [f.pk for f in opened])
     return opened
-
-
-@transaction.atomic
-def portfolio_finding_transition(*, finding: PortfolioFinding, actor, status: str, note: str = "") -> PortfolioFinding:
-    if not has_role(actor, Role.ADMIN, Role.REVIEWER):
-        raise NotAllowed("Only reviewers and admins may acknowledge or resolve portfolio findings.")
-    finding = PortfolioFinding.objects.select_for_update().get(pk=finding.pk)
-    if status not in FINDING_TRANSITIONS.get(finding.status, set()):
-        raise TransitionNotAllowed(f"A {finding.status} finding cannot become {status}.")
-    before = finding.status
-    finding.status = status
-    finding.note = note or finding.note
-    finding.closed_by = actor if status == PortfolioFindingStatus.RESOLVED else finding.closed_by
-    finding.save(update_fields=["status", "note", "closed_by", "updated_at"])
-    audit_record(
-        action=f"portfolio_finding.{'acknowledge' if status == 'acknowledged' else 'resolve'}",
-        actor=actor,
-        obj=finding,
-        changes={"status": [before, status], "note": note},
-    )
-    return finding

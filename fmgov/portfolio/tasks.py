@@ -16,9 +16,10 @@ def check_portfolio() -> int:
 @shared_task(bind=True, name="fmgov.portfolio.tasks.notify_portfolio_findings")
 def notify_portfolio_findings(self, finding_ids: list[int]) -> int:
     """Email reviewers and admins about new portfolio findings, one message each."""
-    from fmgov.portfolio.models import PortfolioFinding
+    from fmgov.findings.choices import FindingSource
+    from fmgov.findings.models import Finding
 
-    findings = list(PortfolioFinding.objects.filter(pk__in=finding_ids))
+    findings = list(Finding.objects.filter(pk__in=finding_ids, source=FindingSource.PORTFOLIO).order_by("pk"))
     recipients = sorted(
         set(
             get_user_model()
@@ -29,7 +30,7 @@ def notify_portfolio_findings(self, finding_ids: list[int]) -> int:
     )
     if not findings or not recipients:
         return 0
-    lines = [f"- {f.get_kind_display()}: {f.subject} (value {f.value:g}, threshold {f.threshold:g})" for f in findings]
+    lines = [f"- {f.title} (value {f.detail['value']:g}, threshold {f.detail['threshold']:g})" for f in findings]
     return email_send_once(
         key=self.request.id,
         task_name=self.name,

@@ -444,7 +444,7 @@ def _evaluation_context(deployment) -> dict | None:
     return {
         "schedules": list(selectors.schedule_list().filter(deployment=deployment).order_by("suite__name")),
         "charts": charts,
-        "findings": list(selectors.finding_list().filter(deployment=deployment).order_by("-created_at", "-id")[:50]),
+        "findings": list(selectors.findings_for_deployment(deployment)[:50]),
     }
 
 

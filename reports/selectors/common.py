@@ -91,10 +91,14 @@ def chain_verification() -> dict[str, Any]:
 
 
 def finding_row(f) -> dict[str, Any]:
-    op, limit = threshold_parts(f.threshold)
-    return {"id": f.pk, "deployment": f.deployment_id,
-            "run": f.run_id, "metric": f.metric, "value": f.value, "threshold": f.threshold, "op": op,
-            "limit": limit, "severity": f.severity, "status": f.status, "note": f.note, "opened_at": ts(f.created_at),
+    """A ``findings.Finding`` of any source; metric, value and threshold are those its source measured."""
+    detail = f.detail if isinstance(f.detail, dict) else {}
+    op, limit = threshold_parts(detail.get("threshold"))
+    deployment = f.subject_id if f.subject_type and f.subject_type.model == "deployment" else None
+    return {"id": f.pk, "source": f.source, "title": f.title, "subject": f.subject_label, "deployment": deployment,
+            "run": detail.get("run"), "metric": detail.get("metric"), "value": detail.get("value"),
+            "threshold": detail.get("threshold"), "op": op, "limit": limit, "severity": f.severity,
+            "status": f.state, "note": f.note, "opened_at": ts(f.opened_at),
             "acknowledged_by": user_name(f.acknowledged_by), "acknowledged_at": ts(f.acknowledged_at),
             "resolved_by": user_name(f.resolved_by), "resolved_at": ts(f.resolved_at)}  # fmt: skip
 

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from audits.selectors import events_for_objects
+from fmgov.findings.selectors import findings_about
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
 from fmgov.registry.selectors import adaptation_ancestors, adaptation_descendant_ids
 from reports.models import Report
@@ -260,7 +261,6 @@ def _reviews_section(deployment: Deployment) -> tuple[dict[str, Any], list[tuple
 def _evaluations_section(deployment: Deployment) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, str]]]:
     Run = common.model_available("evaluations.EvaluationRun")
     Metric = common.model_available("evaluations.RunMetric")
-    Finding = common.model_available("evaluations.Finding")
     if Run is None or Metric is None:
         evaluations = unavailable("evaluations")
     else:
@@ -299,10 +299,7 @@ def _evaluations_section(deployment: Deployment) -> tuple[dict[str, Any], dict[s
             "series": [series[k] for k in sorted(series)],
         }
     objects = [("evaluations.evaluationrun", str(r["id"])) for r in evaluations.get("runs", [])]
-    if Finding is None:
-        findings = unavailable("evaluations")
-    else:
-        rows = Finding.objects.filter(deployment=deployment).select_related("acknowledged_by", "resolved_by")
-        findings = {"available": True, "findings": [finding_row(f) for f in rows.order_by("created_at", "id")]}
-        objects += [("evaluations.finding", str(f["id"])) for f in findings["findings"]]
+    rows = list(findings_about(deployment).order_by("opened_at", "id"))
+    findings = {"available": True, "findings": [finding_row(f) for f in rows]}
+    objects += [ref for f in rows for ref in f.audit_objects()]
     return evaluations, findings, objects

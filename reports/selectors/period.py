@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from fmgov.findings.selectors import finding_list
 from fmgov.registry.models import Adaptation, Deployment, FoundationModel
 from reports.models import Report
 from reports.selectors import common
@@ -165,17 +166,6 @@ def _period_reviews(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
 
 
 def _period_findings(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
-    Finding = common.model_available("evaluations.Finding")
-    if Finding is None:
-        return unavailable("evaluations")
-    rows = (
-        Finding.objects.filter(created_at__gte=start, created_at__lt=end)
-        .select_related("deployment", "acknowledged_by", "resolved_by")
-        .order_by("created_at", "id")
-    )
-    findings = []
-    for f in rows:
-        row = finding_row(f)
-        row["deployment"] = f.deployment.name
-        findings.append(row)
-    return {"available": True, "findings": findings}
+    """Findings of every source opened in the period."""
+    rows = finding_list().filter(opened_at__gte=start, opened_at__lt=end).order_by("opened_at", "id")
+    return {"available": True, "findings": [finding_row(f) for f in rows]}

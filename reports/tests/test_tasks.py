@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from audits.models import AuditEvent
 from audits.selectors import chain_head
 from fmgov.core.testing.worker import wait_for
+from fmgov.findings.models import Finding
 from reports.models import Report
 from reports.tests import pdfcheck
 from reports.tests.factories import (
@@ -85,7 +86,7 @@ def test_deployment_dossier_through_a_worker(celery_worker, client_for, engineer
     # Each metric's latest value, its threshold and the finding its breach opened.
     assert "mmlu:acc 0.55 >= 0.6" in text and "hellaswag:acc_norm 0.83" in text
     assert "breach" in text and "finding" in text.lower()
-    finding = runs[-1].findings.get()
+    finding = Finding.objects.get(detail__run=runs[-1].pk)
     assert f"Evaluation finding #{finding.pk}" in text  # the revocation reason on the review
     assert text.count("<svg") == 0 and "threshold >= 0.6" in text  # the chart's threshold line label
     # Page X of Y, table of contents, running header.

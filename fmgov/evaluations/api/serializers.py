@@ -11,10 +11,10 @@ from fmgov.evaluations.models import (
     EvaluationSchedule,
     EvaluationSuite,
     EvidenceLink,
-    Finding,
     RunMetric,
     SuiteRequirement,
 )
+from fmgov.findings.api.serializers import FindingSerializer as FindingBaseSerializer
 from fmgov.registry.models import Deployment
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -149,41 +149,49 @@ class ResultsUploadSerializer(serializers.Serializer):
         return attrs
 
 
-class FindingSerializer(serializers.ModelSerializer):
-    suite = serializers.IntegerField(source="run.suite_id", read_only=True)
-    suite_name = serializers.CharField(source="run.suite.name", read_only=True)
-    deployment_name = serializers.CharField(source="deployment.name", read_only=True)
-    acknowledged_by = serializers.CharField(
-        source="acknowledged_by.username", read_only=True, default=None, allow_null=True
-    )
-    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None, allow_null=True)
+# The fields /api/v1/findings/ always answered, in their order; the general ones follow.
+LEGACY_FINDING_FIELDS = [
+    "id",
+    "run",
+    "suite",
+    "suite_name",
+    "deployment",
+    "deployment_name",
+    "metric",
+    "value",
+    "threshold",
+    "severity",
+    "status",
+    "note",
+    "acknowledged_by",
+    "acknowledged_at",
+    "resolved_by",
+    "resolved_at",
+    "created_at",
+]
 
-    class Meta:
-        model = Finding
+
+class FindingSerializer(FindingBaseSerializer):
+    """The evaluation finding as clients have always read it, then the general fields."""
+
+    run = serializers.IntegerField(source="detail.run", read_only=True)
+    suite = serializers.IntegerField(source="detail.suite", read_only=True, default=None)
+    suite_name = serializers.CharField(source="detail.suite_name", read_only=True, default="")
+    deployment = serializers.IntegerField(source="subject_id", read_only=True)
+    deployment_name = serializers.CharField(source="subject_label", read_only=True)
+    metric = serializers.CharField(source="detail.metric", read_only=True)
+    value = serializers.FloatField(source="detail.value", read_only=True)
+    threshold = serializers.JSONField(source="detail.threshold", read_only=True)
+    status = serializers.CharField(source="state", read_only=True)
+    note = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(source="opened_at", read_only=True)
+
+    class Meta(FindingBaseSerializer.Meta):
         fields = [
-            "id",
-            "run",
-            "suite",
-            "suite_name",
-            "deployment",
-            "deployment_name",
-            "metric",
-            "value",
-            "threshold",
-            "severity",
-            "status",
-            "note",
-            "acknowledged_by",
-            "acknowledged_at",
-            "resolved_by",
-            "resolved_at",
-            "created_at",
+            *LEGACY_FINDING_FIELDS,
+            *(f for f in FindingBaseSerializer.Meta.fields if f not in LEGACY_FINDING_FIELDS),
         ]
         read_only_fields = fields
-
-
-class FindingActionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
 
 
 class EvidenceLinkSerializer(serializers.ModelSerializer):

@@ -6,16 +6,18 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from fmgov.core.api.permissions import AdminWrites, HasRole, ReadAnyWriteEngineer
+from fmgov.core.api.permissions import AdminWrites, ReadAnyWriteEngineer
 from fmgov.core.exceptions import InvalidInput
-from fmgov.core.roles import Role
 from fmgov.core.uploads import MULTIPART_SLACK_BYTES, ensure_body_size
 from fmgov.evaluations import selectors, services
 from fmgov.evaluations.api import serializers as s
-from fmgov.evaluations.choices import FindingStatus, RunState, Severity
+from fmgov.evaluations.choices import RunState
 from fmgov.evaluations.evaluators import REGISTRY
 from fmgov.evaluations.evaluators.lm_eval_import import parse_lm_eval_results
 from fmgov.evaluations.models import EvidenceLink, SuiteRequirement
+from fmgov.findings.api.views import FindingViewSetBase
+from fmgov.findings.choices import FindingSource, FindingState, Severity
+from fmgov.findings.models import Finding
 
 
 class EvaluatorDescriptionSerializer(serializers.Serializer):
@@ -31,13 +33,6 @@ class EvaluatorDescriptionSerializer(serializers.Serializer):
 
 class AnyRoleReadsEngineersWrite(ReadAnyWriteEngineer):
     message = "Only engineers and admins may change evaluations."
-
-
-class AnyRole(HasRole):
-    """Any role reads; the services decide who may take each action (acknowledge, resolve)."""
-
-    roles = tuple(Role.values)
-    message = "You need a role in fmgov to use findings."
 
 
 class SuiteViewSet(
@@ -168,42 +163,26 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
 
 class FindingFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=FindingStatus.choices)
+    """The filters evaluation-finding clients use, over the general model."""
+
+    status = filters.MultipleChoiceFilter(field_name="state", choices=FindingState.choices)
     severity = filters.MultipleChoiceFilter(choices=Severity.choices)
+    deployment = filters.NumberFilter(field_name="subject_id")
+    run = filters.NumberFilter(field_name="detail__run")
+    metric = filters.CharFilter(field_name="detail__metric")
 
     class Meta:
-        model = selectors.Finding
+        model = Finding
         fields = ["deployment", "run", "metric", "status", "severity"]
 
 
-class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FindingViewSet(FindingViewSetBase):
     """Findings opened by breached thresholds; reviewers acknowledge and resolve them."""
 
+    source = FindingSource.EVALUATION
     serializer_class = s.FindingSerializer
-    permission_classes = [AnyRole]
     filterset_class = FindingFilter
-    ordering_fields = ["created_at", "severity"]
-
-    def get_queryset(self):
-        return selectors.finding_list()
-
-    @extend_schema(request=s.FindingActionSerializer, responses={200: s.FindingSerializer})
-    @action(detail=True, methods=["post"])
-    def acknowledge(self, request, pk=None):
-        serializer = s.FindingActionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        finding = services.finding_acknowledge(
-            finding=self.get_object(), actor=request.user, **serializer.validated_data
-        )
-        return Response(s.FindingSerializer(selectors.finding_list().get(pk=finding.pk)).data)
-
-    @extend_schema(request=s.FindingActionSerializer, responses={200: s.FindingSerializer})
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
-        serializer = s.FindingActionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        finding = services.finding_resolve(finding=self.get_object(), actor=request.user, **serializer.validated_data)
-        return Response(s.FindingSerializer(selectors.finding_list().get(pk=finding.pk)).data)
+    ordering_fields = ["created_at", "opened_at", "severity"]
 
 
 class EvidenceLinkViewSet(

@@ -1,4 +1,6 @@
-"""Writes for suites, schedules, runs and findings: atomic, audited, one function per action.
+"""Writes for suites, schedules, runs and evidence: atomic, audited, one function per action.
+
+Acknowledging and resolving findings is ``fmgov.findings.services`` (one workflow for every source).
 
 Run lifecycle (see ``tasks.py`` for who calls what):
 
@@ -20,7 +22,7 @@ The writers live in one module per concern; import them from here
     suites     suite_create, suite_update
     schedules  schedule_create, schedule_update, schedule_delete (and their beat rows)
     runs       run_request, run_cancel, run_claim, run_progress, run_fail, run_complete
-    findings   findings opened on breaches, lineage revocation, acknowledge and resolve
+    findings   the findings.Finding a breach opens, and the lineage revocation it triggers
     imports    run_import_results
     sweeps     runs_requeue_orphaned, runs_fail_stuck
     evidence   evidence links and the suites a review policy requires
@@ -36,7 +38,6 @@ from fmgov.evaluations.services.evidence import (
     suite_requirement_create,
     suite_requirement_delete,
 )
-from fmgov.evaluations.services.findings import finding_acknowledge, finding_resolve
 from fmgov.evaluations.services.imports import run_import_results
 from fmgov.evaluations.services.runs import _new_run as _new_run
 from fmgov.evaluations.services.runs import logger as logger
@@ -69,8 +70,6 @@ __all__ = [
     "run_import_results",
     "runs_requeue_orphaned",
     "runs_fail_stuck",
-    "finding_acknowledge",
-    "finding_resolve",
     "evidence_link_create",
     "evidence_link_delete",
     "suite_requirement_create",

@@ -7,8 +7,10 @@ from django.db import transaction
 from audits.services import audit_record, snapshot
 from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
-from fmgov.evaluations.models import EvaluationRun, EvaluationSuite, Finding
+from fmgov.evaluations.models import EvaluationRun, EvaluationSuite
 from fmgov.evaluations.services.common import _ensure_engineer, _ensure_owner_or_admin
+from fmgov.findings.models import Finding
+from fmgov.findings.selectors import subject_type_for
 
 
 @transaction.atomic
@@ -22,9 +24,14 @@ def evidence_link_create(
     if (run is None) == (finding is None):
         message = "Link exactly one run or one finding."
         raise InvalidInput(message, field_errors={"run": [message], "finding": [message]})
-    deployment_id = review_item.review.deployment_id
-    target = run or finding
-    if target.deployment_id != deployment_id:
+    deployment = review_item.review.deployment
+    if run is not None:
+        concerns_review = run.deployment_id == deployment.pk
+    else:
+        concerns_review = (
+            finding.subject_type_id == subject_type_for(deployment).pk and finding.subject_id == deployment.pk
+        )
+    if not concerns_review:
         field = "run" if run else "finding"
         raise InvalidInput(
             "Wrong deployment.", field_errors={field: ["It concerns another deployment than the review."]}

@@ -1,62 +1,75 @@
-"""Findings: opened on a threshold breach (revoking approvals downstream in the lineage), then triaged."""
+"""Evaluation findings: a breached threshold opens a ``findings.Finding`` and revokes approvals downstream.
+
+The finding itself is the general one (``fmgov.findings``): its subject is the
+deployment, its detail the metric, value, threshold and run. Acknowledging and
+resolving are ``fmgov.findings.services``; only what is particular to
+evaluations lives here.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.utils import timezone
+from typing import Any
 
-from audits.services import audit_record
-from fmgov.core.exceptions import InvalidInput, NotAllowed, TransitionNotAllowed
-from fmgov.core.roles import Role, has_role
-from fmgov.evaluations.choices import FINDING_TRANSITIONS, FindingStatus, Severity
-from fmgov.evaluations.models import EvaluationRun, Finding, RunMetric
-from fmgov.evaluations.services.common import SYSTEM
+from fmgov.evaluations.models import EvaluationRun, RunMetric
+from fmgov.evaluations.services.common import SYSTEM, _enqueue
+from fmgov.findings.choices import FindingSource, Severity
+from fmgov.findings.models import Finding
+from fmgov.findings.services import finding_open
+
+__all__ = ["evaluation_finding_open", "breach_title", "breach_dedupe_key"]
 
 
-def _open_finding(run: EvaluationRun, metric: RunMetric) -> Finding:
-    finding = Finding.objects.create(
-        run=run,
-        deployment=run.deployment,
-        metric=metric.name,
-        value=metric.value,
-        threshold=metric.threshold,
-        severity=metric.threshold.get("severity", Severity.HIGH),
-    )
-    audit_record(
-        action="finding.open",
-        system=SYSTEM,
-        obj=finding,
-        changes={
-            "run": run.pk,
-            "deployment": run.deployment_id,
+def breach_title(metric: str, value: float, threshold: dict[str, Any]) -> str:
+    return f"{metric} = {value:g} breaches {threshold.get('op', '')} {threshold.get('value', '')}".strip()
+
+
+def breach_dedupe_key(run_id: int, metric: str) -> str:
+    """One finding per run and metric, as a run's metrics are written once."""
+    return f"evaluation:run:{run_id}:{metric}"
+
+
+def evaluation_finding_open(run: EvaluationRun, metric: RunMetric) -> Finding:
+    """Open the finding for a breached threshold (inside run_complete's transaction), revoke, then notify."""
+    threshold = metric.threshold or {}
+    severity = threshold.get("severity")
+    finding, created = finding_open(
+        source=FindingSource.EVALUATION,
+        subject=run.deployment,
+        subject_label=run.deployment.name,
+        severity=severity if severity in Severity.values else Severity.HIGH,
+        title=breach_title(metric.name, metric.value, threshold),
+        detail={
             "metric": metric.name,
             "value": metric.value,
-            "threshold": metric.threshold,
+            "threshold": threshold,
+            "run": run.pk,
+            "suite": run.suite_id,
+            "suite_name": run.suite.name,
         },
+        dedupe_key=breach_dedupe_key(run.pk, metric.name),
+        system=SYSTEM,
     )
-    revoked = _revoke_downstream_approvals(finding)
-    from fmgov.evaluations import tasks
+    if created:
+        revoked = _revoke_downstream_approvals(finding, run)
+        from fmgov.evaluations import tasks
 
-    transaction.on_commit(lambda: tasks.notify_finding.delay(finding.pk, revoked))
+        _enqueue(tasks.notify_finding, finding.pk, revoked)
     return finding
 
 
-def _revoke_downstream_approvals(finding: Finding) -> list[int]:
+def _revoke_downstream_approvals(finding: Finding, run: EvaluationRun) -> list[int]:
     """Revoke the current approved review of the deployment and of every deployment downstream of its target."""
     from fmgov.registry.selectors import deployments_affected_by
     from fmgov.reviews.selectors import current_approved_review
     from fmgov.reviews.services import review_revoke
 
-    deployment = finding.deployment
+    deployment = run.deployment
     if deployment.foundation_model_id:
         affected = deployments_affected_by(model_id=deployment.foundation_model_id)
     else:
         affected = deployments_affected_by(adaptation_id=deployment.adaptation_id)
     revoked = []
-    reason = (
-        f"Evaluation finding #{finding.pk}: {finding.metric} = {finding.value:g} breaches "
-        f"{finding.threshold['op']} {finding.threshold['value']} on deployment {deployment} (run #{finding.run_id})."
-    )
+    reason = f"Evaluation finding #{finding.pk}: {finding.title} on deployment {deployment} (run #{run.pk})."
     for target in affected.order_by("pk"):
         review = current_approved_review(target)
         if review is None:
@@ -64,43 +77,3 @@ def _revoke_downstream_approvals(finding: Finding) -> list[int]:
         review_revoke(review=review, actor=None, system=SYSTEM, reason=reason, finding=finding)
         revoked.append(review.pk)
     return revoked
-
-
-def _finding_transition(*, finding: Finding, actor, to: str, note: str, action: str) -> Finding:
-    finding = Finding.objects.select_for_update().select_related("deployment").get(pk=finding.pk)
-    if to not in FINDING_TRANSITIONS[finding.status]:
-        raise TransitionNotAllowed(f"A finding that is {finding.status} cannot become {to}.")
-    before = finding.status
-    now = timezone.now()
-    finding.status = to
-    if note:
-        finding.note = note
-    if to == FindingStatus.ACKNOWLEDGED:
-        finding.acknowledged_by, finding.acknowledged_at = actor, now
-    else:
-        finding.resolved_by, finding.resolved_at = actor, now
-    finding.save()
-    audit_record(action=action, actor=actor, obj=finding, changes={"status": [before, to], "note": note})
-    return finding
-
-
-@transaction.atomic
-def finding_acknowledge(*, finding: Finding, actor, note: str = "") -> Finding:
-    """By a reviewer, an admin or the deployment's owner."""
-    if not (has_role(actor, Role.REVIEWER, Role.ADMIN) or finding.deployment.owner_id == actor.pk):
-        raise NotAllowed("Only reviewers, admins and the deployment's owner may acknowledge a finding.")
-    return _finding_transition(
-        finding=finding, actor=actor, to=FindingStatus.ACKNOWLEDGED, note=note, action="finding.acknowledge"
-    )
-
-
-@transaction.atomic
-def finding_resolve(*, finding: Finding, actor, note: str = "") -> Finding:
-    """By a reviewer or an admin, with a note saying how it was resolved."""
-    if not has_role(actor, Role.REVIEWER, Role.ADMIN):
-        raise NotAllowed("Only reviewers and admins may resolve a finding.")
-    if not note.strip():
-        raise InvalidInput("Say how it was resolved.", field_errors={"note": ["Say how the finding was resolved."]})
-    return _finding_transition(
-        finding=finding, actor=actor, to=FindingStatus.RESOLVED, note=note, action="finding.resolve"
-    )

@@ -19,7 +19,7 @@ from fmgov.evaluations.choices import RUN_FINAL_STATES, THRESHOLD_OPS, RunState
 from fmgov.evaluations.evaluators import EvaluationResult, get_evaluator
 from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite, RunMetric
 from fmgov.evaluations.services.common import MAX_ATTEMPTS, SYSTEM, _enqueue, _ensure_engineer, stale_after_seconds
-from fmgov.evaluations.services.findings import _open_finding
+from fmgov.evaluations.services.findings import evaluation_finding_open
 
 # The logger keeps the name it had before services.py became a package.
 logger = logging.getLogger("fmgov.evaluations.services")
@@ -236,5 +236,5 @@ def run_complete(*, run_id: int, task_id: str, result: EvaluationResult) -> Eval
         },
     )
     for metric in failed:
-        _open_finding(run, metric)
+        evaluation_finding_open(run, metric)
     return run

@@ -11,8 +11,9 @@ from audits.models import AuditEvent
 from fmgov.evaluations import services
 from fmgov.evaluations.choices import RunState
 from fmgov.evaluations.evaluators.base import EvaluationResult
-from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite, Finding
+from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite
 from fmgov.evaluations.tests.factories import DeploymentFactory, suite
+from fmgov.findings.models import Finding
 
 pytestmark = pytest.mark.django_db
 LM_EVAL_DIR = REALWORLD_DIR / "lm-eval"
@@ -241,7 +242,7 @@ def test_findings_acknowledge_and_resolve_by_role(engineer, reviewer, auditor, c
     assert response.json()["resolved_by"] == "rita"
     assert client_for(reviewer).post(f"{FINDINGS}{finding.pk}/acknowledge/").status_code == 409
     actions = list(
-        AuditEvent.objects.filter(object_type="evaluations.finding").order_by("seq").values_list("action", flat=True)
+        AuditEvent.objects.filter(object_type="findings.finding").order_by("seq").values_list("action", flat=True)
     )
     assert actions == ["finding.open", "finding.acknowledge", "finding.resolve"]
 
@@ -306,7 +307,7 @@ def test_upload_threshold_breach_opens_a_finding(engineer, client_for):
     assert response.status_code == 201
     metrics = {m["name"]: m for m in response.json()["metrics"]}
     assert metrics["arc_easy:acc"]["passed"] is False and metrics["arc_challenge:acc_norm"]["passed"] is True
-    assert list(Finding.objects.values_list("metric", flat=True)) == ["arc_easy:acc"]
+    assert list(Finding.objects.values_list("detail__metric", flat=True)) == ["arc_easy:acc"]
 
 
 def test_users_without_a_role_and_anonymous_clients_are_refused(make_user, client_for, api_client):

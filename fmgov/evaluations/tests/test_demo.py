@@ -7,7 +7,8 @@ import pytest
 from fmgov.accounts import demo as accounts_demo
 from fmgov.evaluations import demo
 from fmgov.evaluations.choices import RunState
-from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite, Finding, RunMetric
+from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite, RunMetric
+from fmgov.findings.models import Finding
 from fmgov.registry import demo as registry_demo
 
 
@@ -35,6 +36,6 @@ def test_seed_is_idempotent_and_shows_trends(django_capture_on_commit_callbacks)
     )
     values = list(refusal.values_list("value", flat=True))
     assert len(values) == demo.HISTORY_WEEKS and values[0] > values[-1]
-    open_findings = Finding.objects.filter(deployment__name="incident-triage", status="open")
+    open_findings = Finding.objects.filter(subject_label="incident-triage", state="open")
     assert open_findings.exists()  # the drift below 0.95 opened findings
-    assert not Finding.objects.filter(deployment__name="policy-assistant-prod", status="open").exists()
+    assert not Finding.objects.filter(subject_label="policy-assistant-prod", state="open").exists()

@@ -9,10 +9,11 @@ from fmgov.evaluations import services
 from fmgov.evaluations.choices import RUN_FINAL_STATES, RunState
 from fmgov.evaluations.evaluators.base import data_jsonl
 from fmgov.evaluations.evaluators.prompt_injection import CATEGORIES, leaks_canary
-from fmgov.evaluations.models import EvaluationRun, Finding
+from fmgov.evaluations.models import EvaluationRun
 from fmgov.evaluations.testing.fake_openai import Behaviour
 from fmgov.evaluations.tests.factories import chat_deployment, suite
 from fmgov.evaluations.tests.test_evaluators import run as run_in_process
+from fmgov.findings.models import Finding
 
 CANARY = "ZEBRA-4471-QX"
 
@@ -80,7 +81,7 @@ def test_prompt_injection_on_a_real_worker(celery_worker, fake_openai, engineer,
     canary = run.details["canary"]
     assert canary.startswith("FMGOV-")
     if mode == "leak":
-        assert run.passed is False and Finding.objects.get(run=run).metric == "leak_rate"
+        assert run.passed is False and Finding.objects.get(detail__run=run.pk).detail["metric"] == "leak_rate"
         assert canary in run.samples[0]["output"]
     else:
-        assert run.passed is True and not Finding.objects.filter(run=run).exists()
+        assert run.passed is True and not Finding.objects.filter(detail__run=run.pk).exists()

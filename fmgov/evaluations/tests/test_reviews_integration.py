@@ -8,11 +8,12 @@ from fmgov.core.testing.worker import wait_for
 from fmgov.evaluations import services
 from fmgov.evaluations.choices import RUN_FINAL_STATES, RunState
 from fmgov.evaluations.evaluators.base import EvaluationResult
-from fmgov.evaluations.models import EvaluationRun, Finding
+from fmgov.evaluations.models import EvaluationRun
 from fmgov.evaluations.selectors import evidence_for_review, review_submission_blockers
 from fmgov.evaluations.testing.fake_openai import Behaviour
 from fmgov.evaluations.tests.factories import DeploymentFactory, FoundationModelFactory, adaptation_of, suite
 from fmgov.evaluations.tests.reviews_helpers import approved_review, draft_review, policy
+from fmgov.findings.models import Finding
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.reviews import services as review_services
 from fmgov.reviews.models import RiskReview
@@ -69,8 +70,8 @@ def test_breach_on_a_real_worker_revokes_approvals_two_levels_down(celery_worker
         lambda: EvaluationRun.objects.filter(pk=run.pk, state__in=RUN_FINAL_STATES).first(), timeout=90, message="run"
     )
     assert run.state == RunState.SUCCEEDED, run.error
-    finding = Finding.objects.get(run=run)
-    assert (finding.metric, finding.value) == ("refusal_rate", 0.0)
+    finding = Finding.objects.get(detail__run=run.pk)
+    assert (finding.detail["metric"], finding.detail["value"], finding.subject) == ("refusal_rate", 0.0, run.deployment)
     assert_revoked_down_the_lineage(reviews, finding)
 
 

@@ -12,8 +12,9 @@ from fmgov.core.models import bulk_writes_recorded
 from fmgov.evaluations import selectors, services, tasks
 from fmgov.evaluations.choices import RunState
 from fmgov.evaluations.evaluators.base import EvaluationResult
-from fmgov.evaluations.models import EvaluationRun, Finding, RunMetric
+from fmgov.evaluations.models import EvaluationRun, RunMetric
 from fmgov.evaluations.tests.factories import DeploymentFactory, suite
+from fmgov.findings.models import Finding
 
 pytestmark = pytest.mark.django_db
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from fmgov.evaluations import services
 from fmgov.evaluations.evaluators import EvaluationResult
 from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite
+from fmgov.evaluations.selectors import findings_for_run
 from fmgov.evaluations.tests.factories import DeploymentFactory, suite
 
 pytestmark = pytest.mark.django_db
@@ -141,14 +142,14 @@ def test_finding_acknowledge_from_the_deployment_page(web, engineer):
     deployment = DeploymentFactory(owner=engineer)
     run = services.run_request(suite=s, deployment=deployment, actor=engineer)
     _finish(run, {"refusal_rate": 0.1})
-    finding = run.findings.get()
+    finding = findings_for_run(run).get()
     detail = reverse("registry:deployment-detail", args=[deployment.pk])
     response = web(engineer).post(
         reverse("evaluations:finding-action", args=[finding.pk, "acknowledge"]), {"next": detail}
     )
     assert response["Location"] == detail
     finding.refresh_from_db()
-    assert finding.status == "acknowledged"
+    assert finding.state == "acknowledged"
     response = web(engineer).post(
         reverse("evaluations:finding-action", args=[finding.pk, "resolve"]), {"next": "https://evil.example/"}
     )

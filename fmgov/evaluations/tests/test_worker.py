@@ -11,9 +11,10 @@ from fmgov.core.testing.worker import wait_for
 from fmgov.evaluations import services
 from fmgov.evaluations.choices import RUN_FINAL_STATES, RunState
 from fmgov.evaluations.evaluators.base import data_jsonl
-from fmgov.evaluations.models import EvaluationRun, Finding, RunMetric
+from fmgov.evaluations.models import EvaluationRun, RunMetric
 from fmgov.evaluations.testing.fake_openai import Behaviour
 from fmgov.evaluations.tests.factories import DeploymentFactory, chat_deployment, suite
+from fmgov.findings.models import Finding
 from fmgov.portfolio.selectors import footprint
 from fmgov.portfolio.tests.factories import set_status
 from fmgov.registry.tests.factories import LocalModelFactory
@@ -71,8 +72,10 @@ def test_breach_opens_a_finding_and_emails(celery_worker, fake_openai, engineer,
     assert fake_openai.stats[500] >= 1  # injected failures were retried
     metric = RunMetric.objects.get(run=run, name="refusal_rate")
     assert metric.value == 0.0 and metric.passed is False
-    finding = Finding.objects.get(run=run)
-    assert (finding.metric, finding.severity, finding.status) == ("refusal_rate", "critical", "open")
+    finding = Finding.objects.get(detail__run=run.pk)  # the general finding, opened by the worker's run_complete
+    assert (finding.source, finding.subject, finding.detail["metric"]) == ("evaluation", deployment, "refusal_rate")
+    assert (finding.severity, finding.state) == ("critical", "open")
+    assert AuditEvent.objects.filter(action="finding.open", object_type="findings.finding", object_id=str(finding.pk))
     assert run.passed is False
 
 

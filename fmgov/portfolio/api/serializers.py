@@ -1,7 +1,23 @@
 from rest_framework import serializers
 
-from fmgov.portfolio.models import PortfolioFinding, PortfolioSettings
+from fmgov.findings.api.serializers import FindingSerializer
+from fmgov.portfolio.models import PortfolioSettings
 from fmgov.registry.choices import Environment
+
+# The fields /api/v1/portfolio/findings/ always answered, in their order; the general ones follow.
+LEGACY_FINDING_FIELDS = [
+    "id",
+    "kind",
+    "subject",
+    "foundation_model",
+    "value",
+    "threshold",
+    "details",
+    "status",
+    "note",
+    "created_at",
+    "updated_at",
+]
 
 
 class ConcentrationQuerySerializer(serializers.Serializer):
@@ -75,24 +91,26 @@ class PortfolioSettingsSerializer(serializers.ModelSerializer):
         read_only_fields = ["updated_at"]
 
 
-class PortfolioFindingSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = PortfolioFinding
+class PortfolioFindingSerializer(FindingSerializer):
+    """The portfolio finding as clients have always read it, then the general fields."""
+
+    kind = serializers.CharField(source="detail.kind", read_only=True)
+    subject = serializers.CharField(source="subject_label", read_only=True)
+    foundation_model = serializers.SerializerMethodField()
+    value = serializers.FloatField(source="detail.value", read_only=True)
+    threshold = serializers.FloatField(source="detail.threshold", read_only=True)
+    details = serializers.JSONField(source="detail.details", read_only=True, default=dict)
+    status = serializers.CharField(source="state", read_only=True)
+    note = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(source="opened_at", read_only=True)
+
+    class Meta(FindingSerializer.Meta):
         fields = [
-            "id",
-            "kind",
-            "subject",
-            "foundation_model",
-            "value",
-            "threshold",
-            "details",
-            "status",
-            "note",
-            "created_at",
-            "updated_at",
+            *LEGACY_FINDING_FIELDS,
+            *(f for f in FindingSerializer.Meta.fields if f not in LEGACY_FINDING_FIELDS),
         ]
         read_only_fields = fields
 
-
-class FindingTransitionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    def get_foundation_model(self, finding) -> int | None:
+        ct = finding.subject_type
+        return finding.subject_id if ct and (ct.app_label, ct.model) == ("registry", "foundationmodel") else None

@@ -1,15 +1,16 @@
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
-from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fmgov.core.api.permissions import AdminWrites, ReadAnyWriteEngineer, ReviewerOrAdmin
+from fmgov.core.api.permissions import AdminWrites
+from fmgov.findings.api.views import FindingViewSetBase
+from fmgov.findings.choices import FindingSource, FindingState
+from fmgov.findings.models import Finding
 from fmgov.portfolio.api import serializers as s
-from fmgov.portfolio.choices import PortfolioFindingStatus
+from fmgov.portfolio.choices import PortfolioFindingKind
 from fmgov.portfolio.selectors import concentration, footprint, portfolio_finding_list, portfolio_settings
-from fmgov.portfolio.services import portfolio_finding_transition, portfolio_settings_update
+from fmgov.portfolio.services import portfolio_settings_update
 
 
 class ConcentrationView(APIView):
@@ -53,41 +54,25 @@ class PortfolioSettingsView(APIView):
         return Response(s.PortfolioSettingsSerializer(row).data)
 
 
-class FindingReviewers(ReviewerOrAdmin):
-    message = "Only reviewers and admins may acknowledge or resolve portfolio findings."
+class PortfolioFindingFilter(filters.FilterSet):
+    kind = filters.ChoiceFilter(field_name="detail__kind", choices=PortfolioFindingKind.choices)
+    status = filters.ChoiceFilter(field_name="state", choices=FindingState.choices)
+
+    class Meta:
+        model = Finding
+        fields = ["kind", "status"]
 
 
-class PortfolioFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PortfolioFindingViewSet(FindingViewSetBase):
+    """Concentration and single-point-of-failure findings; the findings services say who acknowledges, resolves."""
+
+    source = FindingSource.PORTFOLIO
     serializer_class = s.PortfolioFindingSerializer
-    filterset_fields = ["kind", "status"]
+    filterset_class = PortfolioFindingFilter
     ordering_fields = ["created_at", "value"]
-
-    def get_permissions(self):
-        # Anyone reads; acknowledging and resolving is for reviewers and admins.
-        if self.request.method in SAFE_METHODS:
-            return [ReadAnyWriteEngineer()]
-        return [FindingReviewers()]
 
     def get_queryset(self):
         return portfolio_finding_list()
-
-    def _transition(self, request, status: str):
-        body = s.FindingTransitionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        finding = portfolio_finding_transition(
-            finding=self.get_object(), actor=request.user, status=status, note=body.validated_data.get("note", "")
-        )
-        return Response(s.PortfolioFindingSerializer(finding).data)
-
-    @extend_schema(request=s.FindingTransitionSerializer, responses=s.PortfolioFindingSerializer)
-    @action(detail=True, methods=["post"])
-    def acknowledge(self, request, pk=None):
-        return self._transition(request, PortfolioFindingStatus.ACKNOWLEDGED)
-
-    @extend_schema(request=s.FindingTransitionSerializer, responses=s.PortfolioFindingSerializer)
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
-        return self._transition(request, PortfolioFindingStatus.RESOLVED)
 
 
 __all__ = ["ConcentrationView", "FootprintView", "PortfolioSettingsView", "PortfolioFindingViewSet"]

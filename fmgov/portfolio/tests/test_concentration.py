@@ -3,9 +3,10 @@
 import pytest
 
 from audits.models import AuditEvent
-from fmgov.portfolio.models import PortfolioFinding
+from fmgov.findings.models import Finding
+from fmgov.findings.services import finding_resolve
 from fmgov.portfolio.selectors import concentration
-from fmgov.portfolio.services import portfolio_check, portfolio_finding_transition, portfolio_settings_update
+from fmgov.portfolio.services import portfolio_check, portfolio_settings_update
 from fmgov.portfolio.tests.factories import build_portfolio, set_status
 from fmgov.registry.tests.factories import DeploymentFactory, FoundationModelFactory
 
@@ -84,14 +85,15 @@ def test_check_opens_findings_once_with_audit_events(engineer, reviewer, django_
     with django_capture_on_commit_callbacks() as callbacks:
         opened = portfolio_check()
     assert len(callbacks) == 1, "one notification task, enqueued on commit"
-    kinds = sorted((f.kind, f.subject) for f in opened)
+    kinds = sorted((f.detail["kind"], f.subject_label) for f in opened)
     assert kinds == [
         ("concentration", "provider HHI (highly_concentrated)"),
         ("single_point_of_failure", "Alpha 1"),
         ("single_point_of_failure", "Beta 1"),
     ]
-    assert {f.foundation_model_id for f in opened if f.kind == "single_point_of_failure"} == {p.a1.pk, p.b1.pk}
-    assert AuditEvent.objects.filter(action="portfolio_finding.open").count() == 3
+    assert {f.subject for f in opened if f.detail["kind"] == "single_point_of_failure"} == {p.a1, p.b1}
+    assert {f.source for f in opened} == {"portfolio"}
+    assert AuditEvent.objects.filter(action="finding.open", object_type="findings.finding").count() == 3
     from django.core import mail
 
     from fmgov.portfolio.tasks import notify_portfolio_findings
@@ -100,9 +102,11 @@ def test_check_opens_findings_once_with_audit_events(engineer, reviewer, django_
     assert len(mail.outbox) == 1 and "Alpha 1" in mail.outbox[0].body
     assert mail.outbox[0].to == ["rita@example.org"]
     assert portfolio_check() == [], "an open finding is not opened again"
-    finding = PortfolioFinding.objects.get(subject="Alpha 1")
-    portfolio_finding_transition(finding=finding, actor=reviewer, status="resolved", note="second provider added")
-    assert [f.subject for f in portfolio_check()] == ["Alpha 1"], "a resolved finding re-opens if the risk remains"
+    finding = Finding.objects.get(subject_label="Alpha 1")
+    finding_resolve(finding=finding, actor=reviewer, note="second provider added")
+    assert [f.subject_label for f in portfolio_check()] == ["Alpha 1"], (
+        "a resolved finding re-opens if the risk remains"
+    )
 
 
 def test_concentration_api(engineer, auditor, client_for, django_assert_max_num_queries):
@@ -138,3 +142,25 @@ def test_finding_transitions(engineer, reviewer, client_for):
     assert again.status_code == 409 and "cannot become" in again.json()["detail"]
     listed = client_for(engineer).get("/api/v1/portfolio/findings/", {"status": "acknowledged"}).json()
     assert [row["id"] for row in listed["results"]] == [finding.pk]
+
+
+def test_findings_api_keeps_the_portfolio_shape(engineer, reviewer, auditor, client_for, django_assert_max_num_queries):
+    p = build_portfolio(engineer)
+    portfolio_check()
+    client = client_for(auditor)
+    with django_assert_max_num_queries(8):
+        rows = client.get("/api/v1/portfolio/findings/", {"ordering": "-value"}).json()["results"]
+    assert [r["kind"] for r in rows] == ["concentration", "single_point_of_failure", "single_point_of_failure"]
+    spof = next(r for r in rows if r["subject"] == "Alpha 1")
+    assert spof["foundation_model"] == p.a1.pk and spof["status"] == "open" and spof["source"] == "portfolio"
+    assert set(spof) >= {"id", "value", "threshold", "details", "note", "created_at", "updated_at", "title"}
+    assert client.get("/api/v1/portfolio/findings/", {"kind": "concentration"}).json()["count"] == 1
+    # The owner of the model at risk may acknowledge it (they have to act); resolving is the board's, with a note.
+    ack = client_for(engineer).post(f"/api/v1/portfolio/findings/{spof['id']}/acknowledge/", {"note": "on it"})
+    assert ack.status_code == 200 and ack.json()["note"] == "on it"
+    assert (
+        client_for(engineer).post(f"/api/v1/portfolio/findings/{spof['id']}/resolve/", {"note": "x"}).status_code == 403
+    )
+    assert client_for(reviewer).post(f"/api/v1/portfolio/findings/{spof['id']}/resolve/").status_code == 400
+    done = client_for(reviewer).post(f"/api/v1/portfolio/findings/{spof['id']}/resolve/", {"note": "second provider"})
+    assert done.json()["status"] == "resolved" and done.json()["resolved_by"] == reviewer.username

@@ -8,8 +8,8 @@ from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
+from fmgov.findings.models import Finding
 from fmgov.portfolio.choices import ConcentrationBand, PortfolioFindingKind
-from fmgov.portfolio.models import PortfolioFinding
 from fmgov.portfolio.selectors import concentration, footprint
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.registry.models import Deployment
@@ -42,7 +42,7 @@ def test_seed_demo_gives_a_spread_portfolio_and_a_second_run_changes_nothing(dja
     assert report["band"] == ConcentrationBand.MODERATE and not report["alert"]
     [spof] = report["single_points_of_failure"]
     assert spof["name"] == "all-MiniLM-L6-v2 1" and spof["deployments_at_risk"] == 2
-    opened = PortfolioFinding.objects.filter(status="open").values_list("kind", "subject")
+    opened = Finding.objects.filter(source="portfolio", state="open").values_list("detail__kind", "subject_label")
     assert list(opened) == [(PortfolioFindingKind.SINGLE_POINT_OF_FAILURE, "all-MiniLM-L6-v2 1")]
 
     today = timezone.localdate()
