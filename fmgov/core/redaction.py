@@ -85,7 +85,11 @@ def _is_random_body(body: str) -> bool:
     return _entropy(body) >= _MIN_ENTROPY_BITS
 
 
-_SECRET_KEY_NAME = r"[A-Za-z0-9_.-]*?(?:access[_-]?token|token|api[_-]?key|apikey|password|passwd|secret)"
+# Cloud secrets have their own names (aws_secret_access_key, secret_key, Azure's AccountKey).
+_SECRET_KEY_NAME = (
+    r"[A-Za-z0-9_.-]*?(?:access[_-]?token|token|api[_-]?key|apikey|password|passwd|secret"
+    r"|access[_-]?key|secret[_-]?key|account[_-]?key)"
+)
 _SECRET_KEY = re.compile(rf"^{_SECRET_KEY_NAME}$", re.IGNORECASE)
 
 

@@ -94,6 +94,11 @@ def test_redaction_is_idempotent_around_tokens(before: str, token: str, after: s
         ("password=Zk29dKq0Lm3nXv8TbY1w", "secret"),
         ('{"api_key": "Zk29dKq0Lm3nXv8TbY1w"}', "secret"),
         ("secret: 9f86d081884c7d659a2feaa0c55ad015", "secret"),
+        # Cloud provider secrets sit under their own key names (the AKIA id alone is not the secret).
+        ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8KEYab12", "secret"),
+        ("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8KEYab12", "secret"),
+        ('{"secret_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8KEYab12"}', "secret"),
+        ("DefaultEndpointsProtocol=https;AccountKey=Zx81Kq02LmNp93RtUvWxYz/81Kq02LmNp93RtUvWxYz==;", "secret"),
     ],
 )
 def test_known_formats_are_replaced_by_their_kind(text: str, kind: str) -> None:
@@ -120,6 +125,7 @@ def test_known_formats_are_replaced_by_their_kind(text: str, kind: str) -> None:
         "https://user:${PASSWORD}@host.example/x",
         "pretrained=EleutherAI/pythia-160m,revision=step100000,dtype=float16,max_tokens=256",
         "max_new_tokens=Zk29dKq0Lm3nXv8TbY1w tokenizer=Zk29dKq0Lm3nXv8TbY1w",
+        "aws_secret_access_key=YOUR_SECRET_ACCESS_KEY",
     ],
 )
 def test_placeholders_and_ordinary_values_stay(text: str) -> None:
