@@ -101,6 +101,8 @@ def refusal_reason(ip: IPAddress) -> str | None:
         (ip.is_multicast, "multicast"),
         (isinstance(ip, ipaddress.IPv4Address) and ip in CGNAT, "carrier-grade NAT"),
         (isinstance(ip, ipaddress.IPv6Address) and ip in UNIQUE_LOCAL, "unique-local"),
+        # fec0::/10 is deprecated but still routed inside some networks; Python counts it global.
+        (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local, "site-local"),
         (ip.is_reserved, "reserved"),
         (ip.is_private, "private"),
         (not ip.is_global, "not globally routable"),

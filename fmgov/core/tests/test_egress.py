@@ -54,6 +54,13 @@ def fake_resolver(monkeypatch, table: dict[str, list[str]]) -> list[str]:
         ("224.0.0.1", "multicast"),
         ("0.0.0.0", "unspecified"),
         ("240.0.0.1", "reserved"),
+        ("fec0::1", "site-local"),
+        ("::ffff:10.0.0.1", "private, embedded in IPv6"),
+        ("0x7f.1", "loopback"),
+        ("2130706433", "loopback"),
+        ("127.1", "loopback"),
+        ("[::ffff:7f00:1]", "loopback, embedded in IPv6"),
+        ("2002:7f00:1::", "loopback, embedded in IPv6"),
     ],
 )
 def test_the_default_policy_refuses_internal_addresses_without_connecting(host, reason):
