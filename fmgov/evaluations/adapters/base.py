@@ -15,6 +15,7 @@ credential.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -96,9 +97,11 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: str | None = None) -> float:
         if retry_after:
             try:
-                return min(float(retry_after), self.max_delay_s)
+                wait = float(retry_after)
             except ValueError:
-                pass
+                wait = math.nan
+            if math.isfinite(wait):  # the endpoint's text: a negative or NaN wait would crash time.sleep
+                return min(max(wait, 0.0), self.max_delay_s)
         backoff = min(self.base_delay_s * (2**attempt), self.max_delay_s)
         return backoff * (0.5 + random.random() / 2)  # jitter: avoid synchronised retries
 

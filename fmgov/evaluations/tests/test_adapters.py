@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from fmgov.core.testing.listener import Listener
 from fmgov.evaluations.adapters import AdapterError, EndpointConfig, EndpointUnusable, RetryPolicy, build_adapter
 from fmgov.evaluations.adapters.openai_chat import OpenAIChatAdapter
 from fmgov.evaluations.testing.fake_openai import REFUSAL_TEXT, Behaviour
@@ -125,3 +126,22 @@ def test_unknown_adapter_and_unregistered_local_model():
     for spec in ("package:no_such_pkg_here", "/tmp"):  # the local adapter loads registered models only
         with pytest.raises(AdapterError, match="not a registered local model"):
             build_adapter("local_sentence_transformers", EndpointConfig(model=spec))
+
+
+@pytest.mark.parametrize("retry_after", ["-5", "nan", "1e400", "-inf"])
+def test_a_hostile_retry_after_is_a_short_wait_not_a_crash(retry_after):
+    """An endpoint's Retry-After is its text: a negative or NaN value must not crash the run (time.sleep raises)."""
+
+    def busy(handler):
+        handler.send_response(503)
+        handler.send_header("Retry-After", retry_after)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    with Listener(busy) as listener:
+        adapter = OpenAIChatAdapter(EndpointConfig(base_url=listener.url + "/v1", model="m"))
+        adapter.retry = RetryPolicy(attempts=2, base_delay_s=0.01, max_delay_s=0.05)
+        started = time.monotonic()
+        with adapter, pytest.raises(EndpointUnusable, match=r"after 2 attempts \(HTTP 503\)"):
+            adapter.chat([{"role": "user", "content": "hi"}])
+    assert len(listener.requests) == 2 and time.monotonic() - started < 5
