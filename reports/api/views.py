@@ -7,18 +7,12 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from fmgov.core.api.files import PDFRenderer, file_action
-from fmgov.core.api.permissions import HasRole
+from fmgov.core.api.permissions import AnyRole
 from fmgov.core.exceptions import NotAllowed
-from fmgov.core.roles import Role
 from reports.api.serializers import ReportRequestSerializer, ReportSerializer
 from reports.models import Report
 from reports.selectors import may_see_report, report_list_for
 from reports.services import report_open_for_download, report_request
-
-
-class AnyRole(HasRole):
-    roles = tuple(Role.values)
-    message = "Your account holds no role; ask an admin for one."
 
 
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

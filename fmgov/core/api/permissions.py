@@ -10,6 +10,7 @@ from fmgov.core.roles import Role, has_role
 
 __all__ = [
     "HasRole",
+    "AnyRole",
     "ReadAnyWriteEngineer",
     "IsOwnerOrAdminForWrites",
     "AuditorOrAdmin",
@@ -27,10 +28,17 @@ class HasRole(BasePermission):
         return has_role(request.user, *self.roles)
 
 
+class AnyRole(HasRole):
+    """Any role in fmgov reads and asks; what each role may write is the services' decision."""
+
+    roles = tuple(Role.values)
+    message = "You need a role in fmgov for this; ask an admin for one."
+
+
 class ReadAnyWriteEngineer(BasePermission):
     """Any role reads; engineers and admins write."""
 
-    message = "Only engineers and admins may change the registry."
+    message = "Only engineers and admins may change this."
 
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:

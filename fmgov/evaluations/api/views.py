@@ -31,10 +31,6 @@ class EvaluatorDescriptionSerializer(serializers.Serializer):
     config_schema = serializers.DictField()
 
 
-class AnyRoleReadsEngineersWrite(ReadAnyWriteEngineer):
-    message = "Only engineers and admins may change evaluations."
-
-
 class SuiteViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -45,7 +41,7 @@ class SuiteViewSet(
     """Evaluation suites: an evaluator, its configuration and the board's thresholds."""
 
     serializer_class = s.EvaluationSuiteSerializer
-    permission_classes = [AnyRoleReadsEngineersWrite]
+    permission_classes = [ReadAnyWriteEngineer]
     filterset_fields = ["evaluator"]
     search_fields = ["name", "description"]
     ordering_fields = ["name", "created_at"]
@@ -108,7 +104,7 @@ class ScheduleViewSet(
     """A suite on a deployment on a cron; each is mirrored by a django-celery-beat periodic task."""
 
     serializer_class = s.EvaluationScheduleSerializer
-    permission_classes = [AnyRoleReadsEngineersWrite]
+    permission_classes = [ReadAnyWriteEngineer]
     filterset_fields = ["suite", "deployment", "enabled"]
 
     def get_queryset(self):
@@ -140,7 +136,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     """Runs: ``POST {"suite", "deployment"}`` queues one (202); ``cancel/`` stops it."""
 
     serializer_class = s.EvaluationRunSerializer
-    permission_classes = [AnyRoleReadsEngineersWrite]
+    permission_classes = [ReadAnyWriteEngineer]
     filterset_class = RunFilter
     ordering_fields = ["created_at", "finished_at"]
 
@@ -195,7 +191,7 @@ class EvidenceLinkViewSet(
     """Runs and findings cited as evidence on review items."""
 
     serializer_class = s.EvidenceLinkSerializer
-    permission_classes = [AnyRoleReadsEngineersWrite]
+    permission_classes = [ReadAnyWriteEngineer]
     filterset_fields = ["review_item", "review_item__review", "run", "finding"]
 
     def get_queryset(self):

@@ -11,20 +11,12 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from fmgov.core.api.permissions import HasRole
-from fmgov.core.roles import Role
+from fmgov.core.api.permissions import AnyRole
 from fmgov.findings import selectors, services
 from fmgov.findings.api import serializers as s
 from fmgov.findings.models import Finding
 
-__all__ = ["FindingViewSetBase", "AnyRole"]
-
-
-class AnyRole(HasRole):
-    """Any role reads; the services decide who may acknowledge and resolve."""
-
-    roles = tuple(Role.values)
-    message = "You need a role in fmgov to use findings."
+__all__ = ["FindingViewSetBase"]
 
 
 class FindingViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -10,8 +10,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from fmgov.core.api.permissions import AdminWrites, HasRole
-from fmgov.core.roles import Role
+from fmgov.core.api.permissions import AdminWrites, AnyRole
 from fmgov.reviews import services
 from fmgov.reviews.api.serializers import (
     RequestChangesSerializer,
@@ -34,13 +33,6 @@ from fmgov.reviews.selectors import (
     risk_category_list,
     sign_off_list,
 )
-
-
-class AnyRole(HasRole):
-    """Every role reads reviews; what each may write is the services' decision."""
-
-    roles = tuple(Role.values)
-    message = "You need a role in fmgov to use risk reviews."
 
 
 class RiskCategoryViewSet(
