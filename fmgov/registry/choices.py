@@ -1,4 +1,6 @@
-"""Choices and the deployment status transition table."""
+"""Choices, the table of endpoint adapter kinds and the deployment status transition table."""
+
+from dataclasses import dataclass
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +46,30 @@ class EndpointAdapter(models.TextChoices):
     LOCAL_SENTENCE_TRANSFORMERS = "local_sentence_transformers", _("Local sentence-transformers model")
 
 
+@dataclass(frozen=True)
+class AdapterKind:
+    """What an adapter offers: the capability evaluators ask for (their ``needs``) and whether it calls HTTP."""
+
+    capability: str  # "chat" or "embeddings"
+    http: bool  # calls an HTTP endpoint, and so may carry a registered credential
+
+
+# The one table of adapter kinds a worker can call (every EndpointAdapter but NONE); the rest is derived from it.
+ADAPTER_KINDS: dict[str, AdapterKind] = {
+    EndpointAdapter.OPENAI_CHAT: AdapterKind(capability="chat", http=True),
+    EndpointAdapter.OPENAI_EMBEDDINGS: AdapterKind(capability="embeddings", http=True),
+    EndpointAdapter.LOCAL_SENTENCE_TRANSFORMERS: AdapterKind(capability="embeddings", http=False),
+}
+
+# Adapters that call an HTTP endpoint (and so may carry a credential).
+HTTP_ADAPTERS = frozenset(kind for kind, spec in ADAPTER_KINDS.items() if spec.http)
+
+
+def adapters_with(capability: str) -> tuple[str, ...]:
+    """The adapter kinds that serve an evaluator needing ``capability``, in declaration order."""
+    return tuple(kind for kind, spec in ADAPTER_KINDS.items() if spec.capability == capability)
+
+
 class DeploymentStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     APPROVED = "approved", _("Approved")
@@ -73,7 +99,3 @@ DEPLOYMENT_TRANSITIONS: dict[str, set[str]] = {
 class CredentialSource(models.TextChoices):
     ENV = "env", _("Worker environment variable (FMGOV_CREDENTIAL_*)")
     SEALED = "sealed", _("Value sealed to the workers' public key")
-
-
-# Adapters that call an HTTP endpoint (and so may carry a credential).
-HTTP_ADAPTERS = frozenset({EndpointAdapter.OPENAI_CHAT, EndpointAdapter.OPENAI_EMBEDDINGS})

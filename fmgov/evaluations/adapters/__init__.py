@@ -8,6 +8,7 @@ from fmgov.evaluations.adapters.base import (
     ModelAdapter,
     RetryPolicy,
 )
+from fmgov.registry.choices import ADAPTER_KINDS
 
 __all__ = [
     "ADAPTERS",
@@ -17,33 +18,35 @@ __all__ = [
     "EndpointUnusable",
     "ModelAdapter",
     "RetryPolicy",
+    "adapter_classes",
     "adapter_for_deployment",
     "build_adapter",
 ]
 
 
-def _adapters() -> dict[str, type[ModelAdapter]]:
+def adapter_classes() -> dict[str, type[ModelAdapter]]:
+    """Kind -> adapter class, one for every kind in the registry's ``ADAPTER_KINDS`` (a kind without one fails here).
+
+    Imported on first use: the local adapter's module is only needed by a worker that runs it.
+    """
     from fmgov.evaluations.adapters.local_sentence_transformers import LocalSentenceTransformersAdapter
     from fmgov.evaluations.adapters.openai_chat import OpenAIChatAdapter
     from fmgov.evaluations.adapters.openai_embeddings import OpenAIEmbeddingsAdapter
 
-    return {
-        OpenAIChatAdapter.name: OpenAIChatAdapter,
-        OpenAIEmbeddingsAdapter.name: OpenAIEmbeddingsAdapter,
-        LocalSentenceTransformersAdapter.name: LocalSentenceTransformersAdapter,
-    }
+    by_name = {cls.name: cls for cls in (OpenAIChatAdapter, OpenAIEmbeddingsAdapter, LocalSentenceTransformersAdapter)}
+    return {kind: by_name[kind] for kind in ADAPTER_KINDS}
 
 
-ADAPTERS = ("openai_chat", "openai_embeddings", "local_sentence_transformers")
+# The kinds evaluations can call: exactly the registry's table.
+ADAPTERS = tuple(ADAPTER_KINDS)
 
 
 def build_adapter(kind: str, config: EndpointConfig) -> ModelAdapter:
-    adapters = _adapters()
-    if kind not in adapters:
+    if kind not in ADAPTER_KINDS:
         raise AdapterError(
             f"The deployment's endpoint adapter is {kind!r}; evaluations need one of {', '.join(ADAPTERS)}."
         )
-    return adapters[kind](config)
+    return adapter_classes()[kind](config)
 
 
 def adapter_for_deployment(deployment, *, concurrency: int = 4, suite_config: dict | None = None) -> ModelAdapter:

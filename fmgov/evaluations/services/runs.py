@@ -20,6 +20,7 @@ from fmgov.evaluations.evaluators import EvaluationResult, get_evaluator
 from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite, RunMetric
 from fmgov.evaluations.services.common import MAX_ATTEMPTS, SYSTEM, _enqueue, _ensure_engineer, stale_after_seconds
 from fmgov.evaluations.services.findings import evaluation_finding_open
+from fmgov.registry.choices import adapters_with
 
 # The logger keeps the name it had before services.py became a package.
 logger = logging.getLogger("fmgov.evaluations.services")
@@ -37,9 +38,9 @@ def _check_runnable(suite: EvaluationSuite, deployment) -> None:
             )
         return
     adapter = deployment.endpoint_adapter
-    wanted = {"chat": {"openai_chat"}, "embeddings": {"openai_embeddings", "local_sentence_transformers"}}
-    if adapter not in wanted[evaluator.needs]:
-        kinds = ", ".join(sorted(wanted[evaluator.needs]))
+    wanted = adapters_with(evaluator.needs)
+    if adapter not in wanted:
+        kinds = ", ".join(sorted(wanted))
         raise InvalidInput(
             "The deployment cannot run this suite.",
             field_errors={
