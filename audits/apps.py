@@ -8,7 +8,7 @@ class AuditsConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from audits import signals  # noqa: F401
+        from audits import celery_signals, signals  # noqa: F401
         from fmgov.core.schedules import BuiltinSchedule, register_builtin_schedule
 
         register_builtin_schedule(

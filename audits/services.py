@@ -18,8 +18,8 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from audits.canonical import GENESIS_HASH, chain_hash, format_timestamp
+from audits.context import current_context
 from audits.models import AuditEvent, ChainHead, Checkpoint
-from fmgov.core.context import current_context
 
 __all__ = ["audit_record", "lock_chain_head", "checkpoint_create", "checkpoint_signature", "snapshot", "diff"]
 

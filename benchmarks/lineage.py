@@ -44,7 +44,7 @@ def build(adaptations: int, depth: int, second_parent: float, seed: int) -> tupl
     """Insert the DAG; return the root model id and the edges as (child, "m"|"a", parent)."""
     from django.contrib.auth import get_user_model
 
-    from fmgov.core.models import bulk_writes_recorded
+    from audits.base import bulk_writes_recorded
     from fmgov.registry.models import Adaptation, AdaptationParent, FoundationModel
 
     rng = random.Random(seed)

@@ -18,7 +18,7 @@ from _setup import benchmark_database, describe_database
 
 
 def build(adaptations: int, deployments: int, owner) -> None:
-    from fmgov.core.models import bulk_writes_recorded
+    from audits.base import bulk_writes_recorded
     from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
 
     rng = random.Random(7)

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from fmgov.core.models import AuditedModel
+from audits.base import AuditedModel
 from reports.choices import ReportKind, ReportState
 
 

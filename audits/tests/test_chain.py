@@ -42,7 +42,7 @@ def test_events_chain_from_genesis(engineer):
 
 
 def test_event_records_actor_and_context(engineer):
-    from fmgov.core.context import bind_context
+    from audits.context import bind_context
 
     with bind_context(request_id="req-1", ip="10.0.0.9"), transaction.atomic():
         event = audit_record(action="x.do", actor=engineer, object_type="t", object_id=7, changes={"a": 1})

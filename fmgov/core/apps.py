@@ -8,7 +8,6 @@ class CoreConfig(AppConfig):
     verbose_name = "fmgov core"
 
     def ready(self) -> None:
-        from fmgov.core import celery_signals  # noqa: F401
         from fmgov.core.schedules import ensure_builtin_schedules
 
         post_migrate.connect(ensure_builtin_schedules, sender=self, dispatch_uid="fmgov-builtin-schedules")

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from fmgov.core.models import bulk_writes_recorded
+from audits.base import bulk_writes_recorded
 from fmgov.evaluations import services
 from fmgov.evaluations.evaluators.base import EvaluationResult
 from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite

@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fmgov.core.models import AuditedModel
+from audits.base import AuditedModel
 from fmgov.evaluations.choices import RunState
 
 __all__ = [

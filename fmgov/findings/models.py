@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fmgov.core.models import AuditedModel
+from audits.base import AuditedModel
 from fmgov.findings.choices import ACTIVE_STATES, FindingSource, FindingState, Severity
 
 __all__ = ["Finding"]

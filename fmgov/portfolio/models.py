@@ -4,7 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fmgov.core.models import AuditedModel
+from audits.base import AuditedModel
 
 
 class PortfolioSettings(AuditedModel):

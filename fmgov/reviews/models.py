@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from fmgov.core.models import AuditedModel
+from audits.base import AuditedModel
 from fmgov.reviews.choices import SCORE_MAX, SCORE_MIN, Decision, ReviewState
 
 __all__ = ["RiskCategory", "ReviewPolicy", "RiskReview", "ReviewItem", "SignOff", "ImmutableSignOff"]

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from fmgov.core.models import AuditedModel, AuditedQuerySet, UnrecordedBulkWrite, bulk_writes_recorded
+from audits.base import AuditedModel, AuditedQuerySet, UnrecordedBulkWrite, bulk_writes_recorded
 
 AUDITED_MODELS = sorted(
     (m for m in apps.get_models() if issubclass(m, AuditedModel) and not m._meta.abstract and not m._meta.proxy),

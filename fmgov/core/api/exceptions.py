@@ -15,7 +15,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from fmgov.core.api.files import is_file_renderer
 from fmgov.core.exceptions import DomainError
-from fmgov.core.models import UnrecordedBulkWrite
 
 
 def exception_handler(exc, context):
@@ -46,6 +45,4 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, OverflowError):  # an id or number beyond what the database stores
         return Response({"detail": "A number in the request is out of range."}, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, UnrecordedBulkWrite):  # a programming error, never user input
-        raise exc
     return drf_exception_handler(exc, context)

@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from audits.base import bulk_writes_recorded
 from audits.models import AuditEvent
 from fmgov.core.exceptions import InvalidInput, NotAllowed
-from fmgov.core.models import bulk_writes_recorded
 from fmgov.evaluations import selectors, services, tasks
 from fmgov.evaluations.choices import RunState
 from fmgov.evaluations.evaluators.base import EvaluationResult

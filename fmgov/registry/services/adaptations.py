@@ -11,9 +11,9 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 
+from audits.base import bulk_writes_recorded
 from audits.services import audit_record, diff, snapshot
 from fmgov.core.exceptions import InvalidInput
-from fmgov.core.models import bulk_writes_recorded
 from fmgov.registry.models import Adaptation, AdaptationParent, FoundationModel
 from fmgov.registry.selectors import adaptation_descendant_ids
 from fmgov.registry.services._common import Actor, _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from fmgov.core.context import bind_context
+from audits.context import bind_context
 from fmgov.core.exceptions import InvalidInput
 from fmgov.registry.choices import Access
 from fmgov.registry.model_cards import infer_adaptation_kind, infer_modality, parse_model_card

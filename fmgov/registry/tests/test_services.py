@@ -3,10 +3,10 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from audits.base import UnrecordedBulkWrite
 from audits.models import AuditEvent
 from fmgov.core.exceptions import InvalidInput, NotAllowed, TransitionNotAllowed
 from fmgov.core.hooks import check_every_hook_is_answered
-from fmgov.core.models import UnrecordedBulkWrite
 from fmgov.registry import hooks, selectors, services
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel

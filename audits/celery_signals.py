@@ -2,7 +2,7 @@
 
 from celery.signals import task_postrun, task_prerun
 
-from fmgov.core import context
+from audits import context
 
 _tokens: dict[str, object] = {}
 
