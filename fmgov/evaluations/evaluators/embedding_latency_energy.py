@@ -22,7 +22,7 @@ embodied emissions are left out. The assumptions are returned with the figures.
 import time
 
 from fmgov.evaluations.evaluators.base import EvaluationContext, EvaluationResult, Evaluator, MetricSpec, sample_rows
-from fmgov.evaluations.evaluators.latency_energy import ENERGY_CONFIG_PROPERTIES, energy_estimate, percentile
+from fmgov.evaluations.evaluators.latency_energy import ENERGY_CONFIG_PROPERTIES, timed_metrics
 
 DEFAULT_TEXTS = [
     "Staff may work remotely for up to three days a week with their manager's agreement.",
@@ -84,16 +84,9 @@ class EmbeddingLatencyEnergy(Evaluator):
             }
 
         rows = context.adapter.map(embed, batches, on_result=lambda done, _: context.progress(done / len(batches)))
-        latencies = [r["latency_s"] for r in rows]
-        measured_tps = sum(r["tokens"] for r in rows) / max(sum(latencies), 1e-9)
-        estimate, assumptions = energy_estimate(config, measured_tps)
+        metrics, assumptions = timed_metrics(rows, config)
         return EvaluationResult(
-            metrics={
-                "latency_p50_s": percentile(latencies, 50),
-                "latency_p95_s": percentile(latencies, 95),
-                "tokens_per_second": measured_tps,
-                **estimate,
-            },
+            metrics=metrics,
             samples=sample_rows(rows, context.sample_size),
             details={
                 "method": __doc__.strip(),

@@ -70,6 +70,20 @@ def energy_estimate(config: dict, measured_tps: float) -> tuple[dict[str, float]
     return metrics, assumptions
 
 
+def timed_metrics(rows: list[dict], config: dict) -> tuple[dict[str, float], dict]:
+    """Latency percentiles, measured throughput and the energy estimate from timed rows (``latency_s``, ``tokens``)."""
+    latencies = [r["latency_s"] for r in rows]
+    measured_tps = sum(r["tokens"] for r in rows) / max(sum(latencies), 1e-9)
+    estimate, assumptions = energy_estimate(config, measured_tps)
+    metrics = {
+        "latency_p50_s": percentile(latencies, 50),
+        "latency_p95_s": percentile(latencies, 95),
+        "tokens_per_second": measured_tps,
+        **estimate,
+    }
+    return metrics, assumptions
+
+
 class LatencyEnergy(Evaluator):
     name = "latency_energy"
     description = "p50/p95 latency, tokens per second, and estimated Wh and gCO2e per 1,000 tokens."
@@ -106,16 +120,9 @@ class LatencyEnergy(Evaluator):
             return {"prompt": prompt, "output": completion.text, "latency_s": completion.latency_s, "tokens": tokens}
 
         rows = context.adapter.map(ask, prompts, on_result=lambda done, _: context.progress(done / total))
-        latencies = [r["latency_s"] for r in rows]
-        measured_tps = sum(r["tokens"] for r in rows) / max(sum(latencies), 1e-9)
-        estimate, assumptions = energy_estimate(config, measured_tps)
+        metrics, assumptions = timed_metrics(rows, config)
         return EvaluationResult(
-            metrics={
-                "latency_p50_s": percentile(latencies, 50),
-                "latency_p95_s": percentile(latencies, 95),
-                "tokens_per_second": measured_tps,
-                **estimate,
-            },
+            metrics=metrics,
             samples=sample_rows(rows, context.sample_size),
             details={"method": __doc__.strip(), "assumptions": assumptions, "requests": total},
         )

@@ -2,13 +2,11 @@
 
 import json
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pytest
 from django.db import transaction
 
-from tests.data import REALWORLD_DIR
 from fmgov.evaluations.adapters import EndpointConfig, RetryPolicy, build_adapter
 from fmgov.evaluations.evaluators import EvaluationContext, get_evaluator
 from fmgov.evaluations.evaluators.base import REFUSAL_PATTERNS, data_json, data_jsonl, is_refusal
@@ -17,6 +15,7 @@ from fmgov.evaluations.evaluators.latency_energy import percentile
 from fmgov.evaluations.evaluators.lm_eval_import import parse_lm_eval_results, parse_model_index
 from fmgov.evaluations.testing.fake_openai import Behaviour
 from fmgov.registry.tests.factories import LocalModelFactory
+from tests.data import REALWORLD_DIR
 
 LM_EVAL_DIR = REALWORLD_DIR / "lm-eval"
 
@@ -203,6 +202,7 @@ def minilm(django_db_setup, django_db_blocker):
     return adapter
 
 
+@pytest.mark.django_db  # pytest-django sets up a database only for sessions with a db test
 def test_embedding_association_on_the_real_minilm_finds_the_flowers_insects_association(minilm):
     evaluator = get_evaluator("embedding_association")
     result = evaluator.run(EvaluationContext(config={"test": "weat1", "permutations": 2000}, adapter=minilm))
@@ -226,6 +226,7 @@ def test_embedding_association_on_the_real_minilm_finds_the_flowers_insects_asso
     assert swapped.metrics["p_value"] > 0.99
 
 
+@pytest.mark.django_db  # pytest-django sets up a database only for sessions with a db test
 def test_seat_mode_embeds_templates(minilm):
     result = get_evaluator("embedding_association").run(
         EvaluationContext(config={"test": "weat2", "mode": "seat", "templates": ["This is {word}."]}, adapter=minilm)
@@ -233,6 +234,7 @@ def test_seat_mode_embeds_templates(minilm):
     assert result.metrics["effect_size"] > 0.8 and "May et al." in result.details["method"]
 
 
+@pytest.mark.django_db  # pytest-django sets up a database only for sessions with a db test
 def test_embedding_latency_energy_on_the_real_minilm_measures_its_throughput(minilm):
     result = get_evaluator("embedding_latency_energy").run(
         EvaluationContext(config={"repeats": 2, "accelerator_power_w": 72}, adapter=minilm)
