@@ -59,6 +59,33 @@ def copy_findings(apps, schema_editor):
         schema_editor.execute(sql)
 
 
+def copy_back(apps, schema_editor):
+    """Going back: the evaluation findings return to the recreated old table, with their ids."""
+    Old = apps.get_model("evaluations", "Finding")
+    New = apps.get_model("findings", "Finding")
+    rows = New.objects.filter(source="evaluation").order_by("pk")
+    for f in rows:
+        Old.objects.create(
+            id=f.pk,
+            run_id=f.detail["run"],
+            deployment_id=f.subject_id,
+            metric=f.detail["metric"],
+            value=f.detail["value"],
+            threshold=f.detail["threshold"],
+            severity=f.severity,
+            status=f.state,
+            note=f.resolution_note or f.acknowledgement_note,
+            acknowledged_by_id=f.acknowledged_by_id,
+            acknowledged_at=f.acknowledged_at,
+            resolved_by_id=f.resolved_by_id,
+            resolved_at=f.resolved_at,
+        )
+        Old.objects.filter(pk=f.pk).update(created_at=f.opened_at, updated_at=f.updated_at)
+    rows.delete()
+    for sql in schema_editor.connection.ops.sequence_reset_sql(no_style(), [Old]):
+        schema_editor.execute(sql)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
@@ -66,5 +93,4 @@ class Migration(migrations.Migration):
         ("findings", "0001_initial"),
     ]
 
-    # Irreversible on purpose: going back would need the rows moved back, not an empty old table.
-    operations = [migrations.RunPython(copy_findings, elidable=False)]
+    operations = [migrations.RunPython(copy_findings, copy_back, elidable=False)]

@@ -49,6 +49,27 @@ def copy_findings(apps, schema_editor):
         New.objects.filter(pk=copy.pk).update(created_at=f.created_at, updated_at=f.updated_at)
 
 
+def copy_back(apps, schema_editor):
+    """Going back: the portfolio findings return to the recreated old table."""
+    Old = apps.get_model("portfolio", "PortfolioFinding")
+    New = apps.get_model("findings", "Finding")
+    rows = New.objects.filter(source="portfolio").order_by("pk")
+    for f in rows:
+        old = Old.objects.create(
+            kind=f.detail["kind"],
+            subject=f.subject_label,
+            foundation_model_id=f.subject_id,
+            value=f.detail["value"],
+            threshold=f.detail["threshold"],
+            details=f.detail.get("details", {}),
+            status=f.state,
+            note=f.resolution_note or f.acknowledgement_note,
+            closed_by_id=f.resolved_by_id,
+        )
+        Old.objects.filter(pk=old.pk).update(created_at=f.opened_at, updated_at=f.updated_at)
+    rows.delete()
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
@@ -58,5 +79,4 @@ class Migration(migrations.Migration):
         ("evaluations", "0003_copy_findings_to_findings_app"),
     ]
 
-    # Irreversible on purpose: going back would need the rows moved back, not an empty old table.
-    operations = [migrations.RunPython(copy_findings, elidable=False)]
+    operations = [migrations.RunPython(copy_findings, copy_back, elidable=False)]
