@@ -30,7 +30,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("healthz/", core_views.healthz, name="healthz"),
-    path("", core_views.dashboard, name="dashboard"),
+    path("", include("fmgov.dashboard.urls")),
     path("audit/", include("audits.urls")),
     path("", include("fmgov.registry.urls")),
     path("", include("fmgov.reviews.urls")),

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "fmgov.portfolio",
     "fmgov.notifications",
     "reports",
+    "fmgov.dashboard",
 ]
 
 MIDDLEWARE = [
