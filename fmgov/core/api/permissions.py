@@ -32,7 +32,7 @@ class AnyRole(HasRole):
     """Any role in fmgov reads and asks; what each role may write is the services' decision."""
 
     roles = tuple(Role.values)
-    message = "You need a role in fmgov for this; ask an admin for one."
+    message = "Your account holds no role in fmgov; ask an admin for one."
 
 
 class ReadAnyWriteEngineer(BasePermission):

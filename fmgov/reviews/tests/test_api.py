@@ -268,7 +268,8 @@ def test_lists_have_a_constant_query_count(engineer, reviewer, other_reviewer, c
 
 def test_users_without_a_role_are_refused(make_user, client_for):
     response = client_for(make_user("nobody")).get("/api/v1/reviews/")
-    assert response.status_code == 403 and response.json()["detail"] == "You need a role in fmgov for this; ask an admin for one."
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Your account holds no role in fmgov; ask an admin for one."
 
 
 def test_schema_builds(admin_user, client_for):
