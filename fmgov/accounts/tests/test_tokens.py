@@ -26,7 +26,7 @@ def assert_revoked_by(user, actor_username: str, reason: str) -> None:
     assert active_tokens(user) == 0
     events = AuditEvent.objects.filter(action="token.revoke", object_repr__endswith=f"of {user.username}")
     assert events.count() == 2
-    assert {(e.actor_username, e.changes["reason"]) for e in events} == {(actor_username, reason)}
+    assert {(e.actor_username, e.context["reason"]) for e in events} == {(actor_username, reason)}
 
 
 @pytest.fixture
@@ -66,6 +66,17 @@ def test_password_change_in_the_admin_revokes_tokens(client, admin_user, erin_wi
         {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
     )
     assert response.status_code == 302, response.content[:2000]
+    assert_revoked_by(erin, "ada", "password changed")
+
+
+def test_disabling_password_login_in_the_admin_revokes_tokens(client, admin_user, erin_with_tokens):
+    """Django's admin can switch password login off (set_unusable_password): a password change all the same."""
+    erin, _ = erin_with_tokens
+    client.force_login(admin_user)
+    response = client.post(f"/admin/auth/user/{erin.pk}/password/", {"usable_password": "false", "unset-password": "1"})
+    assert response.status_code == 302, response.content[:2000]
+    erin.refresh_from_db()
+    assert not erin.has_usable_password()
     assert_revoked_by(erin, "ada", "password changed")
 
 
@@ -194,7 +205,7 @@ def test_admins_list_and_revoke_anyones_token(client_for, admin_user, erin_with_
     response = admin.post(f"/api/v1/auth/tokens/{listed[0]['id']}/revoke/")
     assert response.status_code == 200 and response.json()["revoked_at"]
     event = AuditEvent.objects.get(action="token.revoke")
-    assert event.actor_username == "ada" and event.changes["user"] == "erin"
+    assert event.actor_username == "ada" and event.context["user"] == "erin"
 
 
 def test_tokens_api_needs_authentication():
