@@ -1,8 +1,8 @@
 """Celery tasks: one task per run on the ``evaluations`` queue, plus the sweepers and notifications.
 
-``execute_run`` is idempotent: it claims the run (``services.run_claim``),
-evaluates with a heartbeat thread beating meanwhile, and writes the results
-only if it still holds the claim (``services.run_complete``). With
+Tasks load, call a service and report. ``execute_run`` hands its message to
+``services.run_execute``, which is idempotent (claim, evaluate with a
+heartbeat, write the results only while holding the claim). With
 ``acks_late`` and ``reject_on_worker_lost`` a worker killed mid-run leaves the
 message unacknowledged; Redis redelivers it and the redelivered message takes
 the run over. The filesystem broker cannot redeliver, so the
@@ -12,50 +12,12 @@ the run over. The filesystem broker cannot redeliver, so the
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import close_old_connections, connection
 
 from fmgov.evaluations import services
-from fmgov.evaluations.adapters import AdapterError, adapter_for_deployment
-from fmgov.evaluations.choices import RunState
-from fmgov.evaluations.evaluators import EvaluationContext, get_evaluator
 
 __all__ = ["execute_run", "run_scheduled_evaluation", "requeue_orphaned_runs", "fail_stuck_runs", "notify_finding"]
-
-logger = logging.getLogger(__name__)
-
-
-class RunStopped(Exception):
-    """The run was cancelled or taken over while this worker evaluated it."""
-
-
-class Heartbeat(threading.Thread):
-    """Beats while the evaluation runs, so a slow request never makes a live run look orphaned."""
-
-    def __init__(self, run_id: int, task_id: str, every: float):
-        super().__init__(name=f"heartbeat-{run_id}", daemon=True)
-        self.run_id, self.task_id, self.every = run_id, task_id, every
-        self.stopped = threading.Event()
-        self.state: str = RunState.RUNNING
-
-    def run(self) -> None:
-        try:
-            while not self.stopped.wait(self.every):
-                self.state = services.run_progress(run_id=self.run_id, task_id=self.task_id)
-        except Exception:  # a heartbeat must never take the run down
-            logger.exception("heartbeat of run %s failed", self.run_id)
-        finally:
-            connection.close()
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.join(5)
 
 
 @shared_task(
@@ -67,59 +29,9 @@ class Heartbeat(threading.Thread):
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
 )
 def execute_run(self, run_id: int) -> str:
+    """Run one evaluation for this message; the result says what happened (succeeded, skipped, failed, ...)."""
     task_id = self.request.id or f"eager-{run_id}"
-    run = services.run_claim(run_id=run_id, task_id=task_id, worker=self.request.hostname or "")
-    if run is None:
-        return "skipped"
-    evaluator = get_evaluator(run.evaluator)
-    heartbeat = Heartbeat(run_id, task_id, every=max(1.0, services.stale_after_seconds() / 4))
-    heartbeat.start()
-    last_write = 0.0
-
-    def progress(fraction: float) -> None:
-        nonlocal last_write
-        if heartbeat.state != RunState.RUNNING:
-            raise RunStopped(heartbeat.state)
-        now = time.monotonic()
-        if now - last_write < 0.5 and fraction < 1:
-            return
-        last_write = now
-        state = services.run_progress(run_id=run_id, task_id=task_id, progress=int(fraction * 100))
-        if state != RunState.RUNNING:
-            raise RunStopped(state)
-
-    adapter = None
-    try:
-        if evaluator.needs is not None:
-            adapter = adapter_for_deployment(run.deployment, concurrency=run.concurrency, suite_config=run.config)
-        context = EvaluationContext(
-            config=run.config,
-            adapter=adapter,
-            deployment=run.deployment,
-            concurrency=run.concurrency,
-            progress=progress,
-        )
-        result = evaluator.run(context)
-    except RunStopped as stopped:
-        return f"stopped ({stopped})"
-    except SoftTimeLimitExceeded:
-        services.run_fail(run_id=run_id, task_id=task_id, error="The run exceeded its soft time limit.")
-        return "failed"
-    except (AdapterError, ValueError) as exc:
-        services.run_fail(run_id=run_id, task_id=task_id, error=str(exc))
-        return "failed"
-    except Exception as exc:
-        logger.exception("run %s failed", run_id)
-        services.run_fail(run_id=run_id, task_id=task_id, error=f"{type(exc).__name__}: {exc}")
-        return "failed"
-    finally:
-        heartbeat.stop()
-        if adapter is not None:
-            adapter.close()
-    if not connection.in_atomic_block:
-        close_old_connections()  # the evaluation may have outlived the database connection
-    done = services.run_complete(run_id=run_id, task_id=task_id, result=result)
-    return "succeeded" if done is not None else "discarded"
+    return services.run_execute(run_id=run_id, task_id=task_id, worker=self.request.hostname or "")
 
 
 @shared_task(name="fmgov.evaluations.tasks.run_scheduled_evaluation")

@@ -2,7 +2,7 @@
 
 Acknowledging and resolving findings is ``fmgov.findings.services`` (one workflow for every source).
 
-Run lifecycle (see ``tasks.py`` for who calls what):
+Run lifecycle (``run_execute`` drives a claimed run in the worker):
 
     run_request → queued ─ run_claim → running ─ run_complete → succeeded
                      │                     ├──── run_fail → failed
@@ -22,6 +22,7 @@ The writers live in one module per concern; import them from here
     suites     suite_create, suite_update
     schedules  schedule_create, schedule_update, schedule_delete (and their beat rows)
     runs       run_request, run_cancel, run_claim, run_progress, run_fail, run_complete
+    execution  run_execute: claim, evaluate with a heartbeat, record once (what the worker task calls)
     findings   the findings.Finding a breach opens, and the lineage revocation it triggers
     imports    run_import_results
     sweeps     runs_requeue_orphaned, runs_fail_stuck
@@ -38,6 +39,7 @@ from fmgov.evaluations.services.evidence import (
     suite_requirement_create,
     suite_requirement_delete,
 )
+from fmgov.evaluations.services.execution import run_execute
 from fmgov.evaluations.services.imports import run_import_results
 from fmgov.evaluations.services.runs import _new_run as _new_run
 from fmgov.evaluations.services.runs import logger as logger
@@ -67,6 +69,7 @@ __all__ = [
     "run_progress",
     "run_complete",
     "run_fail",
+    "run_execute",
     "run_import_results",
     "runs_requeue_orphaned",
     "runs_fail_stuck",

@@ -1,0 +1,127 @@
+"""Executing a claimed run in a worker: evaluate with a heartbeat beating, then record the outcome once.
+
+The Celery task only hands over its message id and host (``tasks.execute_run``);
+this is the orchestration. It is idempotent: it claims the run (``run_claim``),
+evaluates while a heartbeat thread keeps the claim fresh and notices a cancel
+or a take-over, and writes the results only if it still holds the claim
+(``run_complete``). A worker killed mid-run leaves its message unacknowledged
+(``acks_late``); the redelivered message takes the run over.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import close_old_connections, connection
+
+from fmgov.evaluations.adapters import AdapterError, ModelAdapter, adapter_for_deployment
+from fmgov.evaluations.choices import RunState
+from fmgov.evaluations.evaluators import EvaluationContext, EvaluationResult, get_evaluator
+from fmgov.evaluations.models import EvaluationRun
+from fmgov.evaluations.services.common import stale_after_seconds
+from fmgov.evaluations.services.runs import run_claim, run_complete, run_fail, run_progress
+
+__all__ = ["run_execute", "RunStopped", "Heartbeat"]
+
+logger = logging.getLogger(__name__)
+
+
+class RunStopped(Exception):
+    """The run was cancelled or taken over while this worker evaluated it."""
+
+
+class Heartbeat(threading.Thread):
+    """Beats while the evaluation runs, so a slow request never makes a live run look orphaned."""
+
+    def __init__(self, run_id: int, task_id: str, every: float):
+        super().__init__(name=f"heartbeat-{run_id}", daemon=True)
+        self.run_id, self.task_id, self.every = run_id, task_id, every
+        self.stopped = threading.Event()
+        self.state: str = RunState.RUNNING
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(self.every):
+                self.state = run_progress(run_id=self.run_id, task_id=self.task_id)
+        except Exception:  # a heartbeat must never take the run down
+            logger.exception("heartbeat of run %s failed", self.run_id)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(5)
+
+
+class _Progress:
+    """The evaluator's progress callback: writes at most twice a second and stops the run once it is not ours."""
+
+    def __init__(self, run_id: int, task_id: str, heartbeat: Heartbeat):
+        self.run_id, self.task_id, self.heartbeat = run_id, task_id, heartbeat
+        self.last_write = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        if self.heartbeat.state != RunState.RUNNING:
+            raise RunStopped(self.heartbeat.state)
+        now = time.monotonic()
+        if now - self.last_write < 0.5 and fraction < 1:
+            return
+        self.last_write = now
+        state = run_progress(run_id=self.run_id, task_id=self.task_id, progress=int(fraction * 100))
+        if state != RunState.RUNNING:
+            raise RunStopped(state)
+
+
+def _evaluate(run: EvaluationRun, task_id: str) -> EvaluationResult:
+    """Run the evaluator against the deployment's adapter (when it needs one), beating meanwhile."""
+    evaluator = get_evaluator(run.evaluator)
+    heartbeat = Heartbeat(run.pk, task_id, every=max(1.0, stale_after_seconds() / 4))
+    heartbeat.start()
+    adapter: ModelAdapter | None = None
+    try:
+        if evaluator.needs is not None:
+            adapter = adapter_for_deployment(run.deployment, concurrency=run.concurrency, suite_config=run.config)
+        context = EvaluationContext(
+            config=run.config,
+            adapter=adapter,
+            deployment=run.deployment,
+            concurrency=run.concurrency,
+            progress=_Progress(run.pk, task_id, heartbeat),
+        )
+        return evaluator.run(context)
+    finally:
+        heartbeat.stop()
+        if adapter is not None:
+            adapter.close()
+
+
+def run_execute(*, run_id: int, task_id: str, worker: str = "") -> str:
+    """Claim, evaluate and record one run for this message; returns what happened, for the task's result.
+
+    ``skipped`` (not ours to run), ``stopped (...)`` (cancelled or taken over meanwhile),
+    ``failed``, ``succeeded``, or ``discarded`` (another delivery recorded it first).
+    """
+    run = run_claim(run_id=run_id, task_id=task_id, worker=worker)
+    if run is None:
+        return "skipped"
+    try:
+        result = _evaluate(run, task_id)
+    except RunStopped as stopped:
+        return f"stopped ({stopped})"
+    except SoftTimeLimitExceeded:
+        run_fail(run_id=run_id, task_id=task_id, error="The run exceeded its soft time limit.")
+        return "failed"
+    except (AdapterError, ValueError) as exc:
+        run_fail(run_id=run_id, task_id=task_id, error=str(exc))
+        return "failed"
+    except Exception as exc:
+        logger.exception("run %s failed", run_id)
+        run_fail(run_id=run_id, task_id=task_id, error=f"{type(exc).__name__}: {exc}")
+        return "failed"
+    if not connection.in_atomic_block:
+        close_old_connections()  # the evaluation may have outlived the database connection
+    done = run_complete(run_id=run_id, task_id=task_id, result=result)
+    return "succeeded" if done is not None else "discarded"
