@@ -18,10 +18,22 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from audits.canonical import GENESIS_HASH, chain_hash, format_timestamp
+from audits.changes import InvalidChanges, changed, check_changes, created, deleted, diff
 from audits.context import current_context
 from audits.models import AuditEvent, ChainHead, Checkpoint
 
-__all__ = ["audit_record", "lock_chain_head", "checkpoint_create", "checkpoint_signature", "snapshot", "diff"]
+__all__ = [
+    "InvalidChanges",
+    "audit_record",
+    "changed",
+    "checkpoint_create",
+    "checkpoint_signature",
+    "created",
+    "deleted",
+    "diff",
+    "lock_chain_head",
+    "snapshot",
+]
 
 
 class AuditOutsideTransaction(RuntimeError):
@@ -43,12 +55,6 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, An
             continue
         values[field.name] = field.value_from_object(obj)
     return _jsonable(values)
-
-
-def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """Only the fields that changed, as {field: [before, after]}."""
-    keys = sorted(set(before) | set(after))
-    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
 def lock_chain_head(using: str = "default") -> ChainHead:
@@ -73,7 +79,12 @@ def audit_record(
     changes: dict[str, Any] | None = None,
     context: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain inside the caller's transaction."""
+    """Append one event to the chain inside the caller's transaction.
+
+    ``changes`` is ``{field: [old, new]}`` only (see audits.changes); notes that are not field changes go in
+    ``context``. Any other shape raises InvalidChanges before anything is written.
+    """
+    changes = check_changes(changes)
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise AuditOutsideTransaction("audit_record must be called inside the transaction of the change it records.")
@@ -98,7 +109,7 @@ def audit_record(
         object_type=object_type,
         object_id=str(object_id or ""),
         object_repr=str(object_repr)[:300],
-        changes=_jsonable(changes or {}),
+        changes=_jsonable(changes),
         context=_jsonable(merged_context),
         prev_hash=head.hash,
     )

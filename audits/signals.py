@@ -30,8 +30,7 @@ def record_login_failed(sender, credentials, request=None, **kwargs) -> None:
             system="auth",
             object_type="auth.user",
             object_repr=username,
-            changes={"username": username},
-            context=_request_context(request),
+            context={**_request_context(request), "username": username},
         )
 
 
@@ -43,6 +42,5 @@ def record_lockout(sender, request=None, username=None, ip_address=None, **kwarg
             system="axes",
             object_type="auth.user",
             object_repr=str(username or "")[:150],
-            changes={"username": username, "ip_address": ip_address},
-            context=_request_context(request),
+            context={**_request_context(request), "username": username, "ip_address": ip_address},
         )

@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from audits.changes import ABSENT, change_pairs
 from audits.filters import AuditEventFilter
 from audits.selectors import audit_event_list, verify_chain
 from fmgov.core.roles import Role
@@ -35,25 +36,11 @@ def _show(value: Any) -> str:
 
 
 def change_rows(changes: Any) -> list[dict[str, str]]:
-    """Services record ``{"before": {...}, "after": {...}}``, ``{field: [old, new]}`` or plain values; one row each."""
-    if not isinstance(changes, dict):
-        return [{"field": "", "before": "", "after": _show(changes)}] if changes else []
-    rows = []
-    before, after = changes.get("before"), changes.get("after")
-    if isinstance(before, dict) and isinstance(after, dict):
-        for key in sorted(set(before) | set(after)):
-            rows.append({"field": key, "before": _show(before.get(key)) if key in before else "",
-                         "after": _show(after.get(key)) if key in after else ""})  # fmt: skip
-        rest = {k: v for k, v in changes.items() if k not in ("before", "after")}
-    else:
-        rest = changes
-    for key in sorted(rest):
-        value = rest[key]
-        if isinstance(value, list | tuple) and len(value) == 2:
-            rows.append({"field": key, "before": _show(value[0]), "after": _show(value[1])})
-        else:
-            rows.append({"field": key, "before": "", "after": _show(value)})
-    return rows
+    """One row per changed field, for the current ``{field: [old, new]}`` shape and the older ones alike."""
+    return [
+        {"field": field, "before": "" if old is ABSENT else _show(old), "after": "" if new is ABSENT else _show(new)}
+        for field, old, new in change_pairs(changes)
+    ]
 
 
 @role_required(*AUDIT_ROLES)

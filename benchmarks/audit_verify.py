@@ -32,7 +32,7 @@ def main() -> None:
                         object_type="bench.thing",
                         object_id=i,
                         object_repr=f"thing {i}",
-                        changes={"status": ["proposed", "approved"], "score": i * 0.5},
+                        changes={"status": ["proposed", "approved"], "score": [None, i * 0.5]},
                     )
         payloads = [
             e.prev_hash.encode("ascii") + canonical_json(e.canonical()).encode("utf-8")

@@ -78,7 +78,7 @@ def build(events: int, runs: int):
                     action="deployment.update",
                     actor=engineer,
                     obj=deployment,
-                    changes={"region": [f"eu-west-{i % 3}", f"eu-west-{(i + 1) % 3}"], "note": f"change {i}"},
+                    changes={"region": [f"eu-west-{i % 3}", f"eu-west-{(i + 1) % 3}"], "note": [None, f"change {i}"]},
                 )
     return deployment, auditor
 

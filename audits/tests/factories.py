@@ -16,7 +16,11 @@ def record_events(count: int, *, actor=None, action: str = "test.event", object_
                     object_type=object_type,
                     object_id=i,
                     object_repr=f"thing {i} — ünïcode ✓",
-                    changes={"value": [i, i + 1], "ratio": 0.1 * i, "nested": {"b": 1, "a": [None, True]}},
+                    changes={
+                        "value": [i, i + 1],
+                        "ratio": [None, 0.1 * i],
+                        "nested": [None, {"b": 1, "a": [None, True]}],
+                    },
                 )
             )
     return events

@@ -45,7 +45,7 @@ def test_event_records_actor_and_context(engineer):
     from audits.context import bind_context
 
     with bind_context(request_id="req-1", ip="10.0.0.9"), transaction.atomic():
-        event = audit_record(action="x.do", actor=engineer, object_type="t", object_id=7, changes={"a": 1})
+        event = audit_record(action="x.do", actor=engineer, object_type="t", object_id=7, changes={"a": [0, 1]})
     event.refresh_from_db()
     assert event.actor_username == "erin" and event.actor_id == engineer.pk
     assert event.context["request_id"] == "req-1" and event.context["ip"] == "10.0.0.9"

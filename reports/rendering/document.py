@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from audits.changes import ABSENT, change_pairs
 from fmgov.core import svg
 from reports.rendering.fetcher import STATIC_SCHEME
 from reports.rendering.markup import markdown_to_safe_html
@@ -87,17 +88,13 @@ def _number(value: Any) -> str:
 
 
 def _changes(changes: Any) -> str:
-    if not isinstance(changes, dict) or not changes:
-        return ""
-    parts = []
-    for key in sorted(changes)[:4]:
-        value = changes[key]
-        if isinstance(value, list) and len(value) == 2:
-            parts.append(f"{key}: {_short(value[0])} → {_short(value[1])}")
-        else:
-            parts.append(f"{key}: {_short(value)}")
-    if len(changes) > 4:
-        parts.append(f"… {len(changes) - 4} more")
+    pairs = change_pairs(changes)
+    parts = [
+        f"{key}: {_short(new)}" if old is ABSENT else f"{key}: {_short(old)} → {_short(new)}"
+        for key, old, new in pairs[:4]
+    ]
+    if len(pairs) > 4:
+        parts.append(f"… {len(pairs) - 4} more")
     return "; ".join(parts)
 
 
