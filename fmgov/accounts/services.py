@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audits.services import audit_record
+from audits.services import audit_record, created
 from fmgov.accounts.models import ApiToken, hash_token_key
 from fmgov.core.exceptions import InvalidInput
 from fmgov.core.roles import Role
@@ -86,7 +86,7 @@ def token_create(*, user, name: str = "", lifetime_days: int | None = None) -> t
         actor=user,
         obj=token,
         object_repr=f"token {token.prefix}… of {user.username}",
-        changes={"user": user.username, "name": name, "expires_at": token.expires_at},
+        changes=created({"user": user.username, "name": name, "expires_at": token.expires_at}),
     )
     return token, key
 
@@ -97,16 +97,15 @@ def _revoke(token: ApiToken, *, actor, reason: str) -> bool:
         return False
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    changes = {"revoked_at": token.revoked_at, "user": token.user.username}
-    if reason:
-        changes["reason"] = reason
+    context = {"user": token.user.username, **({"reason": reason} if reason else {})}
     audit_record(
         action="token.revoke",
         actor=actor,
         system="" if actor is not None else "accounts",
         obj=token,
         object_repr=f"token {token.prefix}… of {token.user.username}",
-        changes=changes,
+        changes={"revoked_at": [None, token.revoked_at]},
+        context=context,
     )
     return True
 
@@ -156,7 +155,7 @@ def user_password_changed(*, user, actor=None) -> int:
         actor=actor,
         system="" if actor is not None else "accounts",
         obj=user,
-        changes={"username": user.username},
+        context={"username": user.username},
     )
     return user_tokens_revoke(user=user, actor=actor, reason="password changed")
 
@@ -169,7 +168,8 @@ def user_active_changed(*, user, actor=None) -> int:
         actor=actor,
         system="" if actor is not None else "accounts",
         obj=user,
-        changes={"username": user.username, "is_active": user.is_active},
+        changes={"is_active": [not user.is_active, user.is_active]},
+        context={"username": user.username},
     )
     if user.is_active:
         return 0

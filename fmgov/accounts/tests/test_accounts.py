@@ -131,8 +131,8 @@ def test_revoking_twice_records_once(engineer, client_for):
 def test_role_changes_are_audited(engineer, admin_user):
     user_set_roles(user=engineer, roles=["engineer", "reviewer"], actor=admin_user)
     event = AuditEvent.objects.filter(action="user.roles_changed", object_id=str(engineer.pk)).latest("seq")
-    assert event.changes["added"] == ["reviewer"]
-    assert event.changes["roles"] == ["engineer", "reviewer"]
+    assert event.context["added"] == ["reviewer"]
+    assert event.changes["roles"] == [["engineer"], ["engineer", "reviewer"]]
     assert event.actor_username == "ada"
 
 
