@@ -87,7 +87,7 @@ class FoundationModelAdmin(_ServiceAdmin):
     create_service = staticmethod(services.foundation_model_create)
     update_service = staticmethod(services.foundation_model_update)
     instance_kwarg = "foundation_model"
-    editable_fields = services.FOUNDATION_MODEL_FIELDS - {"model_card_metadata"}
+    editable_fields = frozenset(services.FOUNDATION_MODEL_FIELDS) - services.IMPORT_ONLY_FIELDS
 
 
 class AdaptationParentInline(admin.TabularInline):
@@ -114,7 +114,7 @@ class AdaptationAdmin(_ServiceAdmin):
     inlines = [AdaptationParentInline]
     update_service = staticmethod(services.adaptation_update)
     instance_kwarg = "adaptation"
-    editable_fields = services.ADAPTATION_FIELDS - {"model_card_metadata"}
+    editable_fields = frozenset(services.ADAPTATION_FIELDS) - services.IMPORT_ONLY_FIELDS
 
     def has_add_permission(self, request):
         return False  # an adaptation needs parents: register it through the API or a model card
@@ -132,7 +132,7 @@ class DeploymentAdmin(_ServiceAdmin):
     create_service = staticmethod(services.deployment_create)
     update_service = staticmethod(services.deployment_update)
     instance_kwarg = "deployment"
-    editable_fields = services.DEPLOYMENT_FIELDS
+    editable_fields = frozenset(services.DEPLOYMENT_FIELDS)
 
     def _run(self, request, queryset, service, verb: str) -> None:
         done = 0

@@ -5,6 +5,7 @@ from django import forms
 from fmgov.registry.choices import Access, AdaptationKind, DeploymentStatus, Environment, Modality
 from fmgov.registry.models import Adaptation, Deployment, EndpointCredential, FoundationModel
 from fmgov.registry.selectors import adaptation_list, foundation_model_list
+from fmgov.registry.services import ADAPTATION_FIELDS, DEPLOYMENT_FIELDS, FOUNDATION_MODEL_FIELDS, IMPORT_ONLY_FIELDS
 
 __all__ = [
     "FoundationModelForm",
@@ -25,26 +26,8 @@ class FoundationModelForm(forms.ModelForm):
 
     class Meta:
         model = FoundationModel
-        fields = [
-            "name",
-            "version",
-            "provider",
-            "modality",
-            "access",
-            "license",
-            "parameter_count",
-            "architecture",
-            "release_date",
-            "artifact_digest",
-            "hf_repo_id",
-            "intended_uses",
-            "out_of_scope_uses",
-            "training_data_summary",
-            "training_compute_flop",
-            "training_energy_kwh",
-            "training_emissions_tco2e",
-            "model_card",
-        ]
+        # The page does not offer ``supersedes`` (set it through the API or the admin).
+        fields = [f for f in FOUNDATION_MODEL_FIELDS if f not in IMPORT_ONLY_FIELDS and f != "supersedes"]
         widgets = {
             "release_date": forms.DateInput(attrs={"type": "date"}),
             "intended_uses": TEXTAREA,
@@ -66,17 +49,7 @@ class AdaptationForm(forms.ModelForm):
 
     class Meta:
         model = Adaptation
-        fields = [
-            "name",
-            "version",
-            "kind",
-            "purpose",
-            "data_summary",
-            "artifact_digest",
-            "hf_repo_id",
-            "license",
-            "model_card",
-        ]
+        fields = [f for f in ADAPTATION_FIELDS if f not in IMPORT_ONLY_FIELDS]
         widgets = {"purpose": TEXTAREA, "data_summary": TEXTAREA, "model_card": forms.Textarea(attrs={"rows": 8})}
 
     field_order = ["name", "version", "kind", "derived_from_models", "derived_from_adaptations"]
@@ -105,19 +78,7 @@ class DeploymentForm(forms.ModelForm):
 
     class Meta:
         model = Deployment
-        fields = [
-            "name",
-            "foundation_model",
-            "adaptation",
-            "environment",
-            "endpoint_adapter",
-            "endpoint_base_url",
-            "endpoint_model",
-            "endpoint_credential",
-            "region",
-            "expected_requests_per_day",
-            "expected_tokens_per_request",
-        ]
+        fields = list(DEPLOYMENT_FIELDS)
         help_texts = {
             "foundation_model": "Choose the model or the adaptation this deployment serves, not both.",
             "endpoint_model": "For the local adapter, the name of a local model an admin registered.",

@@ -9,6 +9,14 @@ from fmgov.registry.choices import Access, AdaptationKind, CredentialSource, End
 from fmgov.registry.endpoints import active_local_model_names, deployment_run_blocker
 from fmgov.registry.model_cards import MAX_CARD_BYTES
 from fmgov.registry.models import Adaptation, Deployment, EndpointCredential, FoundationModel, LocalModel
+from fmgov.registry.services import (
+    ADAPTATION_FIELDS,
+    DEPLOYMENT_ENDPOINT_FIELDS,
+    DEPLOYMENT_FIELDS,
+    FOUNDATION_MODEL_FIELDS,
+    IMPORT_ONLY_FIELDS,
+    PARENT_KEYS,
+)
 
 __all__ = [
     "FoundationModelSerializer",
@@ -38,34 +46,9 @@ class FoundationModelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FoundationModel
-        fields = [
-            "id",
-            "name",
-            "version",
-            "provider",
-            "modality",
-            "license",
-            "access",
-            "parameter_count",
-            "architecture",
-            "release_date",
-            "artifact_digest",
-            "hf_repo_id",
-            "intended_uses",
-            "out_of_scope_uses",
-            "training_data_summary",
-            "training_compute_flop",
-            "training_energy_kwh",
-            "training_emissions_tco2e",
-            "model_card",
-            "model_card_metadata",
-            "supersedes",
-            "owner",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *FOUNDATION_MODEL_FIELDS, "owner", "created_at", "updated_at"]
         # The card's metadata is evidence: only an import sets it.
-        read_only_fields = ["id", "owner", "model_card_metadata", "created_at", "updated_at"]
+        read_only_fields = ["id", "owner", *sorted(IMPORT_ONLY_FIELDS), "created_at", "updated_at"]
 
 
 class AdaptationSerializer(serializers.ModelSerializer):
@@ -79,28 +62,14 @@ class AdaptationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Adaptation
-        fields = [
-            "id",
-            "name",
-            "version",
-            "kind",
-            "purpose",
-            "data_summary",
-            "artifact_digest",
-            "hf_repo_id",
-            "license",
-            "model_card",
-            "model_card_metadata",
-            "derived_from_models",
-            "derived_from_adaptations",
-            "owner",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = ["id", "owner", "model_card_metadata", "created_at", "updated_at"]
+        fields = ["id", *ADAPTATION_FIELDS, *PARENT_KEYS, "owner", "created_at", "updated_at"]
+        read_only_fields = ["id", "owner", *sorted(IMPORT_ONLY_FIELDS), "created_at", "updated_at"]
 
 
 class EndpointSerializer(serializers.Serializer):
+    """The deployment's DEPLOYMENT_ENDPOINT_FIELDS nested: adapter, base_url, model and credential map to the
+    ``endpoint_``-prefixed fields (each field's ``source``); the rest is read-only."""
+
     adapter = serializers.ChoiceField(
         source="endpoint_adapter", choices=EndpointAdapter.choices, default=EndpointAdapter.NONE
     )
@@ -155,6 +124,14 @@ class TargetSerializer(serializers.Serializer):
     version = serializers.CharField()
 
 
+# DEPLOYMENT_FIELDS with the four endpoint fields replaced, where the first of them stands, by the nested object.
+API_DEPLOYMENT_FIELDS = [
+    "endpoint" if f == DEPLOYMENT_ENDPOINT_FIELDS[0] else f
+    for f in DEPLOYMENT_FIELDS
+    if f == DEPLOYMENT_ENDPOINT_FIELDS[0] or f not in DEPLOYMENT_ENDPOINT_FIELDS
+]
+
+
 class DeploymentSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     endpoint = EndpointSerializer(source="*", required=False)
@@ -162,23 +139,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deployment
-        fields = [
-            "id",
-            "name",
-            "foundation_model",
-            "adaptation",
-            "target",
-            "environment",
-            "endpoint",
-            "region",
-            "status",
-            "went_live_at",
-            "expected_requests_per_day",
-            "expected_tokens_per_request",
-            "owner",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *API_DEPLOYMENT_FIELDS, "target", "status", "went_live_at", "owner", "created_at", "updated_at"]
         read_only_fields = ["id", "status", "went_live_at", "owner", "created_at", "updated_at"]
 
     def to_internal_value(self, data):

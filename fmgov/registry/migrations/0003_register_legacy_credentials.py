@@ -48,11 +48,10 @@ def register_legacy_credentials(apps, schema_editor):
             audit_record(
                 action="deployment.credential_migrate",
                 system=SYSTEM,
-                changes={
-                    "before": {"api_key_env": variable},
-                    "after": {"endpoint_credential": None, "legacy_credential_name": variable},
+                changes={"api_key_env": [variable, None], "legacy_credential_name": ["", variable]},
+                context={
                     "note": "Not an FMGOV_CREDENTIAL_* variable: the deployment cannot run until an admin "
-                    "registers a credential and names it here.",
+                    "registers a credential and names it here."
                 },
                 **deployment_ref,
             )
@@ -70,8 +69,10 @@ def register_legacy_credentials(apps, schema_editor):
                 object_id=credential.pk,
                 object_repr=credential.name,
                 changes={
-                    "before": {},
-                    "after": {"name": credential.name, "source": "env", "env_var": variable, "allowed_hosts": [host]},
+                    "name": [None, credential.name],
+                    "source": [None, "env"],
+                    "env_var": [None, variable],
+                    "allowed_hosts": [None, [host]],
                 },
             )
         elif host not in credential.allowed_hosts:
@@ -84,13 +85,13 @@ def register_legacy_credentials(apps, schema_editor):
                 object_type="registry.endpointcredential",
                 object_id=credential.pk,
                 object_repr=credential.name,
-                changes={"before": {"allowed_hosts": before}, "after": {"allowed_hosts": credential.allowed_hosts}},
+                changes={"allowed_hosts": [before, credential.allowed_hosts]},
             )
         Deployment.objects.filter(pk=deployment.pk).update(endpoint_credential=credential)
         audit_record(
             action="deployment.credential_migrate",
             system=SYSTEM,
-            changes={"before": {"api_key_env": variable}, "after": {"endpoint_credential": credential.pk}},
+            changes={"api_key_env": [variable, None], "endpoint_credential": [None, credential.pk]},
             **deployment_ref,
         )
 

@@ -14,7 +14,8 @@ name a service uses (``audit_record``, say) patches it on the submodule that
 uses it: the package holds only the re-exported services.
 """
 
-from fmgov.registry.services.adaptations import ADAPTATION_FIELDS, adaptation_create, adaptation_update
+from fmgov.registry.services._common import IMPORT_ONLY_FIELDS
+from fmgov.registry.services.adaptations import ADAPTATION_FIELDS, PARENT_KEYS, adaptation_create, adaptation_update
 from fmgov.registry.services.cards import CardImport, model_card_import
 from fmgov.registry.services.credentials import (
     endpoint_credential_create,
@@ -22,6 +23,7 @@ from fmgov.registry.services.credentials import (
     endpoint_credential_update,
 )
 from fmgov.registry.services.deployments import (
+    DEPLOYMENT_ENDPOINT_FIELDS,
     DEPLOYMENT_FIELDS,
     deployment_approve,
     deployment_create,
@@ -42,6 +44,9 @@ __all__ = [
     "FOUNDATION_MODEL_FIELDS",
     "ADAPTATION_FIELDS",
     "DEPLOYMENT_FIELDS",
+    "DEPLOYMENT_ENDPOINT_FIELDS",
+    "IMPORT_ONLY_FIELDS",
+    "PARENT_KEYS",
     "endpoint_credential_create",
     "endpoint_credential_update",
     "endpoint_credential_deactivate",

@@ -5,6 +5,7 @@ services so that the role, ownership and validation rules are stated once
 and read the same whichever record is being changed.
 """
 
+from collections.abc import Collection
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -13,7 +14,11 @@ from django.core.exceptions import ValidationError
 from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 
-__all__ = ["Actor", "_ensure_writer", "_ensure_owner", "_owner", "_unknown_fields", "_full_clean"]
+__all__ = ["IMPORT_ONLY_FIELDS", "Actor", "_ensure_writer", "_ensure_owner", "_owner", "_unknown_fields", "_full_clean"]
+
+# Writable by a service but set only from an imported model card (it is evidence): not on forms, read-only in the
+# API, not editable in the admin.
+IMPORT_ONLY_FIELDS = frozenset({"model_card_metadata"})
 
 # The person acting; None means the system (a task, the demo seed), recorded by its ``system`` name.
 Actor = AbstractBaseUser | None
@@ -41,8 +46,8 @@ def _owner(actor: Actor, owner: AbstractBaseUser | None) -> AbstractBaseUser:
     return owner
 
 
-def _unknown_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = sorted(set(fields) - allowed)
+def _unknown_fields(fields: dict[str, Any], allowed: Collection[str]) -> None:
+    unknown = sorted(set(fields) - set(allowed))
     if unknown:
         raise InvalidInput(
             f"Unknown field(s): {', '.join(unknown)}.", field_errors={k: ["Not a writable field."] for k in unknown}

@@ -12,27 +12,27 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 
 from audits.base import bulk_writes_recorded
-from audits.services import audit_record, diff, snapshot
+from audits.services import audit_record, created, diff, snapshot
 from fmgov.core.exceptions import InvalidInput
 from fmgov.registry.models import Adaptation, AdaptationParent, FoundationModel
 from fmgov.registry.selectors import adaptation_descendant_ids
 from fmgov.registry.services._common import Actor, _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
 
-__all__ = ["ADAPTATION_FIELDS", "adaptation_create", "adaptation_update"]
+__all__ = ["ADAPTATION_FIELDS", "PARENT_KEYS", "adaptation_create", "adaptation_update"]
 
-ADAPTATION_FIELDS = frozenset(
-    {
-        "name",
-        "version",
-        "kind",
-        "purpose",
-        "data_summary",
-        "artifact_digest",
-        "hf_repo_id",
-        "license",
-        "model_card",
-        "model_card_metadata",
-    }
+# The one list of an adaptation's writable fields, in display order (serializer, form and admin derive from it);
+# the parents are separate keyword arguments, PARENT_KEYS, because they are lists of ids, not columns.
+ADAPTATION_FIELDS = (
+    "name",
+    "version",
+    "kind",
+    "purpose",
+    "data_summary",
+    "artifact_digest",
+    "hf_repo_id",
+    "license",
+    "model_card",
+    "model_card_metadata",
 )
 PARENT_KEYS = ("derived_from_models", "derived_from_adaptations")
 
@@ -114,7 +114,7 @@ def adaptation_create(
     adaptation.save()
     _write_parents(adaptation, models, adaptations)  # a new node has no children: no cycle possible
     after = {**snapshot(adaptation), **_parents_snapshot(adaptation)}
-    audit_record(action="adaptation.create", actor=actor, obj=adaptation, changes={"before": {}, "after": after})
+    audit_record(action="adaptation.create", actor=actor, obj=adaptation, changes=created(after))
     return adaptation
 
 
@@ -155,6 +155,6 @@ def adaptation_update(
             action="adaptation.update",
             actor=actor,
             obj=obj,
-            changes={"before": {k: v[0] for k, v in changed.items()}, "after": {k: v[1] for k, v in changed.items()}},
+            changes=changed,
         )
     return obj

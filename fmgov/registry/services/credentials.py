@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
-from audits.services import audit_record
+from audits.services import audit_record, created, diff
 from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.registry.choices import CredentialSource
@@ -123,9 +123,7 @@ def endpoint_credential_create(
     after = _audit_view(credential)
     if credential.source == CredentialSource.SEALED:
         after["value"] = "set"
-    audit_record(
-        action="credential.create", actor=actor, system=system, obj=credential, changes={"before": {}, "after": after}
-    )
+    audit_record(action="credential.create", actor=actor, system=system, obj=credential, changes=created(after))
     return credential
 
 
@@ -160,13 +158,13 @@ def endpoint_credential_update(
     if not changed and not rotated:
         return obj
     obj.save()
-    changes: dict[str, Any] = {
-        "before": {k: before[k] for k in sorted(changed)},
-        "after": {k: after[k] for k in sorted(changed)},
-    }
-    if rotated:
-        changes["value_rotated"] = True
-    audit_record(action="credential.update", actor=actor, obj=obj, changes=changes)
+    audit_record(
+        action="credential.update",
+        actor=actor,
+        obj=obj,
+        changes=diff(before, after),
+        context={"value_rotated": True} if rotated else None,
+    )
     return obj
 
 
@@ -183,6 +181,6 @@ def endpoint_credential_deactivate(*, credential: EndpointCredential, actor: Act
         action="credential.deactivate",
         actor=actor,
         obj=obj,
-        changes={"before": {"active": True}, "after": {"active": False}},
+        changes={"active": [True, False]},
     )
     return obj

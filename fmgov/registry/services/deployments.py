@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from audits.services import audit_record, diff, snapshot
+from audits.services import audit_record, created, diff, snapshot
 from fmgov.core.exceptions import InvalidInput, TransitionNotAllowed
 from fmgov.core.redaction import redact_url
 from fmgov.registry.choices import DEPLOYMENT_TRANSITIONS, HTTP_ADAPTERS, DeploymentStatus, EndpointAdapter
@@ -25,6 +25,7 @@ from fmgov.registry.services._common import Actor, _ensure_owner, _ensure_writer
 
 __all__ = [
     "DEPLOYMENT_FIELDS",
+    "DEPLOYMENT_ENDPOINT_FIELDS",
     "deployment_create",
     "deployment_update",
     "deployment_approve",
@@ -34,20 +35,19 @@ __all__ = [
     "deployment_retire",
 ]
 
-DEPLOYMENT_FIELDS = frozenset(
-    {
-        "name",
-        "foundation_model",
-        "adaptation",
-        "environment",
-        "endpoint_adapter",
-        "endpoint_base_url",
-        "endpoint_model",
-        "endpoint_credential",
-        "region",
-        "expected_requests_per_day",
-        "expected_tokens_per_request",
-    }
+# How a worker reaches the deployment; the API nests these four under ``endpoint`` (adapter, base_url, model,
+# credential: see registry.api.serializers.EndpointSerializer), forms and the admin keep them flat.
+DEPLOYMENT_ENDPOINT_FIELDS = ("endpoint_adapter", "endpoint_base_url", "endpoint_model", "endpoint_credential")
+# The one list of a deployment's writable fields, in display order; serializer, form and admin derive from it.
+DEPLOYMENT_FIELDS = (
+    "name",
+    "foundation_model",
+    "adaptation",
+    "environment",
+    *DEPLOYMENT_ENDPOINT_FIELDS,
+    "region",
+    "expected_requests_per_day",
+    "expected_tokens_per_request",
 )
 # Fields whose change would make an existing approval review a different thing.
 DEPLOYMENT_TARGET_FIELDS = frozenset({"foundation_model", "adaptation"})
@@ -100,10 +100,13 @@ def deployment_create(*, actor: Actor, owner: AbstractBaseUser | None = None, **
     deployment = Deployment(owner=_owner(actor, owner), status=DeploymentStatus.PROPOSED, **fields)
     redacted = _validate_deployment(deployment)
     deployment.save()
-    changes: dict[str, Any] = {"before": {}, "after": snapshot(deployment)}
-    if redacted:
-        changes["redacted"] = redacted
-    audit_record(action="deployment.create", actor=actor, obj=deployment, changes=changes)
+    audit_record(
+        action="deployment.create",
+        actor=actor,
+        obj=deployment,
+        changes=created(snapshot(deployment)),
+        context={"redacted": redacted} if redacted else None,
+    )
     return deployment
 
 
@@ -129,10 +132,13 @@ def deployment_update(*, deployment: Deployment, actor: Actor, **fields: Any) ->
     changed = diff(before, snapshot(obj))
     if changed:
         obj.save()
-        changes = {"before": {k: v[0] for k, v in changed.items()}, "after": {k: v[1] for k, v in changed.items()}}
-        if redacted:
-            changes["redacted"] = redacted
-        audit_record(action="deployment.update", actor=actor, obj=obj, changes=changes)
+        audit_record(
+            action="deployment.update",
+            actor=actor,
+            obj=obj,
+            changes=changed,
+            context={"redacted": redacted} if redacted else None,
+        )
     return obj
 
 
@@ -145,7 +151,7 @@ def _transition(
     system: str = "",
     extra: dict[str, Any] | None = None,
 ) -> Deployment:
-    """Move along the transition table and record it; the caller holds the row lock."""
+    """Move along the transition table and record it (``extra``, e.g. a reason, as context); caller holds the lock."""
     if to not in DEPLOYMENT_TRANSITIONS[deployment.status]:
         raise TransitionNotAllowed(f"A {deployment.status} deployment cannot become {to}.")
     before = {"status": deployment.status, "went_live_at": deployment.went_live_at}
@@ -159,7 +165,8 @@ def _transition(
         actor=actor,
         system=system,
         obj=deployment,
-        changes={"before": before, "after": after, **(extra or {})},
+        changes=diff(before, after),
+        context=extra,
     )
     return deployment
 

@@ -11,36 +11,36 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from audits.services import audit_record, diff, snapshot
+from audits.services import audit_record, created, diff, snapshot
 from fmgov.core.exceptions import InvalidInput
 from fmgov.registry.models import FoundationModel
 from fmgov.registry.services._common import Actor, _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
 
 __all__ = ["FOUNDATION_MODEL_FIELDS", "foundation_model_create", "foundation_model_update"]
 
-FOUNDATION_MODEL_FIELDS = frozenset(
-    {
-        "name",
-        "version",
-        "provider",
-        "modality",
-        "license",
-        "access",
-        "parameter_count",
-        "architecture",
-        "release_date",
-        "artifact_digest",
-        "hf_repo_id",
-        "intended_uses",
-        "out_of_scope_uses",
-        "training_data_summary",
-        "training_compute_flop",
-        "training_energy_kwh",
-        "training_emissions_tco2e",
-        "model_card",
-        "model_card_metadata",
-        "supersedes",
-    }
+# The one list of a foundation model's writable fields, in display order: the API serializer, the page form and
+# the admin derive theirs from it (model_card_metadata only through an import, see IMPORT_ONLY_FIELDS).
+FOUNDATION_MODEL_FIELDS = (
+    "name",
+    "version",
+    "provider",
+    "modality",
+    "access",
+    "license",
+    "parameter_count",
+    "architecture",
+    "release_date",
+    "artifact_digest",
+    "hf_repo_id",
+    "intended_uses",
+    "out_of_scope_uses",
+    "training_data_summary",
+    "training_compute_flop",
+    "training_energy_kwh",
+    "training_emissions_tco2e",
+    "model_card",
+    "model_card_metadata",
+    "supersedes",
 )
 
 
@@ -66,9 +66,7 @@ def foundation_model_create(*, actor: Actor, owner: AbstractBaseUser | None = No
     _full_clean(model)
     _check_supersedes(model)
     model.save()
-    audit_record(
-        action="foundation_model.create", actor=actor, obj=model, changes={"before": {}, "after": snapshot(model)}
-    )
+    audit_record(action="foundation_model.create", actor=actor, obj=model, changes=created(snapshot(model)))
     return model
 
 
@@ -91,6 +89,6 @@ def foundation_model_update(*, foundation_model: FoundationModel, actor: Actor, 
             action="foundation_model.update",
             actor=actor,
             obj=model,
-            changes={"before": {k: v[0] for k, v in changed.items()}, "after": {k: v[1] for k, v in changed.items()}},
+            changes=changed,
         )
     return model

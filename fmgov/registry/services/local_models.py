@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from audits.services import audit_record
+from audits.services import audit_record, created, diff
 from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.registry.models import LocalModel
@@ -84,7 +84,7 @@ def local_model_create(*, actor: Actor, name: str, source: str, description: str
     _full_clean(obj, exclude=["created_by"])
     _validate_source(obj.source)
     obj.save()
-    audit_record(action="local_model.create", actor=actor, obj=obj, changes={"before": {}, "after": _view(obj)})
+    audit_record(action="local_model.create", actor=actor, obj=obj, changes=created(_view(obj)))
     return obj
 
 
@@ -110,7 +110,7 @@ def local_model_update(
             action="local_model.update",
             actor=actor,
             obj=obj,
-            changes={"before": {k: before[k] for k in changed}, "after": {k: after[k] for k in changed}},
+            changes=diff(before, after),
         )
     return obj
 
@@ -127,6 +127,6 @@ def local_model_deactivate(*, local_model: LocalModel, actor: Actor) -> LocalMod
             action="local_model.deactivate",
             actor=actor,
             obj=obj,
-            changes={"before": {"active": True}, "after": {"active": False}},
+            changes={"active": [True, False]},
         )
     return obj

@@ -63,3 +63,5 @@ def test_legacy_names_are_registered_or_kept_as_missing(django_user_model):
         "deployment.credential_migrate",
     ]
     assert all(e.actor_id is None for e in events)
+    assert events[0].changes["allowed_hosts"] == [None, ["llm.example.org:8443"]]
+    assert events[2].changes["legacy_credential_name"] == ["", "DATABASE_URL"] and events[2].context["note"]

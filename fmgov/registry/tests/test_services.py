@@ -45,8 +45,8 @@ def test_create_records_the_after_values_and_the_owner(engineer):
     assert model.owner == engineer
     event = last_event("foundation_model.create")
     assert event.actor == engineer and event.object_id == str(model.pk)
-    assert event.changes["before"] == {}
-    assert event.changes["after"]["name"] == "Llama" and event.changes["after"]["owner"] == engineer.pk
+    assert all(old is None for old, _ in event.changes.values())
+    assert event.changes["name"] == [None, "Llama"] and event.changes["owner"] == [None, engineer.pk]
 
 
 def test_update_records_only_what_changed(engineer):
@@ -55,7 +55,7 @@ def test_update_records_only_what_changed(engineer):
         foundation_model=model, actor=engineer, license="apache-2.0", provider="Example AI"
     )
     event = last_event("foundation_model.update")
-    assert event.changes == {"before": {"license": "mit"}, "after": {"license": "apache-2.0"}}
+    assert event.changes == {"license": ["mit", "apache-2.0"]}
     count = AuditEvent.objects.count()
     services.foundation_model_update(foundation_model=model, actor=engineer, license="apache-2.0")
     assert AuditEvent.objects.count() == count  # nothing changed, nothing recorded
@@ -171,7 +171,7 @@ def test_create_records_parents(engineer):
     )
     assert adaptation.derived_from_models == [base.pk]
     assert adaptation.derived_from_adaptations == [other.pk]
-    after = last_event("adaptation.create").changes["after"]
+    after = {field: new for field, (_, new) in last_event("adaptation.create").changes.items()}
     assert after["derived_from_models"] == [base.pk] and after["derived_from_adaptations"] == [other.pk]
 
 
@@ -194,8 +194,7 @@ def test_reparenting_records_before_and_after(engineer):
     b.refresh_from_db()
     assert sorted(b.derived_from_models) == sorted([other.pk, root.pk]) and b.derived_from_adaptations == [a.pk]
     changes = last_event("adaptation.update").changes
-    assert changes["before"]["derived_from_models"] == []
-    assert changes["after"]["derived_from_models"] == sorted([other.pk, root.pk])
+    assert changes["derived_from_models"] == [[], sorted([other.pk, root.pk])]
     with pytest.raises(InvalidInput):  # removing every parent is refused
         services.adaptation_update(adaptation=b, actor=engineer, derived_from_models=[], derived_from_adaptations=[])
 
@@ -213,7 +212,7 @@ def test_deployment_starts_proposed_and_is_audited(engineer):
     deployment = DeploymentFactory(owner=engineer)
     assert deployment.status == DeploymentStatus.PROPOSED and deployment.owner == engineer
     event = last_event("deployment.create")
-    assert event.changes["after"]["status"] == "proposed" and event.changes["after"]["endpoint_credential"] is None
+    assert event.changes["status"] == [None, "proposed"] and event.changes["endpoint_credential"] == [None, None]
 
 
 def test_deployment_needs_exactly_one_target(engineer):
@@ -239,8 +238,8 @@ def test_credentials_in_the_base_url_are_stored_redacted_and_the_event_says_what
     assert "pw@" not in deployment.endpoint_base_url and secret not in deployment.endpoint_base_url
     assert deployment.endpoint_base_url.startswith("https://") and "llm.example.org/v1" in deployment.endpoint_base_url
     event = last_event("deployment.create")
-    assert set(event.changes["redacted"]) == {"url_credentials", "openai"}
-    assert secret not in str(event.changes) and "pw@" not in str(event.changes)
+    assert set(event.context["redacted"]) == {"url_credentials", "openai"}
+    assert secret not in str(event.changes) + str(event.context) and "pw@" not in str(event.changes)
 
 
 def test_go_live_fails_loudly_when_nothing_answers_the_gate(engineer, no_reviews_app):
@@ -275,7 +274,7 @@ def test_go_live_follows_the_reviews_app_answer(engineer, reviews_say):
     assert live.status == DeploymentStatus.LIVE and live.went_live_at is not None
     event = last_event("deployment.go_live")
     assert event.actor == engineer
-    assert event.changes["before"]["status"] == "approved" and event.changes["after"]["status"] == "live"
+    assert event.changes["status"] == ["approved", "live"]
 
 
 def test_proposed_cannot_go_live_even_if_reviews_allow(engineer, reviews_say):
@@ -293,8 +292,8 @@ def test_the_workflow_and_its_events(engineer, reviews_say):
     services.deployment_go_live(deployment=deployment, actor=engineer)
     services.deployment_suspend(deployment=deployment, actor=engineer, reason="latency regression")
     event = last_event("deployment.suspend")
-    assert event.changes["reason"] == "latency regression"
-    assert event.changes["before"]["status"] == "live" and event.changes["after"]["status"] == "suspended"
+    assert event.context["reason"] == "latency regression"
+    assert event.changes["status"] == ["live", "suspended"]
     services.deployment_go_live(deployment=deployment, actor=engineer)  # resumes while the review holds
     services.deployment_retire(deployment=deployment, actor=engineer, reason="replaced")
     with pytest.raises(TransitionNotAllowed):
@@ -334,7 +333,7 @@ def test_withdraw_approval(engineer, reviews_say):
     approved.refresh_from_db(), live.refresh_from_db()
     assert approved.status == DeploymentStatus.PROPOSED and live.status == DeploymentStatus.SUSPENDED
     event = last_event("deployment.withdraw_approval")
-    assert event.changes["reason"] == "breach" and event.actor_system == "evaluations"
+    assert event.context["reason"] == "breach" and event.actor_system == "evaluations"
 
 
 def test_approve_is_a_no_op_when_already_approved(engineer):
@@ -360,7 +359,7 @@ def test_the_target_is_fixed_once_approved(engineer):
     deployment = DeploymentFactory(owner=engineer)
     other = FoundationModelFactory(owner=engineer)
     services.deployment_update(deployment=deployment, actor=engineer, foundation_model=other)
-    assert last_event("deployment.update").changes["after"] == {"foundation_model": other.pk}
+    assert last_event("deployment.update").changes == {"foundation_model": [deployment.foundation_model_id, other.pk]}
     services.deployment_approve(deployment=deployment, actor=None, system="t")
     with pytest.raises(TransitionNotAllowed, match="cannot change"):
         services.deployment_update(deployment=deployment, actor=engineer, foundation_model=FoundationModelFactory())
