@@ -185,8 +185,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "fmgov.core.api.exceptions.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "fmgov.core.api.parsers.SafeJSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        "fmgov.core.api.parsers.SafeMultiPartParser",
+        "fmgov.core.api.parsers.SafeFormParser",
     ],
     "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="20/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
