@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from fmgov.core.exceptions import DomainError, NotAllowed
 from fmgov.core.views import paginate, show_refusal
+from fmgov.core.views_util import call_service
 from reports.choices import ReportState
 from reports.forms import ReportRequestForm
 from reports.models import Report
@@ -23,13 +23,15 @@ def report_list(request: HttpRequest) -> HttpResponse:
     initial = {"deployment": request.GET["deployment"]} if request.GET.get("deployment", "").isdigit() else {}
     form = ReportRequestForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            report = report_request(actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            show_refusal(request, exc, form)
-        else:
-            messages.success(request, "Report requested; a worker is rendering it.")
-            return redirect("reports:report-detail", report.pk)
+        done = call_service(
+            request,
+            lambda: report_request(actor=request.user, **form.cleaned_data),
+            success="Report requested; a worker is rendering it.",
+            to=lambda report: ("reports:report-detail", report.pk),
+            form=form,
+        )
+        if done is not None:
+            return done
     page = paginate(request, report_list_for(request.user).order_by("-created_at", "-id"))
     return render(request, "reports/report_list.html", {"form": form, "page": page})
 

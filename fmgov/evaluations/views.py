@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from fmgov.core.exceptions import DomainError
 from fmgov.core.roles import Role, has_role
-from fmgov.core.views import paginate, show_refusal
-from fmgov.core.views_util import role_required
+from fmgov.core.views import paginate
+from fmgov.core.views_util import call_service, role_required
 from fmgov.evaluations import services
 from fmgov.evaluations.choices import RUN_FINAL_STATES
 from fmgov.evaluations.forms import FindingNoteForm, RunNowForm, ScheduleForm, SuiteForm
@@ -57,13 +55,15 @@ def index(request: HttpRequest) -> HttpResponse:
 def suite_create(request: HttpRequest) -> HttpResponse:
     form = SuiteForm(request.POST)
     if form.is_valid():
-        try:
-            suite = services.suite_create(actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            show_refusal(request, exc, form)
-        else:
-            messages.success(request, f"Suite {suite.name} created.")
-            return redirect("evaluations:index")
+        done = call_service(
+            request,
+            lambda: services.suite_create(actor=request.user, **form.cleaned_data),
+            success=lambda suite: f"Suite {suite.name} created.",
+            to="evaluations:index",
+            form=form,
+        )
+        if done is not None:
+            return done
     return _index(request, suite_form=form)
 
 
@@ -72,13 +72,15 @@ def suite_create(request: HttpRequest) -> HttpResponse:
 def schedule_create(request: HttpRequest) -> HttpResponse:
     form = ScheduleForm(request.POST, prefix="schedule")
     if form.is_valid():
-        try:
-            schedule = services.schedule_create(actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            show_refusal(request, exc, form)
-        else:
-            messages.success(request, f"Scheduled {schedule.suite.name} on {schedule.deployment.name}.")
-            return redirect("evaluations:index")
+        done = call_service(
+            request,
+            lambda: services.schedule_create(actor=request.user, **form.cleaned_data),
+            success=lambda schedule: f"Scheduled {schedule.suite.name} on {schedule.deployment.name}.",
+            to="evaluations:index",
+            form=form,
+        )
+        if done is not None:
+            return done
     return _index(request, schedule_form=form)
 
 
@@ -86,13 +88,12 @@ def schedule_create(request: HttpRequest) -> HttpResponse:
 @role_required(*WRITERS)
 def schedule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = get_object_or_404(schedule_list(), pk=pk)
-    try:
-        schedule = services.schedule_update(schedule=schedule, actor=request.user, enabled=not schedule.enabled)
-    except DomainError as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, f"Schedule {'enabled' if schedule.enabled else 'disabled'}.")
-    return redirect("evaluations:index")
+    return call_service(
+        request,
+        lambda: services.schedule_update(schedule=schedule, actor=request.user, enabled=not schedule.enabled),
+        success=lambda updated: f"Schedule {'enabled' if updated.enabled else 'disabled'}.",
+        to="evaluations:index",
+    )
 
 
 @require_POST
@@ -100,13 +101,15 @@ def schedule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 def run_now(request: HttpRequest) -> HttpResponse:
     form = RunNowForm(request.POST, prefix="run")
     if form.is_valid():
-        try:
-            run = services.run_request(actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            show_refusal(request, exc, form)
-        else:
-            messages.success(request, "Run queued; a worker will pick it up.")
-            return redirect("evaluations:run-detail", run.pk)
+        done = call_service(
+            request,
+            lambda: services.run_request(actor=request.user, **form.cleaned_data),
+            success="Run queued; a worker will pick it up.",
+            to=lambda run: ("evaluations:run-detail", run.pk),
+            form=form,
+        )
+        if done is not None:
+            return done
     return _index(request, run_form=form)
 
 
@@ -136,13 +139,12 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(run_list(), pk=pk)
-    try:
-        services.run_cancel(run=run, actor=request.user)
-    except DomainError as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, "Run cancelled.")
-    return redirect("evaluations:run-detail", pk)
+    return call_service(
+        request,
+        lambda: services.run_cancel(run=run, actor=request.user),
+        success="Run cancelled.",
+        to=("evaluations:run-detail", pk),
+    )
 
 
 @require_POST
@@ -156,13 +158,12 @@ def finding_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404("No such action.")
     form = FindingNoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    try:
-        service(finding=finding, actor=request.user, note=note)
-    except DomainError as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, f"Finding {action}d.")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "evaluations:index"
-    return redirect(target or "evaluations:index")
+    return call_service(
+        request,
+        lambda: service(finding=finding, actor=request.user, note=note),
+        success=f"Finding {action}d.",
+        to=target or "evaluations:index",
+    )

@@ -9,10 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from fmgov.core.exceptions import DomainError
 from fmgov.core.roles import Role, has_role
-from fmgov.core.views import optional_module, paginate, show_refusal, sort_headers, sort_queryset
-from fmgov.core.views_util import role_required
+from fmgov.core.views import optional_module, paginate, sort_headers, sort_queryset
+from fmgov.core.views_util import call_service, role_required
 from fmgov.registry.selectors import deployment_list
 from fmgov.reviews import services
 from fmgov.reviews.choices import EDITABLE_STATES, SCORE_MAX, ReviewState
@@ -67,13 +66,15 @@ def review_create(request: HttpRequest) -> HttpResponse:
     deployment = get_object_or_404(deployment_list(), pk=deployment_id)
     form = ReviewCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            review = services.review_create(deployment=deployment, actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            show_refusal(request, exc, form)
-        else:
-            messages.success(request, "Review started. Add a risk item for every category the policy requires.")
-            return redirect("reviews:review-detail", review.pk)
+        done = call_service(
+            request,
+            lambda: services.review_create(deployment=deployment, actor=request.user, **form.cleaned_data),
+            success="Review started. Add a risk item for every category the policy requires.",
+            to=lambda review: ("reviews:review-detail", review.pk),
+            form=form,
+        )
+        if done is not None:
+            return done
     return render(request, "reviews/review_create.html", {"form": form, "deployment": deployment})
 
 
@@ -167,16 +168,12 @@ def evidence_link(request: HttpRequest, pk: int) -> HttpResponse:
     if services_module is None or item is None or run is None:
         messages.error(request, "Choose a risk item and an evaluation run.")
         return redirect("reviews:review-detail", pk)
-    try:
-        services_module.evidence_link_create(actor=request.user, review_item=item, run=run)
-    except DomainError as exc:
-        show_refusal(request, exc)
-        for errors in exc.field_errors.values():
-            for error in errors:
-                messages.error(request, error)
-    else:
-        messages.success(request, f"Run #{run.pk} cited as evidence.")
-    return redirect("reviews:review-detail", pk)
+    return call_service(
+        request,
+        lambda: services_module.evidence_link_create(actor=request.user, review_item=item, run=run),
+        success=f"Run #{run.pk} cited as evidence.",
+        to=("reviews:review-detail", pk),
+    )
 
 
 @require_POST
@@ -185,13 +182,15 @@ def item_create(request: HttpRequest, pk: int) -> HttpResponse:
     review = _review_or_404(pk)
     form = ReviewItemForm(request.POST)
     if form.is_valid():
-        try:
-            services.review_item_create(review=review, actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            show_refusal(request, exc, form)
-        else:
-            messages.success(request, "Risk item added.")
-            return redirect("reviews:review-detail", pk)
+        done = call_service(
+            request,
+            lambda: services.review_item_create(review=review, actor=request.user, **form.cleaned_data),
+            success="Risk item added.",
+            to=("reviews:review-detail", pk),
+            form=form,
+        )
+        if done is not None:
+            return done
     return render(request, "reviews/item_form.html", {"form": form, "review": review, "title": "Add a risk item"})
 
 
@@ -203,13 +202,15 @@ def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         raise Http404("No such item in this review.")
     form = ReviewItemForm(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.review_item_update(item=item, actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            show_refusal(request, exc, form)
-        else:
-            messages.success(request, "Risk item saved.")
-            return redirect("reviews:review-detail", pk)
+        done = call_service(
+            request,
+            lambda: services.review_item_update(item=item, actor=request.user, **form.cleaned_data),
+            success="Risk item saved.",
+            to=("reviews:review-detail", pk),
+            form=form,
+        )
+        if done is not None:
+            return done
     return render(request, "reviews/item_form.html", {"form": form, "review": review, "title": "Edit a risk item"})
 
 
@@ -220,26 +221,24 @@ def item_delete(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     item = next((i for i in review.items.all() if i.pk == item_pk), None)
     if item is None:
         raise Http404("No such item in this review.")
-    try:
-        services.review_item_delete(item=item, actor=request.user)
-    except DomainError as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, "Risk item removed.")
-    return redirect("reviews:review-detail", pk)
+    return call_service(
+        request,
+        lambda: services.review_item_delete(item=item, actor=request.user),
+        success="Risk item removed.",
+        to=("reviews:review-detail", pk),
+    )
 
 
 @require_POST
 @role_required(*WRITERS)
 def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
     review = _review_or_404(pk)
-    try:
-        services.review_submit(review=review, actor=request.user)
-    except DomainError as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, "Review submitted to the board.")
-    return redirect("reviews:review-detail", pk)
+    return call_service(
+        request,
+        lambda: services.review_submit(review=review, actor=request.user),
+        success="Review submitted to the board.",
+        to=("reviews:review-detail", pk),
+    )
 
 
 @require_POST
@@ -250,13 +249,12 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose approve, reject or abstain.")
         return redirect("reviews:review-detail", pk)
-    try:
-        recorded = services.sign_off_create(review=review, actor=request.user, **form.cleaned_data)
-    except DomainError as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, f"Your decision ({recorded.get_decision_display().lower()}) is recorded.")
-    return redirect("reviews:review-detail", pk)
+    return call_service(
+        request,
+        lambda: services.sign_off_create(review=review, actor=request.user, **form.cleaned_data),
+        success=lambda recorded: f"Your decision ({recorded.get_decision_display().lower()}) is recorded.",
+        to=("reviews:review-detail", pk),
+    )
 
 
 @require_POST
@@ -267,13 +265,12 @@ def review_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Say why the approval is revoked.")
         return redirect("reviews:review-detail", pk)
-    try:
-        services.review_revoke(review=review, actor=request.user, reason=form.cleaned_data["reason"])
-    except DomainError as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, "Approval revoked; the deployment's approval is withdrawn.")
-    return redirect("reviews:review-detail", pk)
+    return call_service(
+        request,
+        lambda: services.review_revoke(review=review, actor=request.user, reason=form.cleaned_data["reason"]),
+        success="Approval revoked; the deployment's approval is withdrawn.",
+        to=("reviews:review-detail", pk),
+    )
 
 
 @require_POST
@@ -284,10 +281,11 @@ def request_changes(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Say what must change.")
         return redirect("reviews:review-detail", pk)
-    try:
-        services.review_request_changes(review=review, actor=request.user, comment=form.cleaned_data["comment"])
-    except DomainError as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, "Changes requested; the author has been notified.")
-    return redirect("reviews:review-detail", pk)
+    return call_service(
+        request,
+        lambda: services.review_request_changes(
+            review=review, actor=request.user, comment=form.cleaned_data["comment"]
+        ),
+        success="Changes requested; the author has been notified.",
+        to=("reviews:review-detail", pk),
+    )
