@@ -9,6 +9,7 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from fmgov.core.seeding import register_demo
 from fmgov.registry.models import Deployment
 from reports.choices import ReportKind
 from reports.models import Report
@@ -32,3 +33,6 @@ def seed(stdout) -> None:
         actor=auditor, kind=ReportKind.PERIOD_SUMMARY, period_start=today - dt.timedelta(days=30), period_end=today
     )
     stdout.write("demo reports: a dossier and a 30-day period summary queued for the worker")
+
+
+register_demo(seed)

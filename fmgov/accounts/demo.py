@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from fmgov.accounts.services import user_create
+from fmgov.core.seeding import register_demo
 
 DEMO_PASSWORD = "demo-password"
 
@@ -30,3 +31,6 @@ def seed(stdout) -> None:
             user.groups.add(Group.objects.get_or_create(name=name)[0])
         created += 1
     stdout.write(f"demo users: {created} created (password {DEMO_PASSWORD!r})")
+
+
+register_demo(seed)

@@ -9,9 +9,12 @@ class EvaluationsConfig(AppConfig):
 
     def ready(self) -> None:
         from fmgov.evaluations.selectors import review_submission_blockers
+        from fmgov.evaluations.trends import deployment_evaluation_panel
+        from fmgov.registry.hooks import deployment_evaluation_panel as evaluation_panel
         from fmgov.reviews.hooks import review_submission_blockers as submission_blockers
 
         submission_blockers.register(review_submission_blockers)
+        evaluation_panel.register(deployment_evaluation_panel)
         from fmgov.core.schedules import BuiltinSchedule, register_builtin_schedule
 
         register_builtin_schedule(

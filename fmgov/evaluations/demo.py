@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.base import bulk_writes_recorded
+from fmgov.core.seeding import register_demo
 from fmgov.evaluations import services
 from fmgov.evaluations.evaluators.base import EvaluationResult
 from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite
@@ -224,3 +225,6 @@ def seed(stdout) -> None:
             created["runs"] += _record_history(schedule, trend)
             _resolve_superseded_findings(schedule, users.get("rita"))
     stdout.write("demo evaluations: {suites} suites, {schedules} schedules, {runs} runs created".format(**created))
+
+
+register_demo(seed)

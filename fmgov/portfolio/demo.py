@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from fmgov.core.seeding import register_demo
 from fmgov.portfolio.services import portfolio_check
 from fmgov.registry.models import Deployment
 from fmgov.registry.services import deployment_update
@@ -31,3 +32,6 @@ def seed(stdout) -> None:
         updated += 1
     opened = portfolio_check()
     stdout.write(f"demo portfolio: traffic declared on {updated} deployments, {len(opened)} findings opened")
+
+
+register_demo(seed)

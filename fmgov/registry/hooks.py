@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fmgov.core.hooks import Hook
 
 if TYPE_CHECKING:
     from fmgov.registry.models import Deployment
 
-__all__ = ["deployment_approval_blocker"]
+__all__ = ["deployment_approval_blocker", "deployment_reviews", "deployment_evaluation_panel"]
 
 #: Why a deployment may not go live (None when a valid approval holds). Answered by the reviews app.
 deployment_approval_blocker: Hook[[Deployment], str | None] = Hook(
     "registry.deployment_approval_blocker", answered_by="fmgov.reviews"
+)
+
+#: The deployment's risk reviews, newest first, for its page. Answered by the reviews app.
+deployment_reviews: Hook[[Deployment], list[Any]] = Hook("registry.deployment_reviews", answered_by="fmgov.reviews")
+
+#: The evaluation panel of the deployment's page (schedules, trend charts, findings). Answered by the evaluations app.
+deployment_evaluation_panel: Hook[[Deployment], dict[str, Any]] = Hook(
+    "registry.deployment_evaluation_panel", answered_by="fmgov.evaluations"
 )

@@ -17,7 +17,7 @@ from fmgov.core.exceptions import DomainError
 from fmgov.core.roles import Role, has_role
 from fmgov.core.svg import DagNode, lineage_svg
 from fmgov.core.uploads import MULTIPART_SLACK_BYTES, PayloadTooLarge, ensure_body_size
-from fmgov.core.views import optional_module, paginate, render_markdown, show_refusal, sort_headers, sort_queryset
+from fmgov.core.views import paginate, render_markdown, show_refusal, sort_headers, sort_queryset
 from fmgov.core.views_util import role_required
 from fmgov.registry import services
 from fmgov.registry.choices import DEPLOYMENT_TRANSITIONS, DeploymentStatus
@@ -32,6 +32,7 @@ from fmgov.registry.forms import (
     ModelFilterForm,
     TransitionForm,
 )
+from fmgov.registry.hooks import deployment_evaluation_panel, deployment_reviews
 from fmgov.registry.model_cards import MAX_CARD_BYTES
 from fmgov.registry.selectors import (
     adaptation_lineage,
@@ -411,49 +412,11 @@ def _allowed_actions(user, deployment) -> tuple[list[dict], str | None]:
     return allowed, blocker
 
 
-TREND_RUNS = 100
-
-
-def _evaluation_context(deployment) -> dict | None:
-    """Schedules, a trend chart per metric against its threshold, and findings; a fixed number of queries."""
-    selectors = optional_module("fmgov.evaluations.selectors")
-    if selectors is None:
-        return None
-    from fmgov.core.svg import TrendPoint, trend_svg
-    from fmgov.evaluations.choices import RunState
-
-    runs = list(
-        selectors.run_list()
-        .filter(deployment=deployment, state=RunState.SUCCEEDED, finished_at__isnull=False)
-        .order_by("-finished_at", "-id")[:TREND_RUNS]
-    )
-    series: dict[tuple[str, str], dict] = {}
-    for run in reversed(runs):
-        for metric in run.metrics.all():
-            entry = series.setdefault((run.suite.name, metric.name), {"points": [], "threshold": None})
-            href = reverse("evaluations:run-detail", args=[run.pk])
-            entry["points"].append(TrendPoint(run.finished_at, metric.value, metric.passed, href))
-            if isinstance(metric.threshold, dict):  # the latest rule is the one drawn
-                entry["threshold"] = metric.threshold
-    charts = []
-    for (suite, metric), entry in sorted(series.items()):
-        rule = entry["threshold"] or {}
-        title = f"{suite}: {metric}"
-        svg = trend_svg(entry["points"], title=title, threshold=rule.get("value"), op=rule.get("op"))
-        charts.append({"title": title, "svg": svg})
-    return {
-        "schedules": list(selectors.schedule_list().filter(deployment=deployment).order_by("suite__name")),
-        "charts": charts,
-        "findings": list(selectors.findings_for_deployment(deployment)[:50]),
-    }
-
-
 @login_required
 def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deployment = get_object_or_404(deployment_list(), pk=pk)
     actions, blocker = _allowed_actions(request.user, deployment)
-    reviews = optional_module("fmgov.reviews.selectors")
-    review_rows = list(reviews.review_list().filter(deployment=deployment)) if reviews else []
+    review_rows = deployment_reviews(deployment)
     open_review = next((r for r in review_rows if r.state in ("draft", "submitted", "changes_requested")), None)
     context = {
         "deployment": deployment,
@@ -465,7 +428,7 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "open_review": open_review,
         "may_change": _may_change(request.user, deployment),
         "may_request_review": has_role(request.user, *WRITERS) and deployment.status != DeploymentStatus.RETIRED,
-        "evaluations": _evaluation_context(deployment),
+        "evaluations": deployment_evaluation_panel(deployment),
     }
     return render(request, "registry/deployment_detail.html", context)
 

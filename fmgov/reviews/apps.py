@@ -26,11 +26,13 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Risk reviews"
 
     def ready(self) -> None:
-        from fmgov.registry.hooks import deployment_approval_blocker
+        from fmgov.registry.hooks import deployment_approval_blocker, deployment_reviews
         from fmgov.reviews import hooks  # noqa: F401  (declares the hooks that apps above answer)
         from fmgov.reviews.selectors import deployment_approval_blocker as approval_blocker
+        from fmgov.reviews.selectors import review_list
 
         deployment_approval_blocker.register(approval_blocker)
+        deployment_reviews.register(lambda deployment: list(review_list().filter(deployment=deployment)))
         post_migrate.connect(_reseed_after_flush, sender=self, dispatch_uid="reviews-reseed-after-flush")
         from fmgov.core.schedules import BuiltinSchedule, register_builtin_schedule
 
