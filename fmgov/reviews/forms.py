@@ -5,6 +5,7 @@ from django import forms
 from fmgov.reviews.choices import SCORE_MAX, SCORE_MIN, Decision, ReviewState
 from fmgov.reviews.models import ReviewItem, RiskReview
 from fmgov.reviews.selectors import review_policy_list, risk_category_list
+from fmgov.reviews.services import REVIEW_FIELDS, REVIEW_ITEM_FIELDS
 
 __all__ = ["ReviewCreateForm", "ReviewItemForm", "SignOffForm", "RequestChangesForm", "RevokeForm", "ReviewFilterForm"]
 
@@ -16,7 +17,7 @@ class ReviewCreateForm(forms.ModelForm):
 
     class Meta:
         model = RiskReview
-        fields = ["policy", "title", "summary"]
+        fields = list(REVIEW_FIELDS)
         widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs):
@@ -43,16 +44,7 @@ class ReviewItemForm(forms.ModelForm):
 
     class Meta:
         model = ReviewItem
-        fields = [
-            "category",
-            "description",
-            "likelihood",
-            "severity",
-            "mitigation",
-            "residual_likelihood",
-            "residual_severity",
-            "evidence",
-        ]
+        fields = list(REVIEW_ITEM_FIELDS)
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "mitigation": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):

@@ -8,7 +8,13 @@ from fmgov.reviews.choices import SCORE_MAX, SCORE_MIN, Decision
 from fmgov.reviews.content import target_of
 from fmgov.reviews.models import ReviewItem, ReviewPolicy, RiskCategory, RiskReview, SignOff
 from fmgov.reviews.selectors import review_heat_map
-from fmgov.reviews.services import MAX_EVIDENCE_ENTRIES, MAX_EVIDENCE_LENGTH
+from fmgov.reviews.services import (
+    MAX_EVIDENCE_ENTRIES,
+    MAX_EVIDENCE_LENGTH,
+    REVIEW_ITEM_FIELDS,
+    REVIEW_POLICY_FIELDS,
+    RISK_CATEGORY_FIELDS,
+)
 
 
 class RiskCategorySerializer(serializers.ModelSerializer):
@@ -17,7 +23,7 @@ class RiskCategorySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RiskCategory
-        fields = ["id", "slug", "name", "description", "nist_ai_rmf", "eu_ai_act", "position", "retired"]
+        fields = ["id", *RISK_CATEGORY_FIELDS]
         read_only_fields = ["id"]
 
 
@@ -31,16 +37,7 @@ class ReviewPolicySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReviewPolicy
-        fields = [
-            "id",
-            "name",
-            "description",
-            "quorum",
-            "required_groups",
-            "validity_days",
-            "required_categories",
-            "is_default",
-        ]
+        fields = ["id", *REVIEW_POLICY_FIELDS]
         read_only_fields = ["id"]
 
 
@@ -64,15 +61,8 @@ class ReviewItemSerializer(serializers.ModelSerializer):
         model = ReviewItem
         fields = [
             "id",
-            "category",
+            *REVIEW_ITEM_FIELDS,
             "category_name",
-            "description",
-            "likelihood",
-            "severity",
-            "mitigation",
-            "residual_likelihood",
-            "residual_severity",
-            "evidence",
             "inherent_score",
             "residual_score",
             "created_at",

@@ -20,6 +20,8 @@ from fmgov.core.tasks_util import enqueue_on_commit as enqueue_on_commit
 from fmgov.reviews.services.authoring import MAX_EVIDENCE_ENTRIES as MAX_EVIDENCE_ENTRIES
 from fmgov.reviews.services.authoring import MAX_EVIDENCE_LENGTH as MAX_EVIDENCE_LENGTH
 from fmgov.reviews.services.authoring import (
+    REVIEW_FIELDS,
+    REVIEW_ITEM_FIELDS,
     review_create,
     review_item_create,
     review_item_delete,
@@ -30,6 +32,8 @@ from fmgov.reviews.services.common import ensure_transition
 from fmgov.reviews.services.revocation import review_expire, review_expiry_notice, review_revoke, reviews_expire_due
 from fmgov.reviews.services.signoffs import review_request_changes, review_submit, sign_off_create
 from fmgov.reviews.services.taxonomy import (
+    REVIEW_POLICY_FIELDS,
+    RISK_CATEGORY_FIELDS,
     review_policy_create,
     review_policy_update,
     risk_category_create,
@@ -37,6 +41,10 @@ from fmgov.reviews.services.taxonomy import (
 )
 
 __all__ = [
+    "REVIEW_FIELDS",
+    "REVIEW_ITEM_FIELDS",
+    "REVIEW_POLICY_FIELDS",
+    "RISK_CATEGORY_FIELDS",
     "ensure_transition",
     "risk_category_create",
     "risk_category_update",

@@ -3,16 +3,28 @@
 from django.db import transaction
 from django.utils import timezone
 
-from audits.services import audit_record, diff, snapshot
+from audits.services import audit_record, created, deleted, diff, snapshot
 from fmgov.core.exceptions import Conflict, InvalidInput, NotAllowed, TransitionNotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.reviews.choices import EDITABLE_STATES, OPEN_STATES, SCORE_MAX, SCORE_MIN, ReviewState
 from fmgov.reviews.models import ReviewItem, ReviewPolicy, RiskCategory, RiskReview
-from fmgov.reviews.services.common import _lock, _require_author, ensure_transition
+from fmgov.reviews.services.common import _lock, _refuse_unknown, _require_author, ensure_transition
 
 MAX_EVIDENCE_ENTRIES = 50
 MAX_EVIDENCE_LENGTH = 2000
+# The one list of each entity's writable fields, in display order: API serializers and page forms derive theirs.
+REVIEW_FIELDS = ("policy", "title", "summary")
+REVIEW_ITEM_FIELDS = (
+    "category",
+    "description",
+    "likelihood",
+    "severity",
+    "mitigation",
+    "residual_likelihood",
+    "residual_severity",
+    "evidence",
+)
 
 
 def _validate_scores(values: dict) -> None:
@@ -66,7 +78,8 @@ def _reopen_if_submitted(review: RiskReview, actor, *, because: str) -> None:
             action="signoff.void",
             actor=actor,
             obj=sign_off,
-            changes={"review": review.pk, "reviewer": sign_off.reviewer.username, "reason": sign_off.void_reason},
+            changes={"void": [False, True], "void_reason": ["", sign_off.void_reason]},
+            context={"review": review.pk, "reviewer": sign_off.reviewer.username},
         )
     review.state = ReviewState.DRAFT
     review.save(update_fields=["state", "updated_at"])
@@ -74,7 +87,8 @@ def _reopen_if_submitted(review: RiskReview, actor, *, because: str) -> None:
         action="review.reopen",
         actor=actor,
         obj=review,
-        changes={"state": [ReviewState.SUBMITTED, ReviewState.DRAFT], "because": because},
+        changes={"state": [ReviewState.SUBMITTED, ReviewState.DRAFT]},
+        context={"because": because},
     )
 
 
@@ -102,13 +116,14 @@ def review_create(
     review = RiskReview.objects.create(
         deployment=deployment, policy=policy, title=title, summary=summary, created_by=actor
     )
-    audit_record(action="review.create", actor=actor, obj=review, changes=snapshot(review))
+    audit_record(action="review.create", actor=actor, obj=review, changes=created(snapshot(review)))
     return review
 
 
 @transaction.atomic
 def review_update(*, review: RiskReview, actor, **fields) -> RiskReview:
     """Title, summary and policy. On a submitted review this voids its sign-offs and returns it to draft."""
+    _refuse_unknown(fields, REVIEW_FIELDS)
     review = _lock(review)
     _require_author(review, actor)
     before = snapshot(review, fields=list(fields))
@@ -172,28 +187,18 @@ def review_item_create(
     )
     _reopen_if_submitted(review, actor, because="add an item")
     item = ReviewItem.objects.create(review=review, **values)
-    audit_record(action="review_item.create", actor=actor, obj=item, changes=snapshot(item))
+    audit_record(action="review_item.create", actor=actor, obj=item, changes=created(snapshot(item)))
     return item
 
 
 @transaction.atomic
 def review_item_update(*, item: ReviewItem, actor, **fields) -> ReviewItem:
+    _refuse_unknown(fields, REVIEW_ITEM_FIELDS)
     review = _lock(item.review)
     item = ReviewItem.objects.select_for_update(of=("self",)).select_related("category").get(pk=item.pk)
     _require_author(review, actor)
     before = snapshot(item)
-    current = {
-        f: getattr(item, f)
-        for f in (
-            "description",
-            "likelihood",
-            "severity",
-            "mitigation",
-            "residual_likelihood",
-            "residual_severity",
-            "evidence",
-        )
-    }
+    current = {f: getattr(item, f) for f in REVIEW_ITEM_FIELDS if f != "category"}
     values = {**current, **fields}
     if "category" in fields and fields["category"].pk != item.category_id:
         values["category"] = fields["category"]
@@ -217,5 +222,5 @@ def review_item_delete(*, item: ReviewItem, actor) -> None:
     _require_author(review, actor)
     _reopen_if_submitted(review, actor, because="remove an item")
     before = snapshot(item)
-    audit_record(action="review_item.delete", actor=actor, obj=item, changes=before)
+    audit_record(action="review_item.delete", actor=actor, obj=item, changes=deleted(before))
     item.delete()

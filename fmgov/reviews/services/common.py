@@ -3,7 +3,9 @@
 Split out of the old single ``services.py`` so the per-concern modules need not import one another for these.
 """
 
-from fmgov.core.exceptions import NotAllowed, TransitionNotAllowed
+from collections.abc import Collection
+
+from fmgov.core.exceptions import InvalidInput, NotAllowed, TransitionNotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.reviews.choices import REVIEW_TRANSITIONS, ReviewState
 from fmgov.reviews.models import RiskReview
@@ -19,6 +21,15 @@ def ensure_transition(review: RiskReview, target: str, *, doing: str) -> None:
 def _allowed_hint(state: str) -> str:
     allowed = sorted(ReviewState(s).label.lower() for s in REVIEW_TRANSITIONS[state])
     return f" and can only become {' or '.join(allowed)}" if allowed else " and that is final"
+
+
+def _refuse_unknown(fields: Collection[str], allowed: Collection[str]) -> None:
+    """An update names only the entity's declared writable fields (a 400 per stray field, not a silent setattr)."""
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown field(s): {', '.join(unknown)}.", field_errors={k: ["Not a writable field."] for k in unknown}
+        )
 
 
 def _lock(review: RiskReview) -> RiskReview:

@@ -45,10 +45,14 @@ def review_revoke(*, review: RiskReview, actor=None, reason: str, system: str = 
     review.revoked_at = timezone.now()
     review.revoked_reason = reason.strip()
     review.save(update_fields=["state", "revoked_at", "revoked_reason", "updated_at"])
-    changes = {"state": [ReviewState.APPROVED, ReviewState.REVOKED], "reason": review.revoked_reason}
-    if finding is not None:
-        changes["finding"] = getattr(finding, "pk", finding)
-    audit_record(action="review.revoke", actor=actor, system=system, obj=review, changes=changes)
+    audit_record(
+        action="review.revoke",
+        actor=actor,
+        system=system,
+        obj=review,
+        changes={"state": [ReviewState.APPROVED, ReviewState.REVOKED], "revoked_reason": ["", review.revoked_reason]},
+        context={"finding": getattr(finding, "pk", finding)} if finding is not None else None,
+    )
     _withdraw_deployment_approval_if_uncovered(
         review, actor, reason=f"Risk review #{review.pk} revoked: {reason}", system=system
     )
@@ -72,7 +76,8 @@ def review_expire(
         action="review.expire",
         system=system,
         obj=review,
-        changes={"state": [ReviewState.APPROVED, ReviewState.EXPIRED], "expires_at": review.expires_at},
+        changes={"state": [ReviewState.APPROVED, ReviewState.EXPIRED]},
+        context={"expires_at": review.expires_at},
     )
     _withdraw_deployment_approval_if_uncovered(review, None, reason=f"Risk review #{review.pk} expired.", system=system)
     return review
@@ -90,7 +95,8 @@ def review_expiry_notice(*, review: RiskReview, system: str = "fmgov.reviews.tas
         action="review.expiry_notice",
         system=system,
         obj=review,
-        changes={"expires_at": review.expires_at, "owner": review.deployment.owner_id},
+        changes={"expiry_notice_sent_at": [None, review.expiry_notice_sent_at]},
+        context={"expires_at": review.expires_at, "owner": review.deployment.owner_id},
     )
     _enqueue(tasks.notify_owner_expiring, review.pk)
     return True

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from audits.services import audit_record, diff, snapshot
+from audits.services import audit_record, created, diff, snapshot
 from fmgov.core.exceptions import Conflict, InvalidInput, TransitionNotAllowed
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.reviews import hooks, tasks
@@ -85,14 +85,16 @@ def sign_off_create(*, review: RiskReview, actor, decision: str, comment: str = 
         action=f"signoff.{decision}",
         actor=actor,
         obj=sign_off,
-        changes={
-            "review": review.pk,
-            "submission": review.submission,
-            "decision": decision,
-            "content_hash": review.content_hash,
-            "comment": comment,
-            "conditions": sign_off.conditions,
-        },
+        changes=created(
+            {
+                "review": review.pk,
+                "submission": review.submission,
+                "decision": decision,
+                "content_hash": review.content_hash,
+                "comment": comment,
+                "conditions": sign_off.conditions,
+            }
+        ),
     )
     if decision == Decision.REJECT:
         _decide(review, actor, ReviewState.REJECTED)
@@ -105,6 +107,7 @@ def _decide(review: RiskReview, actor, state: str) -> None:
     ensure_transition(review, state, doing=f"mark the review {ReviewState(state).label.lower()}")
     now = timezone.now()
     fields = ["state", "decided_at", "updated_at"]
+    previous_expiry = review.expires_at
     review.state, review.decided_at = state, now
     if state == ReviewState.APPROVED:
         review.approved_at = now
@@ -112,14 +115,15 @@ def _decide(review: RiskReview, actor, state: str) -> None:
         review.expiry_notice_sent_at = None
         fields += ["approved_at", "expires_at", "expiry_notice_sent_at"]
     review.save(update_fields=fields)
-    changes = {"state": [ReviewState.SUBMITTED, state], "submission": review.submission}
+    changes = {"state": [ReviewState.SUBMITTED, state]}
     if state == ReviewState.APPROVED:
-        changes["expires_at"] = review.expires_at
+        changes["expires_at"] = [previous_expiry, review.expires_at]
     audit_record(
         action=f"review.{'approve' if state == ReviewState.APPROVED else 'reject'}",
         actor=actor,
         obj=review,
         changes=changes,
+        context={"submission": review.submission},
     )
     if state == ReviewState.APPROVED and review.deployment.status not in (
         DeploymentStatus.APPROVED,
@@ -138,6 +142,7 @@ def review_request_changes(*, review: RiskReview, actor, comment: str) -> RiskRe
     ensure_transition(review, ReviewState.CHANGES_REQUESTED, doing="request changes")
     if not (comment or "").strip():
         raise InvalidInput("Say what must change.", field_errors={"comment": ["Say what must change."]})
+    previous_comment = review.changes_requested_comment
     review.state = ReviewState.CHANGES_REQUESTED
     review.decided_at = timezone.now()
     review.changes_requested_comment = comment.strip()
@@ -146,7 +151,11 @@ def review_request_changes(*, review: RiskReview, actor, comment: str) -> RiskRe
         action="review.request_changes",
         actor=actor,
         obj=review,
-        changes={"state": [ReviewState.SUBMITTED, review.state], "submission": review.submission, "comment": comment},
+        changes={
+            "state": [ReviewState.SUBMITTED, review.state],
+            "changes_requested_comment": [previous_comment, review.changes_requested_comment],
+        },
+        context={"submission": review.submission},
     )
     _enqueue(tasks.notify_submitter_decision, review.pk)
     return review

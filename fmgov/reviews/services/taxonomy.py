@@ -3,10 +3,22 @@
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from audits.services import audit_record, diff, snapshot
+from audits.services import audit_record, created, diff, snapshot
 from fmgov.core.exceptions import InvalidInput
 from fmgov.reviews.models import ReviewPolicy, RiskCategory
-from fmgov.reviews.services.common import _require_admin
+from fmgov.reviews.services.common import _refuse_unknown, _require_admin
+
+# The one list of each entity's writable fields, in display order: API serializers derive theirs.
+RISK_CATEGORY_FIELDS = ("slug", "name", "description", "nist_ai_rmf", "eu_ai_act", "position", "retired")
+REVIEW_POLICY_FIELDS = (
+    "name",
+    "description",
+    "quorum",
+    "required_groups",
+    "validity_days",
+    "required_categories",
+    "is_default",
+)
 
 
 def _validate_groups(groups) -> list[str]:
@@ -56,7 +68,7 @@ def risk_category_create(
         position=position,
         retired=retired,
     )
-    audit_record(action="risk_category.create", actor=actor, obj=category, changes=snapshot(category))
+    audit_record(action="risk_category.create", actor=actor, obj=category, changes=created(snapshot(category)))
     return category
 
 
@@ -64,6 +76,7 @@ def risk_category_create(
 def risk_category_update(*, category: RiskCategory, actor, **fields) -> RiskCategory:
     """Also retires (``retired=True``) and restores; a retired category stays on old reviews."""
     _require_admin(actor)
+    _refuse_unknown(fields, RISK_CATEGORY_FIELDS)
     category = RiskCategory.objects.select_for_update().get(pk=category.pk)
     _unique_category(slug=fields.get("slug"), name=fields.get("name"), exclude=category.pk)
     before = snapshot(category)
@@ -110,7 +123,9 @@ def review_policy_create(
         actor=actor,
         system=system,
         obj=policy,
-        changes={**snapshot(policy), "required_categories": sorted(c.slug for c in policy.required_categories.all())},
+        changes=created(
+            {**snapshot(policy), "required_categories": sorted(c.slug for c in policy.required_categories.all())}
+        ),
     )
     return policy
 
@@ -126,6 +141,7 @@ def _clear_default(actor) -> None:
 def review_policy_update(*, policy: ReviewPolicy, actor, required_categories=None, **fields) -> ReviewPolicy:
     """Changing a policy changes the content of its reviews: approvals under it stop covering go-live."""
     _require_admin(actor)
+    _refuse_unknown([*fields, "required_categories"], REVIEW_POLICY_FIELDS)
     policy = ReviewPolicy.objects.select_for_update().get(pk=policy.pk)
     if "name" in fields and ReviewPolicy.objects.filter(name=fields["name"]).exclude(pk=policy.pk).exists():
         raise InvalidInput("That name is taken.", field_errors={"name": ["A policy with this name exists."]})

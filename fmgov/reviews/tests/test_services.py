@@ -166,7 +166,7 @@ def test_a_reject_ends_the_review(engineer, reviewer, other_reviewer):
     assert review.deployment.status == DeploymentStatus.PROPOSED
     assert "review.reject" in actions_for(review)
     vote = AuditEvent.objects.get(action="signoff.reject")
-    assert vote.actor_username == "ravi" and vote.changes["comment"] == "No red-teaming."
+    assert vote.actor_username == "ravi" and vote.changes["comment"] == [None, "No red-teaming."]
     # A new review of the same deployment may start now that the old one is closed.
     assert services.review_create(deployment=review.deployment, actor=engineer).state == ReviewState.DRAFT
 
@@ -299,7 +299,7 @@ def test_system_revocation_records_the_finding(engineer, reviewer, other_reviewe
     approve(review, reviewer, other_reviewer)
     services.review_revoke(review=review, reason="Toxicity above threshold", system="evaluations", finding=42)
     event = AuditEvent.objects.get(action="review.revoke")
-    assert event.changes["finding"] == 42 and event.actor_system == "evaluations"
+    assert event.context["finding"] == 42 and event.actor_system == "evaluations"
     with pytest.raises(NotAllowed):
         services.review_revoke(review=ready_review(author=engineer), reason="x")
 
