@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from audits.services import audit_record, snapshot
+from audits.services import audit_record, created, deleted, snapshot
 from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.evaluations.models import EvaluationRun, EvaluationSuite
@@ -46,11 +46,9 @@ def evidence_link_create(
         action="evidence_link.create",
         actor=actor,
         obj=link,
-        changes={
-            "review_item": review_item.pk,
-            "run": getattr(run, "pk", None),
-            "finding": getattr(finding, "pk", None),
-        },
+        changes=created(
+            {"review_item": review_item.pk, "run": getattr(run, "pk", None), "finding": getattr(finding, "pk", None)}
+        ),
     )
     return link
 
@@ -59,7 +57,7 @@ def evidence_link_create(
 def evidence_link_delete(*, actor, link) -> None:
     _ensure_engineer(actor)
     _ensure_owner_or_admin(actor, link.created_by_id, "evidence link")
-    audit_record(action="evidence_link.delete", actor=actor, obj=link, changes={"before": snapshot(link)})
+    audit_record(action="evidence_link.delete", actor=actor, obj=link, changes=deleted(snapshot(link)))
     link.delete()
 
 
@@ -74,7 +72,7 @@ def suite_requirement_create(*, actor, policy, suite: EvaluationSuite, max_age_d
         raise InvalidInput("Already required.", field_errors={"suite": ["The policy already requires this suite."]})
     requirement = SuiteRequirement.objects.create(policy=policy, suite=suite, max_age_days=max_age_days)
     audit_record(
-        action="suite_requirement.create", actor=actor, obj=requirement, changes={"after": snapshot(requirement)}
+        action="suite_requirement.create", actor=actor, obj=requirement, changes=created(snapshot(requirement))
     )
     return requirement
 
@@ -84,6 +82,6 @@ def suite_requirement_delete(*, actor, requirement) -> None:
     if not has_role(actor, Role.ADMIN):
         raise NotAllowed("Only admins change review policies.")
     audit_record(
-        action="suite_requirement.delete", actor=actor, obj=requirement, changes={"before": snapshot(requirement)}
+        action="suite_requirement.delete", actor=actor, obj=requirement, changes=deleted(snapshot(requirement))
     )
     requirement.delete()

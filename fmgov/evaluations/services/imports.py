@@ -1,7 +1,7 @@
 """Uploaded results (lm-evaluation-harness files) turned into finished runs without a worker.
 
 What an upload stores is scrubbed of credentials first, and the import's audit
-event says which kinds were removed (``changes["redacted"]``).
+event says which kinds were removed (``context["redacted"]``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from audits.services import audit_record
+from audits.services import audit_record, created
 from fmgov.core.exceptions import InvalidInput
 from fmgov.core.redaction import redact_mapping
 from fmgov.evaluations.choices import RunState
@@ -50,13 +50,8 @@ def run_import_results(
         action="evaluation_run.import",
         actor=actor,
         obj=run,
-        changes={
-            "suite": suite.pk,
-            "deployment": deployment.pk,
-            "source": source,
-            "metrics": len(result.metrics),
-            "redacted": list(redacted),
-        },
+        changes=created({"suite": suite.pk, "deployment": deployment.pk, "source": source}),
+        context={"metrics": len(result.metrics), "redacted": list(redacted)},
     )
     now = timezone.now()
     run.state, run.task_id, run.started_at, run.heartbeat_at, run.attempts = RunState.RUNNING, "import", now, now, 1

@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audits.services import audit_record
+from audits.services import audit_record, created, diff
 from fmgov.core.exceptions import InvalidInput, NotAllowed, TransitionNotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.evaluations.choices import RUN_FINAL_STATES, THRESHOLD_OPS, RunState
@@ -82,7 +82,7 @@ def run_request(
         actor=actor,
         system=system or ("" if actor else SYSTEM),
         obj=run,
-        changes={"suite": suite.pk, "deployment": deployment.pk, "schedule": getattr(schedule, "pk", None)},
+        changes=created({"suite": suite.pk, "deployment": deployment.pk, "schedule": getattr(schedule, "pk", None)}),
     )
     from fmgov.evaluations import tasks
 
@@ -142,7 +142,11 @@ def run_claim(*, run_id: int, task_id: str, worker: str = "") -> EvaluationRun |
         action="evaluation_run.start",
         system=SYSTEM,
         obj=run,
-        changes={"state": [previous["state"], run.state], "attempt": run.attempts, "previous": previous},
+        changes={
+            "state": [previous["state"], run.state],
+            "attempts": [run.attempts - 1, run.attempts],
+            **diff(previous, {"state": run.state, "task_id": run.task_id, "worker": run.worker}),
+        },
     )
     return run
 
@@ -166,13 +170,16 @@ def run_progress(*, run_id: int, task_id: str, progress: int | None = None) -> s
 
 
 def _fail(run: EvaluationRun, error: str) -> None:
-    before = run.state
+    before, previous_error = run.state, run.error
     run.state = RunState.FAILED
     run.error = error[:5000]
     run.finished_at = timezone.now()
     run.save(update_fields=["state", "error", "finished_at", "updated_at"])
     audit_record(
-        action="evaluation_run.fail", system=SYSTEM, obj=run, changes={"state": [before, run.state], "error": run.error}
+        action="evaluation_run.fail",
+        system=SYSTEM,
+        obj=run,
+        changes={"state": [before, run.state], "error": [previous_error, run.error]},
     )
 
 
@@ -229,12 +236,8 @@ def run_complete(*, run_id: int, task_id: str, result: EvaluationResult) -> Eval
         action="evaluation_run.finish",
         system=SYSTEM,
         obj=run,
-        changes={
-            "state": [RunState.RUNNING, run.state],
-            "passed": run.passed,
-            "metrics": {m.name: m.value for m in metrics},
-            "failed": [m.name for m in failed],
-        },
+        changes={"state": [RunState.RUNNING, run.state], "passed": [None, run.passed]},
+        context={"metrics": {m.name: m.value for m in metrics}, "failed": [m.name for m in failed]},
     )
     for metric in failed:
         evaluation_finding_open(run, metric)

@@ -7,7 +7,7 @@ import json
 from celery.schedules import crontab
 from django.db import transaction
 
-from audits.services import audit_record, diff, snapshot
+from audits.services import audit_record, created, deleted, diff, snapshot
 from fmgov.core.exceptions import InvalidInput
 from fmgov.evaluations.models import EvaluationSchedule, EvaluationSuite
 from fmgov.evaluations.services.common import _ensure_engineer, _ensure_owner_or_admin
@@ -78,7 +78,7 @@ def schedule_create(
         suite=suite, deployment=deployment, cron=" ".join(cron.split()), enabled=enabled, owner=actor
     )
     _sync_periodic_task(schedule)
-    audit_record(action="evaluation_schedule.create", actor=actor, obj=schedule, changes={"after": snapshot(schedule)})
+    audit_record(action="evaluation_schedule.create", actor=actor, obj=schedule, changes=created(snapshot(schedule)))
     return schedule
 
 
@@ -109,7 +109,7 @@ def schedule_delete(*, schedule: EvaluationSchedule, actor) -> None:
     schedule = EvaluationSchedule.objects.select_for_update().get(pk=schedule.pk)
     _ensure_owner_or_admin(actor, schedule.owner_id, "schedule")
     before = snapshot(schedule)
-    audit_record(action="evaluation_schedule.delete", actor=actor, obj=schedule, changes={"before": before})
+    audit_record(action="evaluation_schedule.delete", actor=actor, obj=schedule, changes=deleted(before))
     task = schedule.periodic_task
     schedule.delete()
     if task is not None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from audits.services import audit_record, diff, snapshot
+from audits.services import audit_record, created, diff, snapshot
 from fmgov.core.exceptions import InvalidInput
 from fmgov.evaluations.evaluators import REGISTRY, config_errors, get_evaluator, threshold_errors
 from fmgov.evaluations.models import EvaluationSuite
@@ -59,7 +59,7 @@ def suite_create(
     if EvaluationSuite.objects.filter(name=name).exists():
         raise InvalidInput("The suite is not valid.", field_errors={"name": ["A suite with this name exists."]})
     suite = EvaluationSuite.objects.create(owner=actor, **fields)
-    audit_record(action="evaluation_suite.create", actor=actor, obj=suite, changes={"after": snapshot(suite)})
+    audit_record(action="evaluation_suite.create", actor=actor, obj=suite, changes=created(snapshot(suite)))
     return suite
 
 

@@ -39,7 +39,8 @@ def runs_requeue_orphaned(*, stale_after: int | None = None) -> list[int]:
                 action="evaluation_run.requeue",
                 system=SYSTEM,
                 obj=run,
-                changes={"state": [RunState.RUNNING, RunState.QUEUED], "reason": "worker heartbeat stale", **previous},
+                changes={"state": [RunState.RUNNING, RunState.QUEUED]},
+                context={"reason": "worker heartbeat stale", **previous},
             )
             from fmgov.evaluations import tasks
 
@@ -55,13 +56,14 @@ def runs_requeue_orphaned(*, stale_after: int | None = None) -> list[int]:
             run = EvaluationRun.objects.select_for_update().get(pk=run_id)
             if run.state != RunState.QUEUED or run.queued_at >= never_started:
                 continue
-            run.queued_at = timezone.now()
+            queued_at, run.queued_at = run.queued_at, timezone.now()
             run.save(update_fields=["queued_at", "updated_at"])
             audit_record(
                 action="evaluation_run.requeue",
                 system=SYSTEM,
                 obj=run,
-                changes={"state": [RunState.QUEUED, RunState.QUEUED], "reason": "queued past the hard limit"},
+                changes={"queued_at": [queued_at, run.queued_at]},
+                context={"reason": "queued past the hard limit"},
             )
             from fmgov.evaluations import tasks
 

@@ -51,7 +51,7 @@ def assert_revoked_down_the_lineage(reviews, finding):
             assert review.deployment.status == DeploymentStatus.PROPOSED, name
     events = AuditEvent.objects.filter(action="review.revoke").order_by("seq")
     assert sorted(int(e.object_id) for e in events) == sorted(reviews[n].pk for n in ("model", "child", "grandchild"))
-    assert all(e.changes["finding"] == finding.pk and e.actor_system == "fmgov.evaluations" for e in events)
+    assert all(e.context["finding"] == finding.pk and e.actor_system == "fmgov.evaluations" for e in events)
 
 
 @pytest.mark.worker

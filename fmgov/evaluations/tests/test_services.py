@@ -50,7 +50,7 @@ def test_the_redelivered_message_takes_over_at_once(queued_run):
     again = services.run_claim(run_id=queued_run.pk, task_id="a", worker="w2")
     assert again is not None and again.attempts == 2 and again.worker == "w2"
     event = AuditEvent.objects.filter(action="evaluation_run.start").order_by("-seq").first()
-    assert event.changes["previous"]["worker"] == "w1"
+    assert event.changes["worker"] == ["w1", "w2"]
 
 
 def test_another_message_takes_over_once_the_heartbeat_is_stale(queued_run):

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audits.models import AuditEvent
@@ -12,7 +13,8 @@ from fmgov.evaluations.models import EvaluationRun
 from fmgov.evaluations.tests.factories import DeploymentFactory, suite
 from reports.choices import ReportKind
 from reports.selectors.dossier import dossier_evidence
-from reports.services import report_request
+from reports.services import report_render, report_request
+from reports.tests import pdfcheck
 from tests.data import REALWORLD_DIR
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +56,7 @@ def test_a_token_in_model_args_is_stored_shown_and_reported_redacted(engineer, a
     assert run.details["redacted"] == ["huggingface", "openai"]
     # The audit note, in the same transaction as the import.
     event = AuditEvent.objects.get(action="evaluation_run.import", object_id=str(run.pk))
-    assert event.changes["redacted"] == ["huggingface", "openai"]
+    assert event.context["redacted"] == ["huggingface", "openai"]
 
     # Shown: the API to any role and the run page.
     api_text = client_for(auditor).get(f"/api/v1/evaluation-runs/{run.pk}/").content.decode()
@@ -70,6 +72,14 @@ def test_a_token_in_model_args_is_stored_shown_and_reported_redacted(engineer, a
     evidence = json.dumps(dossier_evidence(report), default=str)
     assert TOKEN not in evidence and OPENAI_KEY not in evidence
     assert '"redacted": ["huggingface", "openai"]' in evidence
+    # And the PDF itself, rendered and parsed back: neither its text nor its attached evidence.json holds them.
+    rendered = report_render(report_id=report.pk)
+    assert rendered.state == "succeeded", rendered.error
+    with default_storage.open(rendered.file.name, "rb") as fh:
+        data = fh.read()
+    for text in (pdfcheck.text(data), json.dumps(pdfcheck.evidence(data))):
+        assert TOKEN not in text and OPENAI_KEY not in text
+    assert "lm_eval_import" in json.dumps(pdfcheck.evidence(data))  # the run is in the report, redacted
 
 
 @pytest.mark.parametrize("path", sorted(LM_EVAL_DIR.glob("*.json")), ids=lambda p: p.name[:30])
