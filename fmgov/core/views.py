@@ -7,8 +7,6 @@ refusal naming fields becomes errors on those form fields.
 
 from __future__ import annotations
 
-import importlib
-
 import markdown
 import nh3
 from django import forms
@@ -30,7 +28,6 @@ __all__ = [
     "sort_queryset",
     "sort_headers",
     "render_markdown",
-    "optional_module",
 ]
 
 PAGE_SIZE = 25
@@ -112,13 +109,3 @@ def render_markdown(text: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
     )
     return mark_safe(clean)  # noqa: S308 -- sanitised by nh3
-
-
-def optional_module(name: str):
-    """Another app's module if it exists yet (apps are built side by side), else None."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
-            return None
-        raise

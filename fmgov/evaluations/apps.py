@@ -8,12 +8,17 @@ class EvaluationsConfig(AppConfig):
     verbose_name = _("Evaluations")
 
     def ready(self) -> None:
+        from fmgov.evaluations.review_evidence import review_evidence, run_for_evidence
         from fmgov.evaluations.selectors import review_submission_blockers
+        from fmgov.evaluations.services import evidence_link_create
         from fmgov.evaluations.trends import deployment_evaluation_panel
         from fmgov.registry.hooks import deployment_evaluation_panel as evaluation_panel
-        from fmgov.reviews.hooks import review_submission_blockers as submission_blockers
+        from fmgov.reviews import hooks as review_hooks
 
-        submission_blockers.register(review_submission_blockers)
+        review_hooks.review_submission_blockers.register(review_submission_blockers)
+        review_hooks.review_evidence.register(review_evidence)
+        review_hooks.evidence_run.register(run_for_evidence)
+        review_hooks.evidence_link_create.register(evidence_link_create)
         evaluation_panel.register(deployment_evaluation_panel)
         from fmgov.core.schedules import BuiltinSchedule, register_builtin_schedule
 

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fmgov.core.hooks import Hook
 
 if TYPE_CHECKING:
-    from fmgov.reviews.models import RiskReview
+    from fmgov.reviews.models import ReviewItem, RiskReview
 
-__all__ = ["review_submission_blockers"]
+__all__ = ["review_submission_blockers", "review_evidence", "evidence_run", "evidence_link_create"]
 
 #: Why a review may not be submitted yet (required evaluation suites lacking a passing run). Answered by evaluations.
 review_submission_blockers: Hook[[RiskReview], Iterable[str]] = Hook(
     "reviews.review_submission_blockers", answered_by="fmgov.evaluations"
 )
+
+#: The evaluation runs and findings cited on the items (set as ``item.evaluation_links``); returns the runs one
+#: may still cite. Answered by evaluations.
+review_evidence: Hook[[RiskReview, list[ReviewItem]], list[Any]] = Hook(
+    "reviews.review_evidence", answered_by="fmgov.evaluations"
+)
+
+#: The evaluation run a form names (its id as sent), or None. Answered by evaluations.
+evidence_run: Hook[[str], Any | None] = Hook("reviews.evidence_run", answered_by="fmgov.evaluations")
+
+#: Cite a run on a review item (the audited evaluations service). Answered by evaluations.
+evidence_link_create: Hook[..., Any] = Hook("reviews.evidence_link_create", answered_by="fmgov.evaluations")

@@ -10,9 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from fmgov.core.roles import Role, has_role
-from fmgov.core.views import optional_module, paginate, sort_headers, sort_queryset
+from fmgov.core.views import paginate, sort_headers, sort_queryset
 from fmgov.core.views_util import call_service, role_required
 from fmgov.registry.selectors import deployment_list
+from fmgov.reviews import hooks as review_hooks
 from fmgov.reviews import services
 from fmgov.reviews.choices import EDITABLE_STATES, SCORE_MAX, ReviewState
 from fmgov.reviews.forms import (
@@ -115,7 +116,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     signed = any(s.reviewer_id == user.pk and s.submission == review.submission for s in sign_offs)
     may_author = _may_author(user, review)
     is_own = user.pk in (review.submitted_by_id, review.deployment.owner_id)
-    evidence = _evaluation_evidence(review, items)
+    evidence = review_hooks.review_evidence(review, items)
     context = {
         "review": review,
         "items": items,
@@ -138,39 +139,19 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reviews/review_detail.html", context)
 
 
-def _evaluation_evidence(review, items) -> list | None:
-    """Runs and findings cited on the items (set as ``item.evaluation_links``); the runs one may still cite."""
-    selectors = optional_module("fmgov.evaluations.selectors")
-    if selectors is None:
-        return None
-    by_item: dict[int, list] = {}
-    for link in selectors.evidence_for_review(review):
-        by_item.setdefault(link.review_item_id, []).append(link)
-    for item in items:
-        item.evaluation_links = by_item.get(item.pk, [])
-    return list(
-        selectors.run_list()
-        .filter(deployment_id=review.deployment_id, finished_at__isnull=False)
-        .order_by("-finished_at", "-id")[:30]
-    )
-
-
 @require_POST
 @role_required(*WRITERS)
 def evidence_link(request: HttpRequest, pk: int) -> HttpResponse:
     """Cite an evaluation run of the deployment on one of the review's items (the evaluations app records it)."""
     review = _review_or_404(pk)
-    services_module = optional_module("fmgov.evaluations.services")
-    selectors = optional_module("fmgov.evaluations.selectors")
     item = next((i for i in review.items.all() if str(i.pk) == request.POST.get("item")), None)
-    run_id = request.POST.get("run", "")
-    run = selectors.run_list().filter(pk=run_id).first() if selectors and run_id.isdigit() else None
-    if services_module is None or item is None or run is None:
+    run = review_hooks.evidence_run(request.POST.get("run", ""))
+    if item is None or run is None:
         messages.error(request, "Choose a risk item and an evaluation run.")
         return redirect("reviews:review-detail", pk)
     return call_service(
         request,
-        lambda: services_module.evidence_link_create(actor=request.user, review_item=item, run=run),
+        lambda: review_hooks.evidence_link_create(actor=request.user, review_item=item, run=run),
         success=f"Run #{run.pk} cited as evidence.",
         to=("reviews:review-detail", pk),
     )
