@@ -12,7 +12,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ABSENT", "InvalidChanges", "change_pairs", "changed", "check_changes", "created", "deleted", "diff"]
+__all__ = [
+    "ABSENT",
+    "ORIGIN_CONTEXT_KEYS",
+    "InvalidChanges",
+    "change_pairs",
+    "changed",
+    "check_changes",
+    "context_notes",
+    "created",
+    "deleted",
+    "diff",
+]
+
+# Where an event came from (the request or the Celery task), bound by the middleware and the task signals; the
+# rest of an event's context is what the service noted (a reason, redacted kinds, counts).
+ORIGIN_CONTEXT_KEYS = frozenset({"request_id", "ip", "user_agent", "celery_task_id", "celery_task"})
 
 
 class _Absent:
@@ -88,3 +103,10 @@ def change_pairs(changes: Any) -> list[tuple[str, Any, Any]]:
         else:
             rows.append((key, ABSENT, value))
     return sorted(rows, key=lambda row: row[0])
+
+
+def context_notes(context: Any) -> dict[str, Any]:
+    """The notes a service put in an event's context, without the request or task it came from."""
+    if not isinstance(context, Mapping):
+        return {}
+    return {k: v for k, v in context.items() if k not in ORIGIN_CONTEXT_KEYS}

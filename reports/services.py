@@ -18,7 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from audits.services import audit_record
+from audits.services import audit_record, created
 from fmgov.core.exceptions import Conflict, InvalidInput, NotAllowed
 from fmgov.core.roles import has_role
 from fmgov.core.tasks_util import enqueue_on_commit
@@ -92,12 +92,14 @@ def report_request(
         action="report.request",
         actor=actor,
         obj=report,
-        changes={
-            "kind": kind,
-            "deployment": deployment.pk if deployment else None,
-            "period_start": period_start,
-            "period_end": period_end,
-        },
+        changes=created(
+            {
+                "kind": kind,
+                "deployment": deployment.pk if deployment else None,
+                "period_start": period_start,
+                "period_end": period_end,
+            }
+        ),
     )
     from reports.tasks import render_report
 
@@ -142,7 +144,12 @@ def _fail(report: Report, attempt: int, message: str) -> None:
         current.finished_at = timezone.now()
         current.render_log = report.render_log
         current.save(update_fields=["state", "error", "finished_at", "render_log", "updated_at"])
-        audit_record(action="report.fail", obj=current, changes={"error": current.error, "attempt": attempt})
+        audit_record(
+            action="report.fail",
+            obj=current,
+            changes={"state": [ReportState.RUNNING, current.state], "error": ["", current.error]},
+            context={"attempt": attempt},
+        )
 
 
 def report_render(*, report_id: int) -> Report | None:
@@ -203,14 +210,19 @@ def _complete(report: Report, attempt: int, pdf: bytes, pages: int) -> Report:
             action="report.complete",
             obj=current,
             changes={
-                "sha256": sha256,
-                "size": current.size,
-                "pages": pages,
-                "file": name,
-                "audit_head_seq": current.audit_head_seq,
-                "audit_head_hash": current.audit_head_hash,
-                "evidence_sha256": current.render_log.get("evidence_sha256"),
+                "state": [ReportState.RUNNING, current.state],
+                **created(
+                    {
+                        "sha256": sha256,
+                        "size": current.size,
+                        "pages": pages,
+                        "file": name,
+                        "audit_head_seq": current.audit_head_seq,
+                        "audit_head_hash": current.audit_head_hash,
+                    }
+                ),
             },
+            context={"evidence_sha256": current.render_log.get("evidence_sha256")},
         )
     return current
 
@@ -222,7 +234,7 @@ def report_open_for_download(*, actor, report: Report):
         raise NotAllowed("Engineers may download reports only about their own deployments.")
     if report.state != ReportState.SUCCEEDED:
         raise Conflict(f"The report is {report.state}; only a succeeded report can be downloaded.")
-    audit_record(action="report.download", actor=actor, obj=report, changes={"sha256": report.sha256})
+    audit_record(action="report.download", actor=actor, obj=report, context={"sha256": report.sha256})
     return default_storage.open(report.file.name, "rb")
 
 
@@ -245,7 +257,12 @@ def reports_sweep_stuck() -> dict[str, list[int]]:
                 report.state = ReportState.QUEUED
                 report.progress = 0
                 report.save(update_fields=["state", "progress", "updated_at"])
-                audit_record(action="report.requeue", obj=report, changes={"attempts": report.attempts})
+                audit_record(
+                    action="report.requeue",
+                    obj=report,
+                    changes={"state": [ReportState.RUNNING, report.state]},
+                    context={"attempts": report.attempts},
+                )
                 from reports.tasks import render_report
 
                 enqueue_on_commit(render_report, report.pk)
@@ -253,8 +270,13 @@ def reports_sweep_stuck() -> dict[str, list[int]]:
             else:
                 report.state = ReportState.FAILED
                 report.finished_at = timezone.now()
+                previous_error = report.error
                 report.error = f"The worker rendering this report stopped responding {report.attempts} times."
                 report.save(update_fields=["state", "finished_at", "error", "updated_at"])
-                audit_record(action="report.fail", obj=report, changes={"error": report.error})
+                audit_record(
+                    action="report.fail",
+                    obj=report,
+                    changes={"state": [ReportState.RUNNING, report.state], "error": [previous_error, report.error]},
+                )
                 failed.append(report.pk)
     return {"requeued": requeued, "failed": failed}

@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from audits.canonical import format_timestamp
+from audits.changes import context_notes
 from audits.selectors import chain_head, verify_chain
 from fmgov.core.roles import Role
 from reports.models import Report
@@ -74,6 +75,7 @@ def event_row(e) -> dict[str, Any]:
         "object_id": e.object_id,
         "object_repr": e.object_repr,
         "changes": e.changes,
+        "notes": context_notes(e.context),
         "hash": e.hash,
     }
 

@@ -10,7 +10,7 @@ import hashlib
 
 from django.db import transaction
 
-from audits.services import audit_record, snapshot
+from audits.services import audit_record, created, snapshot
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
 
 MODEL_CARD = """# Model card
@@ -50,7 +50,7 @@ def make_model(owner, name="Atlas-7B", version="1.0", model_card=MODEL_CARD, **e
         owner=owner,
         **extra,
     )
-    audit_record(action="foundation_model.create", actor=owner, obj=model, changes={"after": snapshot(model)})
+    audit_record(action="foundation_model.create", actor=owner, obj=model, changes=created(snapshot(model)))
     return model
 
 
@@ -64,11 +64,11 @@ def make_adaptation(owner, parents, name="Atlas-support", version="1", kind="lor
         artifact_digest=digest(f"{name}:{version}"),
         owner=owner,
     )
-    audit_record(action="adaptation.create", actor=owner, obj=adaptation, changes={"after": snapshot(adaptation)})
+    audit_record(action="adaptation.create", actor=owner, obj=adaptation, changes=created(snapshot(adaptation)))
     for parent in parents:
         field = "parent_model" if isinstance(parent, FoundationModel) else "parent_adaptation"
         edge = AdaptationParent.objects.create(child=adaptation, **{field: parent})
-        audit_record(action="adaptation.add_parent", actor=owner, obj=edge, changes={"parent": str(parent)})
+        audit_record(action="adaptation.add_parent", actor=owner, obj=edge, changes={"parent": [None, str(parent)]})
     return adaptation
 
 
@@ -78,7 +78,7 @@ def make_deployment(owner, target, name="support-bot", environment="production",
     deployment = Deployment.objects.create(
         name=name, environment=environment, owner=owner, status=status, region="eu-west-1", **{field: target}
     )
-    audit_record(action="deployment.create", actor=owner, obj=deployment, changes={"after": snapshot(deployment)})
+    audit_record(action="deployment.create", actor=owner, obj=deployment, changes=created(snapshot(deployment)))
     return deployment
 
 

@@ -44,7 +44,7 @@ def test_oversight_roles_request_both_kinds(request, role_fixture, client_for, d
     assert len(queued) == 2
     events = AuditEvent.objects.filter(action="report.request", actor=user)
     assert events.count() == 2
-    assert events.first().changes["kind"] == "deployment_dossier"
+    assert events.first().changes["kind"] == [None, "deployment_dossier"]
 
 
 @pytest.mark.django_db
@@ -121,7 +121,7 @@ def test_status_list_and_download_respect_ownership(
     body = b"".join(response.streaming_content)
     assert body.startswith(b"%PDF-") and len(body) == report.size
     event = AuditEvent.objects.get(action="report.download")
-    assert event.actor == engineer and event.changes == {"sha256": report.sha256}
+    assert event.actor == engineer and event.context["sha256"] == report.sha256 and event.changes == {}
     status = client_for(engineer).get(f"{URL}{own}/").json()
     assert status["download_url"].endswith(f"{URL}{own}/download/") and status["pages"] == report.pages
 

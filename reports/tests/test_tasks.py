@@ -65,8 +65,8 @@ def test_deployment_dossier_through_a_worker(celery_worker, client_for, engineer
     # The stored sha256 and size are the file's, and the trail recorded the same at completion.
     assert status["sha256"] == hashlib.sha256(data).hexdigest() and status["size"] == len(data)
     completed = AuditEvent.objects.get(action="report.complete", object_id=str(report.pk))
-    assert completed.changes["sha256"] == report.sha256
-    assert completed.changes["audit_head_seq"] == report.audit_head_seq
+    assert completed.changes["sha256"] == [None, report.sha256]
+    assert completed.changes["audit_head_seq"] == [None, report.audit_head_seq]
 
     text = pdfcheck.text(data)
     flat = pdfcheck.squeezed(data)
