@@ -56,42 +56,49 @@ def _own_resources(page: PageObject) -> None:
     page[NameObject("/Resources")] = own
 
 
-def _retag_font_subsets(reader: PdfReader, *, salt: str) -> None:
-    """Rename every font subset of this file ``ABCDEF+Name`` → ``<tag of salt and ABCDEF>+Name``."""
-    seen: set[int] = set()
+class _FontRetagger:
+    """Renames font subsets ``ABCDEF+Name`` to a tag derived from a salt, visiting each object once."""
 
-    def retag(name: str) -> str:
+    def __init__(self, salt: str) -> None:
+        self.salt = salt
+        self.seen: set[int] = set()
+
+    def retag(self, name: str) -> str:
         tag, plus, rest = name.lstrip("/").partition("+")
         if not plus or len(tag) != 6 or not tag.isupper():
             return name
-        digest = hashlib.sha256(f"{salt}:{tag}".encode()).digest()
+        digest = hashlib.sha256(f"{self.salt}:{tag}".encode()).digest()
         return "/" + "".join(string.ascii_uppercase[b % 26] for b in digest[:6]) + "+" + rest
 
-    def rename(obj: DictionaryObject, key: str) -> None:
-        if key in obj and id(obj) not in seen:
-            seen.add(id(obj))
-            obj[NameObject(key)] = NameObject(retag(obj[key]))
+    def rename(self, obj: DictionaryObject, key: str) -> None:
+        if key in obj and id(obj) not in self.seen:
+            self.seen.add(id(obj))
+            obj[NameObject(key)] = NameObject(self.retag(obj[key]))
 
-    def visit_font(font: DictionaryObject) -> None:
+    def visit_font(self, font: DictionaryObject) -> None:
         for candidate in [font, *[f.get_object() for f in font.get("/DescendantFonts", [])]]:
             descriptor = candidate.get("/FontDescriptor")
-            rename(candidate, "/BaseFont")
+            self.rename(candidate, "/BaseFont")
             if descriptor is not None:
-                rename(descriptor.get_object(), "/FontName")
+                self.rename(descriptor.get_object(), "/FontName")
 
-    def visit_resources(resources) -> None:
-        if resources is None or id(resources.get_object()) in seen:
+    def visit_resources(self, resources) -> None:
+        if resources is None or id(resources.get_object()) in self.seen:
             return
         resources = resources.get_object()
-        seen.add(id(resources))
+        self.seen.add(id(resources))
         for font in (resources.get("/Font") or DictionaryObject()).get_object().values():
-            visit_font(font.get_object())
+            self.visit_font(font.get_object())
         for xobject in (resources.get("/XObject") or DictionaryObject()).get_object().values():
             xobject = xobject.get_object()
             if xobject.get("/Subtype") == "/Form":
-                visit_resources(xobject.get("/Resources"))
+                self.visit_resources(xobject.get("/Resources"))
         for pattern in (resources.get("/Pattern") or DictionaryObject()).get_object().values():
-            visit_resources(pattern.get_object().get("/Resources"))
+            self.visit_resources(pattern.get_object().get("/Resources"))
 
+
+def _retag_font_subsets(reader: PdfReader, *, salt: str) -> None:
+    """Rename every font subset of this file ``ABCDEF+Name`` → ``<tag of salt and ABCDEF>+Name``."""
+    retagger = _FontRetagger(salt)
     for page in reader.pages:
-        visit_resources(page.get("/Resources"))
+        retagger.visit_resources(page.get("/Resources"))

@@ -145,13 +145,11 @@ def _facts(target: dict) -> list[tuple[str, str]]:
     return [(label, _number(target.get(key))) for label, key in keys]
 
 
-def _dossier_context(ev: dict, events_per_part: int) -> dict[str, Any]:
-    target = ev["target"]
-    lineage = ev["lineage"]
+def _lineage_diagram(target: dict, lineage: dict) -> str:
     parents: dict[str, list[str]] = {}
     for edge in lineage["edges"]:
         parents.setdefault(edge["child"], []).append(edge["parent"])
-    diagram = svg.lineage_svg(
+    return svg.lineage_svg(
         [
             svg.DagNode(
                 key=n["key"],
@@ -165,44 +163,61 @@ def _dossier_context(ev: dict, events_per_part: int) -> dict[str, Any]:
         title=f"Lineage of {target.get('name', '')}",
         orientation="vertical",
     )
-    reviews = ev["reviews"]
+
+
+def _review_register(reviews: dict) -> dict | None:
+    """Display dates on every review; the register review's items with their scores and heat maps."""
     register = None
-    if reviews.get("available"):
-        for review in reviews["reviews"]:
-            for s in review["sign_offs"]:
-                s["time_display"] = when(s["time"])
-                s["voided_display"] = when(s["voided_at"])
-            for key in ("submitted_at", "decided_at", "approved_at", "expires_at", "revoked_at"):
-                review[f"{key}_display"] = when(review[key])
-            if review["id"] == reviews.get("register_review_id"):
-                register = review
-    if register is not None:
-        for item in register["items"]:
-            item["inherent"] = item["likelihood"] * item["severity"]
-            item["residual"] = item["residual_likelihood"] * item["residual_severity"]
-        register = {
-            "review": register,
-            "items": register["items"],
-            "inherent": _heat_map(register["items"], "likelihood", "severity"),
-            "residual": _heat_map(register["items"], "residual_likelihood", "residual_severity"),
-        }
-    evaluations = ev["evaluations"]
+    for review in reviews["reviews"] if reviews.get("available") else []:
+        for s in review["sign_offs"]:
+            s["time_display"] = when(s["time"])
+            s["voided_display"] = when(s["voided_at"])
+        for key in ("submitted_at", "decided_at", "approved_at", "expires_at", "revoked_at"):
+            review[f"{key}_display"] = when(review[key])
+        if review["id"] == reviews.get("register_review_id"):
+            register = review
+    if register is None:
+        return None
+    for item in register["items"]:
+        item["inherent"] = item["likelihood"] * item["severity"]
+        item["residual"] = item["residual_likelihood"] * item["residual_severity"]
+    return {
+        "review": register,
+        "items": register["items"],
+        "inherent": _heat_map(register["items"], "likelihood", "severity"),
+        "residual": _heat_map(register["items"], "residual_likelihood", "residual_severity"),
+    }
+
+
+def _evaluation_charts(evaluations: dict) -> list[dict]:
+    if not evaluations.get("available"):
+        return []
     charts = []
-    if evaluations.get("available"):
-        for series in evaluations["series"]:
-            points = series["points"]
-            latest = points[-1]
-            charts.append({
-                "suite": series["suite"], "metric": series["metric"], "latest": latest, "count": len(points),
-                "latest_time": when(latest["time"]),
-                "svg": svg.trend_svg(
-                    [svg.TrendPoint(dt.datetime.fromisoformat(p["time"]), p["value"], p.get("passed")) for p in points],
-                    title=f"{series['suite']}: {series['metric']}", threshold=latest["threshold"],
-                    op=latest.get("op"), width=680, height=170,
-                ),
-            })  # fmt: skip
-        for run in evaluations["runs"]:
-            run["finished_display"] = when(run["finished_at"])
+    for series in evaluations["series"]:
+        points = series["points"]
+        latest = points[-1]
+        charts.append({
+            "suite": series["suite"], "metric": series["metric"], "latest": latest, "count": len(points),
+            "latest_time": when(latest["time"]),
+            "svg": svg.trend_svg(
+                [svg.TrendPoint(dt.datetime.fromisoformat(p["time"]), p["value"], p.get("passed")) for p in points],
+                title=f"{series['suite']}: {series['metric']}", threshold=latest["threshold"],
+                op=latest.get("op"), width=680, height=170,
+            ),
+        })  # fmt: skip
+    for run in evaluations["runs"]:
+        run["finished_display"] = when(run["finished_at"])
+    return charts
+
+
+def _dossier_context(ev: dict, events_per_part: int) -> dict[str, Any]:
+    target = ev["target"]
+    lineage = ev["lineage"]
+    diagram = _lineage_diagram(target, lineage)
+    reviews = ev["reviews"]
+    register = _review_register(reviews)
+    evaluations = ev["evaluations"]
+    charts = _evaluation_charts(evaluations)
     findings = ev["findings"]
     if findings.get("available"):
         for f in findings["findings"]:
