@@ -7,6 +7,7 @@ from django import forms
 from fmgov.core.jsonlimits import loads_bounded
 from fmgov.evaluations.evaluators import REGISTRY
 from fmgov.evaluations.selectors import suite_list
+from fmgov.evaluations.services import SCHEDULE_FIELDS, SUITE_FIELDS
 from fmgov.registry.selectors import deployment_list
 
 __all__ = ["SuiteForm", "ScheduleForm", "RunNowForm", "FindingNoteForm"]
@@ -32,7 +33,10 @@ class JSONObjectField(forms.CharField):
 
 
 class SuiteForm(forms.Form):
+    """One form field per SUITE_FIELDS entry, in that order (a test holds the two to each other)."""
+
     required_css_class = "required"
+    field_order = SUITE_FIELDS
 
     name = forms.CharField(max_length=200)
     evaluator = forms.ChoiceField(choices=())
@@ -51,7 +55,10 @@ class SuiteForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
+    """One form field per SCHEDULE_FIELDS entry, in that order (a test holds the two to each other)."""
+
     required_css_class = "required"
+    field_order = SCHEDULE_FIELDS
 
     suite = forms.ModelChoiceField(queryset=None)
     deployment = forms.ModelChoiceField(queryset=None)

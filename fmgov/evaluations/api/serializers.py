@@ -14,6 +14,7 @@ from fmgov.evaluations.models import (
     RunMetric,
     SuiteRequirement,
 )
+from fmgov.evaluations.services import SCHEDULE_FIELDS, SUITE_FIELDS
 from fmgov.findings.api.serializers import FindingSerializer as FindingBaseSerializer
 from fmgov.registry.models import Deployment
 
@@ -29,18 +30,7 @@ class EvaluationSuiteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EvaluationSuite
-        fields = [
-            "id",
-            "name",
-            "description",
-            "evaluator",
-            "config",
-            "thresholds",
-            "concurrency",
-            "owner",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *SUITE_FIELDS, "owner", "created_at", "updated_at"]
         read_only_fields = ["id", "owner", "created_at", "updated_at"]
         extra_kwargs = {"name": {"validators": []}}  # uniqueness is the service's 400
 
@@ -53,7 +43,7 @@ class EvaluationScheduleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EvaluationSchedule
-        fields = ["id", "suite", "deployment", "cron", "enabled", "periodic_task", "owner", "created_at"]
+        fields = ["id", *SCHEDULE_FIELDS, "periodic_task", "owner", "created_at"]
         read_only_fields = ["id", "periodic_task", "owner", "created_at"]
         validators = []  # the (suite, deployment) uniqueness is the service's 400
 

@@ -52,6 +52,8 @@ from fmgov.evaluations.services.runs import (
     run_request,
 )
 from fmgov.evaluations.services.schedules import RUN_SCHEDULED_TASK as RUN_SCHEDULED_TASK
+from fmgov.evaluations.services.schedules import SCHEDULE_FIELDS as SCHEDULE_FIELDS
+from fmgov.evaluations.services.schedules import SCHEDULE_UPDATE_FIELDS as SCHEDULE_UPDATE_FIELDS
 from fmgov.evaluations.services.schedules import schedule_create, schedule_delete, schedule_update
 from fmgov.evaluations.services.suites import SUITE_FIELDS as SUITE_FIELDS
 from fmgov.evaluations.services.suites import suite_create, suite_update

@@ -14,6 +14,10 @@ from fmgov.evaluations.services.common import _ensure_engineer, _ensure_owner_or
 from fmgov.evaluations.services.runs import _check_runnable
 
 RUN_SCHEDULED_TASK = "fmgov.evaluations.tasks.run_scheduled_evaluation"
+# The one list of a schedule's writable fields, in display order (serializer and form derive theirs); after
+# creation only SCHEDULE_UPDATE_FIELDS change: the suite and the deployment are what the schedule is.
+SCHEDULE_FIELDS = ("suite", "deployment", "cron", "enabled")
+SCHEDULE_UPDATE_FIELDS = ("cron", "enabled")
 
 
 def _parse_cron(cron: str) -> list[str]:

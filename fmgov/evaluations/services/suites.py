@@ -12,7 +12,8 @@ from fmgov.evaluations.evaluators import REGISTRY, config_errors, get_evaluator,
 from fmgov.evaluations.models import EvaluationSuite
 from fmgov.evaluations.services.common import _ensure_engineer, _ensure_owner_or_admin
 
-SUITE_FIELDS = ("name", "description", "evaluator", "config", "thresholds", "concurrency")
+# The one list of a suite's writable fields, in display order: the API serializer and the page form derive theirs.
+SUITE_FIELDS = ("name", "evaluator", "description", "config", "thresholds", "concurrency")
 
 
 def _validate_suite_fields(fields: dict[str, Any]) -> None:
