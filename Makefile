@@ -42,6 +42,11 @@ test: install-test
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# No repeated block of six or more lines in the application code (tests, migrations and
+	@# benchmarks aside; verify_export.py is a standalone stdlib-only copy of the canonical encoding by design).
+	git ls-files '*.py' | grep -v -e '/migrations/' -e '/tests/' -e '^tests/' -e '^benchmarks/' -e 'conftest.py' \
+	  -e '^audits/verify_export.py' | xargs $(VENV)/bin/pylint --disable=all --enable=duplicate-code \
+	  --min-similarity-lines=6 --ignore-imports=yes --ignore-signatures=yes --ignore-docstrings=yes --ignore-comments=yes
 
 format: install-test
 	$(VENV)/bin/ruff format .

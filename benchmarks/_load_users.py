@@ -61,7 +61,7 @@ class User:
         self.fixtures = fixtures
         self.index = index
         self.stats = stats
-        self.random = random.Random(index)  # noqa: S311 - workload mix, not security
+        self.random = random.Random(index)
         self.deployments: list[int] = []
         self.reviews: list[int] = []
         self.counter = 0

@@ -11,7 +11,7 @@ import threading
 import time
 
 from _setup import benchmark_database, describe_database
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection, transaction
 
 PLAIN_TABLE = """
 CREATE TABLE bench_plain_event (
@@ -30,7 +30,7 @@ def run_threads(writers: int, work) -> float:
         try:
             barrier.wait()
             work(n)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

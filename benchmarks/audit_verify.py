@@ -8,7 +8,7 @@ import hashlib
 import time
 
 from _setup import benchmark_database, describe_database
-from django.db import transaction  # noqa: E402
+from django.db import transaction
 
 
 def main() -> None:

@@ -32,9 +32,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import httpx  # noqa: E402
-from _setup import ROOT, benchmark_database, describe_database  # noqa: E402
-from django.db import transaction  # noqa: E402
+import httpx
+from _setup import ROOT, benchmark_database, describe_database
+from django.db import transaction
 
 
 @contextmanager

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from _setup import ROOT, benchmark_database, describe_database
-from django.db import transaction  # noqa: E402
+from django.db import transaction
 
 BASELINE = """
 import sys, time

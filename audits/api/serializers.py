@@ -1,26 +1,13 @@
 from rest_framework import serializers
 
+from audits.canonical import HASHED_FIELDS
 from audits.models import AuditEvent
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
-        fields = [
-            "seq",
-            "timestamp",
-            "actor_id",
-            "actor_username",
-            "actor_system",
-            "action",
-            "object_type",
-            "object_id",
-            "object_repr",
-            "changes",
-            "context",
-            "prev_hash",
-            "hash",
-        ]
+        fields = [*HASHED_FIELDS, "hash"]  # exactly what is chained, and the hash
         read_only_fields = fields
 
 

@@ -175,7 +175,7 @@ def test_concurrent_writers_never_fork_or_gap_the_chain():
             for i in range(per_writer):
                 with transaction.atomic():
                     audit_record(action="load.append", system=f"writer-{n}", object_type="load", object_id=i)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -28,7 +28,7 @@ def test_event_then_row_against_row_then_event(engineer):
                 Deployment.objects.select_for_update().get(pk=deployment.pk)
         except threading.BrokenBarrierError:
             pass  # the other thread is already waiting on the head: the order is enforced
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
@@ -41,7 +41,7 @@ def test_event_then_row_against_row_then_event(engineer):
                 audit_record(action="test.second", system="t2")
         except threading.BrokenBarrierError:
             pass
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

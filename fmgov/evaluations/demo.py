@@ -197,7 +197,7 @@ def _resolve_superseded_findings(schedule: EvaluationSchedule, reviewer) -> None
 
 
 def seed(stdout) -> None:
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     users = {u.username: u for u in User.objects.filter(username__in=["erin", "eli", "rita"])}
     if "erin" not in users:
         stdout.write("demo evaluations: skipped (demo user erin is missing)")

@@ -71,7 +71,7 @@ def notify_finding(self, finding_id: int, revoked_reviews: list[int] | None = No
     finding = Finding.objects.select_related("subject_type").get(pk=finding_id)
     deployment = finding.subject
     detail = finding.detail
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     reviewers = User.objects.filter(groups__name=Role.REVIEWER, is_active=True).exclude(email="")
     recipients = sorted({deployment.owner.email, *reviewers.values_list("email", flat=True)} - {""})
     if not recipients:

@@ -43,7 +43,7 @@ if _default["ENGINE"] == "django.db.backends.sqlite3":
 else:
     _default["TEST"] = {"NAME": f"test_fmgov_{_session}"}
     _default["CONN_MAX_AGE"] = 0
-STORAGES = {  # noqa: F405
+STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

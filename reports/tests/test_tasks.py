@@ -176,7 +176,7 @@ def test_model_card_urls_are_never_fetched(celery_worker, client_for, engineer, 
     hits = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             hits.append(self.path)
             self.send_response(200)
             self.end_headers()

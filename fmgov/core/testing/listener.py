@@ -102,7 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: Listener
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format, *args):  # noqa: A002 - quiet
+    def log_message(self, format, *args):
         pass
 
     def _handle(self) -> None:
@@ -112,7 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.record(Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
         self.server.answer(self)
 
-    do_GET = do_POST = do_PUT = _handle  # noqa: N815
+    do_GET = do_POST = do_PUT = _handle
 
 
 class Listener(ThreadingHTTPServer):

@@ -40,24 +40,24 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.where(norms == 0, 1, norms)
 
 
-def _associations(targets: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:  # noqa: N803
+def _associations(targets: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return (targets @ A.T).mean(axis=1) - (targets @ B.T).mean(axis=1)
 
 
-def weat_effect_size(X: np.ndarray, Y: np.ndarray, A: np.ndarray, B: np.ndarray) -> float:  # noqa: N803
+def weat_effect_size(X: np.ndarray, Y: np.ndarray, A: np.ndarray, B: np.ndarray) -> float:
     import numpy as np
 
-    X, Y, A, B = (_unit(np.asarray(m, dtype=float)) for m in (X, Y, A, B))  # noqa: N806
+    X, Y, A, B = (_unit(np.asarray(m, dtype=float)) for m in (X, Y, A, B))
     sx, sy = _associations(X, A, B), _associations(Y, A, B)
     spread = np.concatenate([sx, sy]).std(ddof=1)
     return float((sx.mean() - sy.mean()) / spread) if spread > 0 else 0.0
 
 
 def weat_p_value(
-    X: np.ndarray,  # noqa: N803
-    Y: np.ndarray,  # noqa: N803
-    A: np.ndarray,  # noqa: N803
-    B: np.ndarray,  # noqa: N803
+    X: np.ndarray,
+    Y: np.ndarray,
+    A: np.ndarray,
+    B: np.ndarray,
     *,
     permutations: int = 10_000,
     seed: int = 0,
@@ -65,7 +65,7 @@ def weat_p_value(
     """One-sided permutation p-value; returns (p, exact)."""
     import numpy as np
 
-    X, Y, A, B = (_unit(np.asarray(m, dtype=float)) for m in (X, Y, A, B))  # noqa: N806
+    X, Y, A, B = (_unit(np.asarray(m, dtype=float)) for m in (X, Y, A, B))
     s = _associations(np.concatenate([X, Y]), A, B)
     n = len(X)
     total = s.sum()

@@ -1,12 +1,10 @@
 """The evaluations API: validation 400s per field, role checks, 202 runs, cancel, findings, uploads, audit."""
 
 import json
-from pathlib import Path
 
 import pytest
 from django_celery_beat.models import PeriodicTask
 
-from tests.data import REALWORLD_DIR
 from audits.models import AuditEvent
 from fmgov.evaluations import services
 from fmgov.evaluations.choices import RunState
@@ -14,6 +12,7 @@ from fmgov.evaluations.evaluators.base import EvaluationResult
 from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite
 from fmgov.evaluations.tests.factories import DeploymentFactory, suite
 from fmgov.findings.models import Finding
+from tests.data import REALWORLD_DIR
 
 pytestmark = pytest.mark.django_db
 LM_EVAL_DIR = REALWORLD_DIR / "lm-eval"

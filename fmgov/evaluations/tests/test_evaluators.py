@@ -165,10 +165,10 @@ def test_embedding_latency_energy_refuses_an_endpoint_that_drops_texts(fake_open
 
 def test_weat_statistics_against_a_hand_computed_example():
     # One dimension that carries the association: X near A, Y near B.
-    X = np.array([[1.0, 0.1], [0.9, 0.2]])  # noqa: N806
-    Y = np.array([[0.1, 1.0], [0.2, 0.9]])  # noqa: N806
-    A = np.array([[1.0, 0.0], [0.95, 0.05]])  # noqa: N806
-    B = np.array([[0.0, 1.0], [0.05, 0.95]])  # noqa: N806
+    X = np.array([[1.0, 0.1], [0.9, 0.2]])
+    Y = np.array([[0.1, 1.0], [0.2, 0.9]])
+    A = np.array([[1.0, 0.0], [0.95, 0.05]])
+    B = np.array([[0.0, 1.0], [0.05, 0.95]])
 
     def unit(m):
         return m / np.linalg.norm(m, axis=1, keepdims=True)

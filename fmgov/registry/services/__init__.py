@@ -14,6 +14,7 @@ name a service uses (``audit_record``, say) patches it on the submodule that
 uses it: the package holds only the re-exported services.
 """
 
+from fmgov.registry.services import deployments
 from fmgov.registry.services._common import IMPORT_ONLY_FIELDS
 from fmgov.registry.services.adaptations import ADAPTATION_FIELDS, PARENT_KEYS, adaptation_create, adaptation_update
 from fmgov.registry.services.cards import CardImport, model_card_import
@@ -22,17 +23,7 @@ from fmgov.registry.services.credentials import (
     endpoint_credential_deactivate,
     endpoint_credential_update,
 )
-from fmgov.registry.services.deployments import (
-    DEPLOYMENT_ENDPOINT_FIELDS,
-    DEPLOYMENT_FIELDS,
-    deployment_approve,
-    deployment_create,
-    deployment_go_live,
-    deployment_retire,
-    deployment_suspend,
-    deployment_update,
-    deployment_withdraw_approval,
-)
+from fmgov.registry.services.deployments import *  # noqa: F403  (its __all__ is part of ours)
 from fmgov.registry.services.foundation_models import (
     FOUNDATION_MODEL_FIELDS,
     foundation_model_create,
@@ -43,8 +34,6 @@ from fmgov.registry.services.local_models import local_model_create, local_model
 __all__ = [
     "FOUNDATION_MODEL_FIELDS",
     "ADAPTATION_FIELDS",
-    "DEPLOYMENT_FIELDS",
-    "DEPLOYMENT_ENDPOINT_FIELDS",
     "IMPORT_ONLY_FIELDS",
     "PARENT_KEYS",
     "endpoint_credential_create",
@@ -57,13 +46,7 @@ __all__ = [
     "foundation_model_update",
     "adaptation_create",
     "adaptation_update",
-    "deployment_create",
-    "deployment_update",
-    "deployment_approve",
-    "deployment_withdraw_approval",
-    "deployment_go_live",
-    "deployment_suspend",
-    "deployment_retire",
+    *deployments.__all__,
     "CardImport",
     "model_card_import",
 ]

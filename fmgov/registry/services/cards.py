@@ -45,7 +45,7 @@ def _find_by_repo(model: type[FoundationModel] | type[Adaptation], repo: str) ->
 
 
 @transaction.atomic
-def model_card_import(
+def model_card_import(  # noqa: C901 -- to be split (create or update, model or adaptation)
     *,
     actor: Actor,
     card: str,
