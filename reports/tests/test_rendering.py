@@ -189,7 +189,8 @@ def test_a_section_whose_app_has_no_data_says_so(engineer, auditor, monkeypatch)
     _configure_django()
     (html,) = build_parts("deployment_dossier", evidence)
     assert html.count("The reviews app holds no data in this installation yet") == 2  # risk register, reviews
-    assert html.count("The evaluations app holds no data in this installation yet") == 2  # evaluations, findings
+    # Findings come from the findings app, which is always there: only the evaluations section says so.
+    assert html.count("The evaluations app holds no data in this installation yet") == 1
     assert "<th>Reviewer</th>" not in html
 
 
