@@ -16,27 +16,13 @@ from fmgov.reviews.selectors import (
 )
 from fmgov.reviews.tests.factories import (
     DeploymentFactory,
+    approve,
     digest,
     ready_review,
     submitted_review,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def actions_for(obj) -> list[str]:
-    return list(
-        AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
-        .order_by("seq")
-        .values_list("action", flat=True)
-    )
-
-
-def approve(review, *reviewers, conditions=""):
-    return [
-        services.sign_off_create(review=review, actor=r, decision="approve", comment="ok", conditions=conditions)
-        for r in reviewers
-    ]
 
 
 def test_expiry_blocks_go_live(engineer, reviewer, other_reviewer, monkeypatch):

@@ -24,6 +24,7 @@ from fmgov.reviews.tests.factories import (
     DeploymentFactory,
     ReviewPolicyFactory,
     add_item,
+    approve,
     join_group,
     ready_review,
     submitted_review,
@@ -38,13 +39,6 @@ def actions_for(obj) -> list[str]:
         .order_by("seq")
         .values_list("action", flat=True)
     )
-
-
-def approve(review, *reviewers, conditions=""):
-    return [
-        services.sign_off_create(review=review, actor=r, decision="approve", comment="ok", conditions=conditions)
-        for r in reviewers
-    ]
 
 
 def test_taxonomy_and_default_policy_are_seeded():
