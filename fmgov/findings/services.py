@@ -129,25 +129,34 @@ def _ensure_transition(finding: Finding, to: str) -> None:
         raise TransitionNotAllowed(f"A finding that is {finding.state} cannot become {to}.")
 
 
+def _transition(finding: Finding, to: str, *, action: str, actor, stamp: str, note_field: str, note: str) -> Finding:
+    """Move a locked finding to ``to``, stamping ``<stamp>_by``/``<stamp>_at`` and the note, with its event."""
+    _ensure_transition(finding, to)
+    before = finding.state
+    finding.state = to
+    setattr(finding, f"{stamp}_by", actor)
+    setattr(finding, f"{stamp}_at", timezone.now())
+    setattr(finding, note_field, note)
+    finding.save(update_fields=["state", f"{stamp}_by", f"{stamp}_at", note_field, "updated_at"])
+    audit_record(action=action, actor=actor, obj=finding, changes={"state": [before, to], note_field: ["", note]})
+    return finding
+
+
 @transaction.atomic
 def finding_acknowledge(*, finding: Finding, actor: AbstractBaseUser, note: str = "") -> Finding:
     """Someone has seen it and is on it; the finding stays active until resolved."""
     finding = _locked(finding)
     if not may_acknowledge(actor, finding):
         raise NotAllowed("Only reviewers, admins and the owner of its subject may acknowledge a finding.")
-    _ensure_transition(finding, FindingState.ACKNOWLEDGED)
-    before = finding.state
-    finding.state = FindingState.ACKNOWLEDGED
-    finding.acknowledged_by, finding.acknowledged_at = actor, timezone.now()
-    finding.acknowledgement_note = note
-    finding.save(update_fields=["state", "acknowledged_by", "acknowledged_at", "acknowledgement_note", "updated_at"])
-    audit_record(
+    return _transition(
+        finding,
+        FindingState.ACKNOWLEDGED,
         action="finding.acknowledge",
         actor=actor,
-        obj=finding,
-        changes={"state": [before, finding.state], "acknowledgement_note": ["", note]},
+        stamp="acknowledged",
+        note_field="acknowledgement_note",
+        note=note,
     )
-    return finding
 
 
 @transaction.atomic
@@ -158,16 +167,12 @@ def finding_resolve(*, finding: Finding, actor: AbstractBaseUser, note: str = ""
         raise NotAllowed("Only reviewers and admins may resolve a finding.")
     if not note.strip():
         raise InvalidInput("Say how it was resolved.", field_errors={"note": ["Say how the finding was resolved."]})
-    _ensure_transition(finding, FindingState.RESOLVED)
-    before = finding.state
-    finding.state = FindingState.RESOLVED
-    finding.resolved_by, finding.resolved_at = actor, timezone.now()
-    finding.resolution_note = note
-    finding.save(update_fields=["state", "resolved_by", "resolved_at", "resolution_note", "updated_at"])
-    audit_record(
+    return _transition(
+        finding,
+        FindingState.RESOLVED,
         action="finding.resolve",
         actor=actor,
-        obj=finding,
-        changes={"state": [before, finding.state], "resolution_note": ["", note]},
+        stamp="resolved",
+        note_field="resolution_note",
+        note=note,
     )
-    return finding
