@@ -10,7 +10,9 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 
+from audits.services import audit_record
 from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 
@@ -27,6 +29,22 @@ Actor = AbstractBaseUser | None
 def _ensure_writer(actor) -> None:
     if actor is not None and not has_role(actor, Role.ENGINEER, Role.ADMIN):
         raise NotAllowed("Only engineers and admins may change the registry.")
+
+
+def _ensure_admin(actor: Actor, what: str) -> None:
+    """What admins alone allow the workers to use (credentials, local models); the system may too."""
+    if actor is not None and not has_role(actor, Role.ADMIN):
+        raise NotAllowed(f"Only admins may register or change {what}.")
+
+
+def _deactivate(model: type[Model], pk: int, *, actor: Actor, action: str) -> Model:
+    """Switch an admin-registered object off, once, with its audit event; already off is a no-op."""
+    obj = model.objects.select_for_update().get(pk=pk)
+    if obj.active:
+        obj.active = False
+        obj.save(update_fields=["active", "updated_at"])
+        audit_record(action=action, actor=actor, obj=obj, changes={"active": [True, False]})
+    return obj
 
 
 def _ensure_owner(actor, obj) -> None:

@@ -12,12 +12,11 @@ from typing import Any
 from django.db import transaction
 
 from audits.services import audit_record, created, diff
-from fmgov.core.exceptions import InvalidInput, NotAllowed
-from fmgov.core.roles import Role, has_role
+from fmgov.core.exceptions import InvalidInput
 from fmgov.registry.choices import CredentialSource
 from fmgov.registry.credential_store import CredentialUnavailable, seal
 from fmgov.registry.models import EndpointCredential
-from fmgov.registry.services._common import Actor, _full_clean
+from fmgov.registry.services._common import Actor, _deactivate, _ensure_admin, _full_clean
 
 __all__ = [
     "CREDENTIAL_AUDIT_FIELDS",
@@ -31,11 +30,6 @@ __all__ = [
 CREDENTIAL_AUDIT_FIELDS = ("name", "source", "env_var", "allowed_hosts", "active")
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 MAX_VALUE_LENGTH = 8192
-
-
-def _ensure_admin(actor: Actor) -> None:
-    if actor is not None and not has_role(actor, Role.ADMIN):
-        raise NotAllowed("Only admins may register or change endpoint credentials.")
 
 
 def _valid_host(host: str) -> bool:
@@ -111,7 +105,7 @@ def endpoint_credential_create(
     system: str = "",
 ) -> EndpointCredential:
     """Register a credential; a sealed value is encrypted here, before anything is stored."""
-    _ensure_admin(actor)
+    _ensure_admin(actor, "endpoint credentials")
     credential = EndpointCredential(
         name=name, source=source, env_var=env_var, allowed_hosts=normalise_hosts(allowed_hosts), created_by=actor
     )
@@ -137,7 +131,7 @@ def endpoint_credential_update(
     value: str | None = None,
 ) -> EndpointCredential:
     """Change the hosts, the variable of an env credential, or rotate a sealed value."""
-    _ensure_admin(actor)
+    _ensure_admin(actor, "endpoint credentials")
     obj = EndpointCredential.objects.select_for_update().get(pk=credential.pk)
     before = _audit_view(obj)
     if allowed_hosts is not None:
@@ -171,16 +165,5 @@ def endpoint_credential_update(
 @transaction.atomic
 def endpoint_credential_deactivate(*, credential: EndpointCredential, actor: Actor) -> EndpointCredential:
     """Stop every worker from using the credential; deployments naming it cannot run until re-pointed."""
-    _ensure_admin(actor)
-    obj = EndpointCredential.objects.select_for_update().get(pk=credential.pk)
-    if not obj.active:
-        return obj
-    obj.active = False
-    obj.save(update_fields=["active", "updated_at"])
-    audit_record(
-        action="credential.deactivate",
-        actor=actor,
-        obj=obj,
-        changes={"active": [True, False]},
-    )
-    return obj
+    _ensure_admin(actor, "endpoint credentials")
+    return _deactivate(EndpointCredential, credential.pk, actor=actor, action="credential.deactivate")

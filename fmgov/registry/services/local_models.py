@@ -16,10 +16,9 @@ from django.conf import settings
 from django.db import transaction
 
 from audits.services import audit_record, created, diff
-from fmgov.core.exceptions import InvalidInput, NotAllowed
-from fmgov.core.roles import Role, has_role
+from fmgov.core.exceptions import InvalidInput
 from fmgov.registry.models import LocalModel
-from fmgov.registry.services._common import Actor, _full_clean
+from fmgov.registry.services._common import Actor, _deactivate, _ensure_admin, _full_clean
 
 __all__ = [
     "LocalModelRefused",
@@ -67,11 +66,6 @@ def _validate_source(source: str) -> None:
         raise InvalidInput(message, field_errors={"source": [message]})
 
 
-def _ensure_admin(actor: Actor) -> None:
-    if actor is not None and not has_role(actor, Role.ADMIN):
-        raise NotAllowed("Only admins may register or change local models.")
-
-
 def _view(obj: LocalModel) -> dict:
     return {field: getattr(obj, field) for field in _AUDIT_FIELDS}
 
@@ -79,7 +73,7 @@ def _view(obj: LocalModel) -> dict:
 @transaction.atomic
 def local_model_create(*, actor: Actor, name: str, source: str, description: str = "") -> LocalModel:
     """Allow workers to load this model, under this name."""
-    _ensure_admin(actor)
+    _ensure_admin(actor, "local models")
     obj = LocalModel(name=name, source=source.strip(), description=description, created_by=actor)
     _full_clean(obj, exclude=["created_by"])
     _validate_source(obj.source)
@@ -93,7 +87,7 @@ def local_model_update(
     *, local_model: LocalModel, actor: Actor, source: str | None = None, description: str | None = None
 ) -> LocalModel:
     """Point the name at another source, or describe it; deployments keep naming it."""
-    _ensure_admin(actor)
+    _ensure_admin(actor, "local models")
     obj = LocalModel.objects.select_for_update().get(pk=local_model.pk)
     before = _view(obj)
     if source is not None:
@@ -118,15 +112,5 @@ def local_model_update(
 @transaction.atomic
 def local_model_deactivate(*, local_model: LocalModel, actor: Actor) -> LocalModel:
     """Workers stop loading it; deployments naming it cannot run."""
-    _ensure_admin(actor)
-    obj = LocalModel.objects.select_for_update().get(pk=local_model.pk)
-    if obj.active:
-        obj.active = False
-        obj.save(update_fields=["active", "updated_at"])
-        audit_record(
-            action="local_model.deactivate",
-            actor=actor,
-            obj=obj,
-            changes={"active": [True, False]},
-        )
-    return obj
+    _ensure_admin(actor, "local models")
+    return _deactivate(LocalModel, local_model.pk, actor=actor, action="local_model.deactivate")
