@@ -4,6 +4,8 @@ A 100,000-character search term is not a search: on SQLite it makes LIKE fail
 ("pattern too complex") and elsewhere it only costs time.
 """
 
+from django import forms
+from django_filters import NumberFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import SearchFilter
@@ -32,3 +34,12 @@ class BoundedDjangoFilterBackend(DjangoFilterBackend):
         if errors:
             raise ValidationError(errors)
         return super().filter_queryset(request, queryset, view)
+
+
+class IdFilter(NumberFilter):
+    """A filter on an id, including ids kept in JSON (``detail__run``): whole numbers only, else a 400.
+
+    django-filter's NumberFilter takes decimals, and ``4e-144`` compared with a JSON value is a database error.
+    """
+
+    field_class = forms.IntegerField

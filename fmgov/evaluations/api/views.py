@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from fmgov.core.api.filters import IdFilter
 from fmgov.core.api.permissions import AdminWrites, ReadAnyWriteEngineer
 from fmgov.core.exceptions import InvalidInput
 from fmgov.core.uploads import MULTIPART_SLACK_BYTES, ensure_body_size
@@ -163,8 +164,8 @@ class FindingFilter(filters.FilterSet):
 
     status = filters.MultipleChoiceFilter(field_name="state", choices=FindingState.choices)
     severity = filters.MultipleChoiceFilter(choices=Severity.choices)
-    deployment = filters.NumberFilter(field_name="subject_id")
-    run = filters.NumberFilter(field_name="detail__run")
+    deployment = IdFilter(field_name="subject_id")
+    run = IdFilter(field_name="detail__run")
     metric = filters.CharFilter(field_name="detail__metric")
 
     class Meta:

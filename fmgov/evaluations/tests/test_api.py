@@ -314,3 +314,11 @@ def test_users_without_a_role_and_anonymous_clients_are_refused(make_user, clien
     for url in (SUITES, SCHEDULES, RUNS, FINDINGS):
         assert client_for(nobody).get(url).status_code == 403
         assert api_client.get(url).status_code in (401, 403)
+
+
+@pytest.mark.parametrize("param", ["run", "deployment"])
+@pytest.mark.parametrize("value", ["4.080092740672095e-144", "1.5", "x"])
+def test_finding_filters_on_ids_take_whole_numbers_only(auditor, client_for, param, value):
+    """Found by schemathesis: a decimal run id compared with the JSON detail was a 500."""
+    response = client_for(auditor).get("/api/v1/findings/", {param: value})
+    assert response.status_code == 400 and param in response.json()

@@ -169,7 +169,7 @@ class EndpointCredentialSerializer(serializers.ModelSerializer):
     allowed_hosts = serializers.ListField(
         child=serializers.CharField(max_length=260), allow_empty=False, help_text="host or host:port entries."
     )
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     source = serializers.ChoiceField(choices=CredentialSource.choices)
 
     class Meta:
@@ -204,7 +204,7 @@ class EndpointCredentialUpdateSerializer(serializers.Serializer):
 
 
 class LocalModelSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = LocalModel
