@@ -212,6 +212,7 @@ SPECTACULAR_SETTINGS = {
         "ReviewStateEnum": "fmgov.reviews.choices.ReviewState",
         "RunStateEnum": "fmgov.evaluations.choices.RunState",
         "FindingStateEnum": "fmgov.findings.choices.FindingState",
+        "FindingSourceEnum": "fmgov.findings.choices.FindingSource",
         "PortfolioFindingKindEnum": "fmgov.portfolio.choices.PortfolioFindingKind",
         "ReportKindEnum": "reports.choices.ReportKind",
         "ReportStateEnum": "reports.choices.ReportState",
