@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 import socket
 import ssl
 import time
@@ -33,8 +32,8 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from fmgov.core.api.parsers import MAX_JSON_DEPTH, _depth
 from fmgov.core.egress_transport import PolicyTransport, request_deadline
+from fmgov.core.jsonlimits import MAX_JSON_DEPTH, JSONTooDeep, loads_bounded
 
 __all__ = [
     "EgressClient",
@@ -247,12 +246,11 @@ class EgressResponse:
     def json(self) -> Any:
         """The body as JSON, nested at most MAX_JSON_DEPTH levels; ``EgressError`` (without the body) otherwise."""
         try:
-            data = json.loads(self.content)
-        except (ValueError, RecursionError):
+            return loads_bounded(self.content)
+        except JSONTooDeep:
+            raise EgressError(f"{self.origin} answered JSON nested deeper than {MAX_JSON_DEPTH} levels.") from None
+        except ValueError:
             raise EgressError(f"{self.origin} answered {self.status_code} with a body that is not JSON.") from None
-        if _depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-            raise EgressError(f"{self.origin} answered JSON nested deeper than {MAX_JSON_DEPTH} levels.")
-        return data
 
 
 class EgressClient:

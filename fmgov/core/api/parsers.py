@@ -8,12 +8,10 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
-from fmgov.core.jsonlimits import MAX_JSON_DEPTH, JSONTooDeep, check_json_depth, json_depth
+from fmgov.core.jsonlimits import MAX_JSON_DEPTH, JSONTooDeep, check_json_depth
 from fmgov.core.uploads import ensure_body_size
 
 __all__ = ["MAX_JSON_DEPTH", "SafeFormParser", "SafeJSONParser", "SafeMultiPartParser"]
-
-_depth = json_depth  # kept for modules that imported it from here
 
 
 def _check_size(parser_context: dict | None) -> None:
