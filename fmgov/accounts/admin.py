@@ -1,11 +1,28 @@
-"""Admin for users and API tokens: changes made here are attributed to the admin who made them."""
+"""Admin for users, roles and API tokens: every change goes through an audited service in the admin's name.
+
+Django's stock ``UserAdmin`` saves the user and its groups directly; here the change
+form and the password page call ``fmgov.accounts.services`` instead, users are
+deactivated rather than deleted, and tokens are revoked rather than deleted.
+"""
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
 
+from fmgov.accounts.forms import AuditedAdminPasswordChangeForm, acting_admin
 from fmgov.accounts.models import ApiToken
-from fmgov.accounts.services import token_revoke
+from fmgov.accounts.services import (
+    USER_PROFILE_FIELDS,
+    token_revoke,
+    user_create,
+    user_set_active,
+    user_set_roles,
+    user_set_superuser,
+    user_update,
+)
+from fmgov.core.roles import Role
 
 User = get_user_model()
 
@@ -13,11 +30,15 @@ User = get_user_model()
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["prefix", "user", "name", "created_at", "expires_at", "revoked_at"]
-    readonly_fields = ["user", "key_hash", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    readonly_fields = ["user", "key_hash", "prefix", "name", "created_at", "expires_at", "revoked_at", "last_used_at"]
     search_fields = ["user__username", "prefix", "name"]
     actions = ["revoke_selected"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """Refused: the row stays so the trail keeps naming it; revoke instead (audited)."""
         return False
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])
@@ -28,23 +49,76 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class ReadOnlyGroupAdmin(GroupAdmin):
+    """The role groups are fixed (fmgov.core.roles); membership changes on the user, through its service."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(User)
 class FmgovUserAdmin(UserAdmin):
-    """Django's user admin; the acting admin rides on the user object into the save signals.
+    """The user admin, saving through the accounts services so each change is an event by the acting admin."""
 
-    The signals (fmgov.accounts.signals) audit role changes, password changes and
-    deactivations, and revoke API tokens, through fmgov.accounts.services.
-    """
+    change_password_form = AuditedAdminPasswordChangeForm
+    readonly_fields = ["is_staff", "last_login", "date_joined"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Permissions"), {"fields": ("is_active", "is_superuser", "groups", "is_staff")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    filter_horizontal = ("groups",)
 
-    def get_object(self, request, object_id, from_field=None):
-        # Used by the change form and by the password-change form alike.
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None:
-            obj._fmgov_actor = request.user
-        return obj
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """Refused: a user is deactivated (audited, tokens revoked) so the trail keeps naming them."""
+        return False
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["queryset"] = Group.objects.filter(name__in=Role.values).order_by("name")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def user_change_password(self, request, id, form_url=""):
+        token = acting_admin.set(request.user)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            acting_admin.reset(token)
 
     def save_model(self, request, obj, form, change) -> None:
-        obj._fmgov_actor = request.user
-        super().save_model(request, obj, form, change)
+        actor = request.user
+        if not change:
+            usable = form.cleaned_data.get("set_usable_password", True)
+            user = user_create(
+                username=obj.username,
+                roles=[],
+                password=form.cleaned_data.get("password1") if usable else None,
+                actor=actor,
+            )
+            obj.pk, obj.password, obj._state.adding = user.pk, user.password, False
+            return
+        profile = {name: form.cleaned_data[name] for name in USER_PROFILE_FIELDS if name in form.changed_data}
+        if profile:
+            user_update(user=obj, actor=actor, **profile)
+        if "is_superuser" in form.changed_data:
+            user_set_superuser(user=obj, is_superuser=form.cleaned_data["is_superuser"], actor=actor)
+        if "is_active" in form.changed_data:
+            user_set_active(user=obj, is_active=form.cleaned_data["is_active"], actor=actor)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        if change and "groups" in form.changed_data:
+            roles = [group.name for group in form.cleaned_data["groups"]]
+            user_set_roles(user=form.instance, roles=roles, actor=request.user)
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)

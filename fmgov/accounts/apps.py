@@ -18,4 +18,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_role_groups, sender=self, dispatch_uid="accounts-role-groups")
-        from fmgov.accounts import signals  # noqa: F401
+        from fmgov.accounts import guards
+
+        guards.connect()

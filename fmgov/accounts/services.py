@@ -11,24 +11,29 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audits.services import audit_record, created
+from audits.services import audit_record, created, diff
+from fmgov.accounts.guards import audited_write
 from fmgov.accounts.models import ApiToken, hash_token_key
 from fmgov.core.exceptions import InvalidInput
 from fmgov.core.roles import Role
 
 __all__ = [
+    "USER_PROFILE_FIELDS",
     "user_create",
+    "user_update",
     "user_set_roles",
+    "user_set_superuser",
     "user_set_active",
     "user_set_password",
-    "user_password_changed",
-    "user_active_changed",
     "token_create",
     "token_revoke",
     "user_tokens_revoke",
 ]
 
 User = get_user_model()
+
+# What an admin may edit on a user besides roles, superuser, active flag and password (each its own service).
+USER_PROFILE_FIELDS = ("username", "email", "first_name", "last_name")
 
 
 def _groups(roles: list[str]) -> list[Group]:
@@ -41,31 +46,135 @@ def _groups(roles: list[str]) -> list[Group]:
     return [Group.objects.get_or_create(name=role)[0] for role in roles]
 
 
+def _system(actor) -> str:
+    """Events without an acting user (commands, start-up) are attributed to this app."""
+    return "" if actor is not None else "accounts"
+
+
+def _locked(user):
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
 @transaction.atomic
-def user_create(*, username: str, roles: list[str], password: str | None = None, email: str = "", actor=None) -> "User":
-    """Create a user holding the given roles; user and role events come from signals."""
+def user_create(
+    *,
+    username: str,
+    roles: list[str],
+    password: str | None = None,
+    email: str = "",
+    is_superuser: bool = False,
+    actor=None,
+):
+    """Create a user holding the given roles; creation, roles and a superuser flag are one audited change."""
+    if not username:
+        raise InvalidInput("A username is required.", field_errors={"username": ["This field is required."]})
     if User.objects.filter(username=username).exists():
         raise InvalidInput(f"User {username!r} already exists.", field_errors={"username": ["Already taken."]})
     groups = _groups(roles)
-    user = User(username=username, email=email, is_staff=Role.ADMIN in roles)
+    user = User(username=username, email=email, is_staff=Role.ADMIN in roles, is_superuser=is_superuser)
     if password:
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user._fmgov_actor = actor
-    user.save()
+    with audited_write():
+        user.save()
     user.groups.set(groups)
+    audit_record(
+        action="user.create",
+        actor=actor,
+        system=_system(actor),
+        obj=user,
+        changes=created(
+            {
+                "username": user.username,
+                "email": user.email,
+                "is_superuser": user.is_superuser,
+                "is_staff": user.is_staff,
+                "roles": sorted(roles),
+            }
+        ),
+    )
+    if roles:
+        audit_record(
+            action="user.roles_changed",
+            actor=actor,
+            system=_system(actor),
+            obj=user,
+            changes={"roles": [[], sorted(set(roles))]},
+            context={"added": sorted(set(roles))},
+        )
+    return user
+
+
+@transaction.atomic
+def user_update(*, user, actor, **fields):
+    """Edit a user's name and e-mail; anything else goes through its own service so it is its own event."""
+    unknown = sorted(set(fields) - set(USER_PROFILE_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            "These fields are not edited here.", field_errors={name: ["Not editable here."] for name in unknown}
+        )
+    user = _locked(user)
+    if "username" in fields:
+        if not fields["username"]:
+            raise InvalidInput("A username is required.", field_errors={"username": ["This field is required."]})
+        if User.objects.filter(username=fields["username"]).exclude(pk=user.pk).exists():
+            raise InvalidInput("That username is taken.", field_errors={"username": ["Already taken."]})
+    before = {name: getattr(user, name) for name in fields}
+    changes = diff(before, fields)
+    if not changes:
+        return user
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.save(update_fields=sorted(changes))
+    audit_record(action="user.update", actor=actor, system=_system(actor), obj=user, changes=changes)
     return user
 
 
 @transaction.atomic
 def user_set_roles(*, user, roles: list[str], actor=None):
+    """Roles are groups; admins are staff (they reach the Django admin), nobody else is."""
     groups = _groups(roles)
-    user._fmgov_actor = actor
+    user = _locked(user)
+    before = sorted(user.groups.values_list("name", flat=True))
+    after = sorted(set(roles))
+    staff = Role.ADMIN in roles
+    if before == after and user.is_staff == staff:
+        return user
     user.groups.set(groups)
-    if user.is_staff != (Role.ADMIN in roles):
-        user.is_staff = Role.ADMIN in roles
+    changes: dict = {"roles": [before, after]} if before != after else {}
+    if user.is_staff != staff:
+        changes["is_staff"] = [user.is_staff, staff]
+        user.is_staff = staff
         user.save(update_fields=["is_staff"])
+    added, removed = sorted(set(after) - set(before)), sorted(set(before) - set(after))
+    audit_record(
+        action="user.roles_changed",
+        actor=actor,
+        system=_system(actor),
+        obj=user,
+        changes=changes,
+        context={**({"added": added} if added else {}), **({"removed": removed} if removed else {})},
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_superuser(*, user, is_superuser: bool, actor=None):
+    """A superuser passes every permission check: granting or taking it is an event of its own."""
+    user = _locked(user)
+    if user.is_superuser == is_superuser:
+        return user
+    user.is_superuser = is_superuser
+    user.save(update_fields=["is_superuser"])
+    audit_record(
+        action="user.superuser_grant" if is_superuser else "user.superuser_revoke",
+        actor=actor,
+        system=_system(actor),
+        obj=user,
+        changes={"is_superuser": [not is_superuser, is_superuser]},
+        context={"username": user.username},
+    )
     return user
 
 
@@ -127,50 +236,50 @@ def user_tokens_revoke(*, user, actor=None, reason: str) -> int:
 
 @transaction.atomic
 def user_set_active(*, user, is_active: bool, actor=None):
-    """Activate or deactivate; ``user_active_changed`` (via the save signal) audits it and revokes tokens."""
-    user._fmgov_actor = actor
+    """Activate or deactivate; a deactivated user's API tokens are revoked with it."""
+    user = _locked(user)
+    if user.is_active == is_active:
+        return user
     user.is_active = is_active
     user.save(update_fields=["is_active"])
+    audit_record(
+        action="user.activate" if is_active else "user.deactivate",
+        actor=actor,
+        system=_system(actor),
+        obj=user,
+        changes={"is_active": [not is_active, is_active]},
+        context={"username": user.username},
+    )
+    if not is_active:
+        user_tokens_revoke(user=user, actor=actor, reason="user deactivated")
     return user
 
 
 @transaction.atomic
-def user_set_password(*, user, password: str, actor=None):
-    """Set a password under the validators; ``user_password_changed`` (via the save signal) revokes tokens."""
-    try:
-        validate_password(password, user=user)
-    except ValidationError as error:
-        raise InvalidInput("The password was refused.", field_errors={"password": list(error.messages)}) from error
-    user._fmgov_actor = actor
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    return user
+def user_set_password(*, user, password: str | None, actor=None):
+    """Set a password under the validators, or switch password login off (``None``).
 
-
-@transaction.atomic
-def user_password_changed(*, user, actor=None) -> int:
-    """A new password ends every API token: whoever held one must log in again."""
+    Either way whoever held an API token must log in again, so every token is revoked.
+    """
+    if password is not None:
+        try:
+            validate_password(password, user=user)
+        except ValidationError as error:
+            raise InvalidInput("The password was refused.", field_errors={"password": list(error.messages)}) from error
+    locked = _locked(user)
+    if password is None:
+        locked.set_unusable_password()
+    else:
+        locked.set_password(password)
+    with audited_write():
+        locked.save(update_fields=["password"])
     audit_record(
         action="user.password_change",
         actor=actor,
-        system="" if actor is not None else "accounts",
-        obj=user,
-        context={"username": user.username},
+        system=_system(actor),
+        obj=locked,
+        context={"username": locked.username, "password_login": password is not None},
     )
-    return user_tokens_revoke(user=user, actor=actor, reason="password changed")
-
-
-@transaction.atomic
-def user_active_changed(*, user, actor=None) -> int:
-    """Record an activation or deactivation; a deactivated user's tokens are revoked."""
-    audit_record(
-        action="user.activate" if user.is_active else "user.deactivate",
-        actor=actor,
-        system="" if actor is not None else "accounts",
-        obj=user,
-        changes={"is_active": [not user.is_active, user.is_active]},
-        context={"username": user.username},
-    )
-    if user.is_active:
-        return 0
-    return user_tokens_revoke(user=user, actor=actor, reason="user deactivated")
+    user_tokens_revoke(user=locked, actor=actor, reason="password changed")
+    user.password = locked.password  # the caller's instance (a session hash update) sees the new hash
+    return locked

@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -80,14 +81,27 @@ def test_disabling_password_login_in_the_admin_revokes_tokens(client, admin_user
     assert_revoked_by(erin, "ada", "password changed")
 
 
-def test_changepassword_command_revokes_tokens(monkeypatch, erin_with_tokens):
+def test_setpassword_command_revokes_tokens(monkeypatch, erin_with_tokens):
+    from fmgov.accounts.management.commands import setpassword
+
+    erin, _ = erin_with_tokens
+    monkeypatch.setattr(setpassword.Command, "_get_pass", lambda self, prompt="": NEW_PASSWORD)
+    call_command("setpassword", "erin", stdout=StringIO())
+    assert_revoked_by(erin, "", "password changed")
+    assert AuditEvent.objects.get(action="user.password_change").actor_system == "accounts"
+
+
+def test_djangos_changepassword_command_is_refused(monkeypatch, erin_with_tokens):
+    """It saves the user directly, with no event: refused, and the password stays as it was."""
     from django.contrib.auth.management.commands import changepassword
 
     erin, _ = erin_with_tokens
     monkeypatch.setattr(changepassword.Command, "_get_pass", lambda self, prompt="": NEW_PASSWORD)
-    call_command("changepassword", "erin", stdout=StringIO())
-    assert_revoked_by(erin, "", "password changed")
-    assert AuditEvent.objects.get(action="user.password_change").actor_system == "accounts"
+    with pytest.raises(PermissionDenied, match="setpassword"):
+        call_command("changepassword", "erin", stdout=StringIO())
+    erin.refresh_from_db()
+    assert erin.check_password(PASSWORD) and active_tokens(erin) == 2
+    assert not AuditEvent.objects.filter(action="user.password_change").exists()
 
 
 def test_password_change_page_revokes_tokens(client, erin_with_tokens):
@@ -95,7 +109,9 @@ def test_password_change_page_revokes_tokens(client, erin_with_tokens):
     client.force_login(erin)
     data = {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
     assert client.post("/accounts/password/", data).status_code == 302
-    assert active_tokens(erin) == 0
+    assert_revoked_by(erin, "erin", "password changed")
+    assert AuditEvent.objects.get(action="user.password_change").actor_username == "erin"
+    assert client.get("/").status_code == 200, "the session survives its own password change"
 
 
 class FastPBKDF2(PBKDF2PasswordHasher):

@@ -16,12 +16,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, roles, password, email, **options):
         try:
-            user = user_create(username=username, roles=roles, password=password, email=email)
+            # An admin is a superuser from the start, recorded in the user.create event.
+            user = user_create(
+                username=username, roles=roles, password=password, email=email, is_superuser=Role.ADMIN in roles
+            )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
-        if "admin" in roles:
-            user.is_superuser = True
-            user.save(update_fields=["is_superuser"])
         _, key = token_create(user=user, name="adduser")
         self.stdout.write(f"created {username} with roles {', '.join(sorted(roles))}")
         self.stdout.write(key)

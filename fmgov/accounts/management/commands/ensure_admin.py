@@ -29,9 +29,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             if not User.objects.filter(username="admin").exists():
                 password = secrets.token_urlsafe(12)
-                user = user_create(username="admin", roles=["admin"], password=password, email="admin@example.org")
-                user.is_superuser = True
-                user.save(update_fields=["is_superuser"])
+                user_create(
+                    username="admin", roles=["admin"], password=password, email="admin@example.org", is_superuser=True
+                )
                 password_file.write_text(password + "\n")
                 password_file.chmod(0o600)
         # Where the password is, not the password: the terminal's scrollback is no place for it.
@@ -40,7 +40,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"Log in as admin; its password was set before and is not in {_shown(password_file)} "
-                "(python manage.py changepassword admin sets a new one)"
+                "(python manage.py setpassword admin sets a new one)"
             )
         present = set(
             User.objects.filter(username__in=[u for u, _, _ in DEMO_USERS]).values_list("username", flat=True)
