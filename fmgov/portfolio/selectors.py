@@ -11,15 +11,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import FloatField, OuterRef, QuerySet, Subquery
+from django.db.models import FloatField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
-from django.utils import timezone
 
 from fmgov.findings.choices import FindingSource
 from fmgov.findings.models import Finding
 from fmgov.findings.selectors import finding_list
 from fmgov.portfolio.choices import band_for
+from fmgov.portfolio.live_periods import days_live, ever_live_ids, live_intervals, period_bounds, status_events
 from fmgov.portfolio.models import PortfolioSettings
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.registry.models import Deployment, FoundationModel
@@ -28,6 +28,7 @@ from fmgov.registry.selectors import root_models_of
 __all__ = [
     "portfolio_settings",
     "live_deployment_roots",
+    "period_deployment_roots",
     "concentration",
     "footprint",
     "portfolio_finding_list",
@@ -51,29 +52,53 @@ class LiveDeployment:
     went_live_at: dt.datetime | None
 
 
-def live_deployment_roots(environment: str | None = None) -> list[LiveDeployment]:
-    """Every live deployment with the foundation models it rests on. Two queries."""
-    rows = Deployment.objects.filter(status=DeploymentStatus.LIVE)
-    if environment:
-        rows = rows.filter(environment=environment)
-    rows = list(
-        rows.order_by("id").values_list(
-            "id",
-            "name",
-            "environment",
-            "foundation_model_id",
-            "adaptation_id",
-            "expected_requests_per_day",
-            "expected_tokens_per_request",
-            "went_live_at",
-        )
-    )
+_DEPLOYMENT_COLUMNS = (
+    "id",
+    "name",
+    "environment",
+    "foundation_model_id",
+    "adaptation_id",
+    "expected_requests_per_day",
+    "expected_tokens_per_request",
+    "went_live_at",
+)
+
+
+def _with_roots(rows: list[tuple]) -> list[LiveDeployment]:
     roots = root_models_of([r[4] for r in rows if r[4] is not None])
     result = []
     for pk, name, env, model_id, adaptation_id, rpd, tpr, went_live in rows:
         weights = ((model_id, 1.0),) if model_id is not None else tuple(roots.get(adaptation_id, ()))
         result.append(LiveDeployment(pk, name, env, weights, rpd, tpr, went_live))
     return result
+
+
+def live_deployment_roots(environment: str | None = None) -> list[LiveDeployment]:
+    """Every live deployment with the foundation models it rests on. Two queries."""
+    rows = Deployment.objects.filter(status=DeploymentStatus.LIVE)
+    if environment:
+        rows = rows.filter(environment=environment)
+    return _with_roots(list(rows.order_by("id").values_list(*_DEPLOYMENT_COLUMNS)))
+
+
+def period_deployment_roots(
+    start: dt.date, end: dt.date, environment: str | None = None
+) -> list[tuple[LiveDeployment, float]]:
+    """Every deployment live at any time in the period, with the days it was live in it. Three queries.
+
+    The days come from the deployment status events of the audit trail (``live_periods``), so a
+    deployment retired since still counts for the time it ran.
+    """
+    begin, finish = period_bounds(start, end)
+    events = status_events(finish)
+    rows = Deployment.objects.filter(Q(status=DeploymentStatus.LIVE) | Q(id__in=ever_live_ids(events)))
+    if environment:
+        rows = rows.filter(environment=environment)
+    rows = list(rows.order_by("id").values_list(*_DEPLOYMENT_COLUMNS, "status"))
+    intervals = live_intervals(rows={r[0]: (r[-1], r[7]) for r in rows}, events=events, until=finish)
+    days = {pk: days_live(spans, begin, finish) for pk, spans in intervals.items()}
+    in_period = [r[:-1] for r in rows if days.get(r[0], 0) > 0]
+    return [(d, days[d.id]) for d in _with_roots(in_period)]
 
 
 def _models_by_id(ids: set[int]) -> dict[int, dict[str, Any]]:
@@ -166,13 +191,14 @@ NO_ENERGY_RUN = "no succeeded latency_energy or embedding_latency_energy run"
 
 FOOTPRINT_METHOD = {
     "training": (
-        "Reported training energy (kWh) and emissions (tCO2e) of each foundation model that a live deployment "
-        "rests on, counted once per model however many deployments use it. Models that report neither energy, "
-        "emissions nor compute count as undisclosed."
+        "Reported training energy (kWh) and emissions (tCO2e) of each foundation model that a deployment live "
+        "in the period rests on, counted once per model however many deployments use it. Models that report "
+        "neither energy, emissions nor compute count as undisclosed."
     ),
     "inference": (
-        "Per live deployment: expected requests per day x tokens per request x the days of the period it was live "
-        "gives tokens; tokens / 1,000 x the energy (Wh per 1,000 tokens) and emissions (gCO2e per 1,000 tokens) "
+        "Per deployment live at any time in the period: expected requests per day x tokens per request x the days "
+        "of the period it was live (from the deployment status events of the audit trail) gives tokens; "
+        "tokens / 1,000 x the energy (Wh per 1,000 tokens) and emissions (gCO2e per 1,000 tokens) "
         "of its latest succeeded latency_energy run (embedding_latency_energy for an embeddings endpoint) give the "
         "estimate. Where the run gives energy but no emissions "
         "the portfolio's default grid intensity is applied."
@@ -186,17 +212,13 @@ FOOTPRINT_METHOD = {
 }
 
 
-def _period_days(start: dt.date, end: dt.date, went_live_at: dt.datetime | None) -> int:
-    if went_live_at is not None:
-        start = max(start, timezone.localdate(went_live_at))
-    return max(0, (end - start).days + 1)
-
-
 def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | None = None) -> dict[str, Any]:
-    """Training and inference energy and emissions of what is live. Five queries."""
+    """Training and inference energy and emissions of what was live in the period. Six queries."""
     from fmgov.evaluations.models import EvaluationRun, RunMetric
 
-    live = live_deployment_roots(environment)
+    in_period = period_deployment_roots(period_start, period_end, environment)
+    live = [deployment for deployment, _ in in_period]
+    days_of = {deployment.id: days for deployment, days in in_period}
     models = _models_by_id({model_id for d in live for model_id, _ in d.roots})
     settings_row = portfolio_settings()
 
@@ -240,7 +262,7 @@ def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | 
     for deployment in live:
         run_id = run_of.get(deployment.id)
         values = metrics.get(run_id, {})
-        days = _period_days(period_start, period_end, deployment.went_live_at)
+        days = days_of[deployment.id]
         row: dict[str, Any] = {
             "deployment": deployment.id,
             "name": deployment.name,
@@ -257,7 +279,7 @@ def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | 
         elif not deployment.expected_requests_per_day or not deployment.expected_tokens_per_request:
             row["note"] = "no declared traffic (requests per day, tokens per request)"
         else:
-            tokens = deployment.expected_requests_per_day * deployment.expected_tokens_per_request * days
+            tokens = round(deployment.expected_requests_per_day * deployment.expected_tokens_per_request * days)
             wh = tokens / 1000 * values["energy_wh_per_1k_tokens"]
             grams = (
                 tokens / 1000 * values["emissions_gco2e_per_1k_tokens"]
