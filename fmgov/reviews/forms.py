@@ -74,6 +74,13 @@ class SignOffForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Conditions attached to an approval (ignored for reject and abstain).",
     )
+    conflict_of_interest = forms.CharField(
+        label="Conflict of interest",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Declare any stake you have in this deployment; your sign-off then counts as an abstention.",
+    )
 
 
 class RequestChangesForm(forms.Form):

@@ -177,6 +177,8 @@ class SignOff(AuditedModel):
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
     comment = models.TextField(_("comment"), blank=True)
     conditions = models.TextField(_("conditions"), blank=True)
+    # A reviewer who declares a conflict of interest is recorded as abstaining, whatever they chose.
+    conflict_of_interest = models.TextField(_("declared conflict of interest"), blank=True)
     content_hash = models.CharField(_("content hash approved"), max_length=64)
     void = models.BooleanField(_("void"), default=False)
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)

@@ -23,6 +23,7 @@ __all__ = [
     "deployment_approval_blocker",
     "review_approval_status",
     "review_heat_map",
+    "review_stakeholder_ids",
 ]
 
 
@@ -57,9 +58,36 @@ def review_awaiting(user, queryset: QuerySet[RiskReview] | None = None) -> Query
     signed = SignOff.objects.filter(review=OuterRef("pk"), reviewer=user, submission=OuterRef("submission"))
     return (
         queryset.filter(state=ReviewState.SUBMITTED)
-        .exclude(Q(submitted_by=user) | Q(deployment__owner=user))
+        .exclude(
+            Q(submitted_by=user)
+            | Q(deployment__owner=user)
+            | Q(created_by=user)
+            | Q(deployment__foundation_model__owner=user)
+            | Q(deployment__adaptation__owner=user)
+        )
         .filter(~Exists(signed))
     )
+
+
+def review_stakeholder_ids(review: RiskReview) -> set[int]:
+    """Who has a stake in the review and so may not sign it off: its author and submitter, the deployment's
+    owner, and the owners of its target and of every ancestor of the target."""
+    from fmgov.registry.models import Adaptation, FoundationModel
+    from fmgov.registry.selectors import adaptation_ancestors
+
+    deployment = review.deployment
+    ids = {review.created_by_id, review.submitted_by_id, deployment.owner_id}
+    model_ids, adaptation_ids = set(), set()
+    if deployment.foundation_model_id:
+        model_ids.add(deployment.foundation_model_id)
+    else:
+        adaptation_ids.add(deployment.adaptation_id)
+        for ancestor in adaptation_ancestors(adaptation_id=deployment.adaptation_id):
+            (model_ids if ancestor["kind"] == "foundation_model" else adaptation_ids).add(ancestor["id"])
+    ids |= set(FoundationModel.objects.filter(pk__in=model_ids).values_list("owner_id", flat=True))
+    ids |= set(Adaptation.objects.filter(pk__in=adaptation_ids).values_list("owner_id", flat=True))
+    ids.discard(None)
+    return ids
 
 
 def review_item_list(review_id: int) -> QuerySet[ReviewItem]:

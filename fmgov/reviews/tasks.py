@@ -49,7 +49,9 @@ def notify_reviewers_submitted(self, review_id: int) -> int:
     review = _review(review_id)
     if review is None or review.state != ReviewState.SUBMITTED:
         return 0
-    excluded = {review.submitted_by_id, review.deployment.owner_id}
+    from fmgov.reviews.selectors import review_stakeholder_ids
+
+    excluded = review_stakeholder_ids(review)
     recipients = sorted(
         email
         for pk, email in get_user_model()

@@ -105,6 +105,7 @@ class SignOffSerializer(serializers.ModelSerializer):
             "decision",
             "comment",
             "conditions",
+            "conflict_of_interest",
             "content_hash",
             "void",
             "voided_at",
@@ -118,6 +119,13 @@ class SignOffInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     conditions = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    conflict_of_interest = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A declared conflict of interest; the sign-off then counts as an abstention.",
+    )
 
 
 class ReviewTargetSerializer(serializers.Serializer):

@@ -4,12 +4,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.services import audit_record, created, deleted, diff, snapshot
-from fmgov.core.exceptions import Conflict, InvalidInput, NotAllowed, TransitionNotAllowed
-from fmgov.core.roles import Role, has_role
+from fmgov.core.exceptions import Conflict, InvalidInput, TransitionNotAllowed
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.reviews.choices import EDITABLE_STATES, OPEN_STATES, SCORE_MAX, SCORE_MIN, ReviewState
 from fmgov.reviews.models import ReviewItem, ReviewPolicy, RiskCategory, RiskReview
-from fmgov.reviews.services.common import _lock, _refuse_unknown, _require_author, ensure_transition
+from fmgov.reviews.services.common import (
+    _lock,
+    _refuse_unknown,
+    _require_author,
+    _require_deployment_owner,
+    ensure_transition,
+)
 
 MAX_EVIDENCE_ENTRIES = 50
 MAX_EVIDENCE_LENGTH = 2000
@@ -96,11 +101,10 @@ def _reopen_if_submitted(review: RiskReview, actor, *, because: str) -> None:
 def review_create(
     *, deployment, actor, policy: ReviewPolicy | None = None, title: str = "", summary: str = ""
 ) -> RiskReview:
-    if not has_role(actor, Role.ENGINEER, Role.ADMIN):
-        raise NotAllowed("Only engineers and admins may start a risk review.")
     from fmgov.registry.models import Deployment
 
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+    _require_deployment_owner(deployment, actor, doing="start a risk review of this deployment")
     if deployment.status == DeploymentStatus.RETIRED:
         raise Conflict(f"Deployment {deployment} is retired; it cannot be reviewed.")
     open_review = deployment.risk_reviews.filter(state__in=OPEN_STATES).first()

@@ -44,23 +44,37 @@ def _require_admin(actor, system: str = "") -> None:
         raise NotAllowed("Only admins may change the risk taxonomy and review policies.")
 
 
-def _require_author(review: RiskReview, actor) -> None:
-    """The review's author, the deployment's owner (engineers) or an admin may change and submit it."""
+def _require_deployment_owner(deployment, actor, *, doing: str) -> None:
+    """Only the deployment's owner (an engineer) or an admin acts on its governance record."""
     if has_role(actor, Role.ADMIN):
         return
     if not has_role(actor, Role.ENGINEER):
-        raise NotAllowed("Only engineers and admins may write risk reviews.")
-    if actor.pk not in (review.created_by_id, review.deployment.owner_id):
-        raise NotAllowed("Only the review's author, the deployment's owner or an admin may change this review.")
+        raise NotAllowed(f"Only engineers and admins may {doing}.")
+    if actor.pk != deployment.owner_id:
+        raise NotAllowed(f"Only the owner of deployment {deployment} or an admin may {doing}.")
+
+
+def _require_author(review: RiskReview, actor) -> None:
+    """The deployment's owner or an admin writes and submits its reviews (not another engineer, not a past author)."""
+    _require_deployment_owner(review.deployment, actor, doing="change or submit this risk review")
 
 
 def _require_board_member(review: RiskReview, actor, *, doing: str) -> None:
+    """A reviewer without a stake: not the author, submitter or owner of the deployment, its target or an ancestor."""
+    from fmgov.reviews.selectors import review_stakeholder_ids
+
     if not has_role(actor, Role.REVIEWER):
         raise NotAllowed(f"Only reviewers may {doing}.")
+    if actor.pk == review.created_by_id:
+        raise NotAllowed(f"You wrote this review, so you cannot {doing} it yourself.")
     if actor.pk == review.submitted_by_id:
         raise NotAllowed(f"You submitted this review, so you cannot {doing} it yourself.")
     if actor.pk == review.deployment.owner_id:
         raise NotAllowed(f"You own this deployment, so you cannot {doing} its review yourself.")
+    if actor.pk in review_stakeholder_ids(review):
+        raise NotAllowed(
+            f"You own the deployed model or adaptation or one of its ancestors, so you cannot {doing} this review."
+        )
 
 
 def _enqueue(task, *args) -> None:

@@ -53,8 +53,19 @@ def review_submit(*, review: RiskReview, actor) -> RiskReview:
 
 
 @transaction.atomic
-def sign_off_create(*, review: RiskReview, actor, decision: str, comment: str = "", conditions: str = "") -> SignOff:
-    """Record one reviewer's vote; a reject rejects, the quorum with the required groups approves."""
+def sign_off_create(
+    *,
+    review: RiskReview,
+    actor,
+    decision: str,
+    comment: str = "",
+    conditions: str = "",
+    conflict_of_interest: str = "",
+) -> SignOff:
+    """Record one reviewer's vote; a reject rejects, the quorum with the required groups approves.
+
+    A declared conflict of interest is recorded as an abstention, whatever the decision asked for.
+    """
     review = _lock(review)
     _require_board_member(review, actor, doing="sign off")
     if review.state != ReviewState.SUBMITTED:
@@ -68,6 +79,10 @@ def sign_off_create(*, review: RiskReview, actor, decision: str, comment: str = 
             "Conditions go with an approval.",
             field_errors={"conditions": ["Only an approval carries conditions; put your reasons in the comment."]},
         )
+    conflict_of_interest = (conflict_of_interest or "").strip()
+    requested = decision
+    if conflict_of_interest:
+        decision, conditions = Decision.ABSTAIN, ""
     if review.sign_offs.filter(reviewer=actor, submission=review.submission).exists():
         raise Conflict("You have already signed off this submission of the review.")
     if review_content_hash(review) != review.content_hash:
@@ -79,6 +94,7 @@ def sign_off_create(*, review: RiskReview, actor, decision: str, comment: str = 
         decision=decision,
         comment=comment,
         conditions=conditions.strip(),
+        conflict_of_interest=conflict_of_interest,
         content_hash=review.content_hash,
     )
     audit_record(
@@ -93,8 +109,10 @@ def sign_off_create(*, review: RiskReview, actor, decision: str, comment: str = 
                 "content_hash": review.content_hash,
                 "comment": comment,
                 "conditions": sign_off.conditions,
+                "conflict_of_interest": conflict_of_interest,
             }
         ),
+        context={"requested_decision": requested} if conflict_of_interest else None,
     )
     if decision == Decision.REJECT:
         _decide(review, actor, ReviewState.REJECTED)

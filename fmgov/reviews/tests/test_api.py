@@ -108,9 +108,9 @@ def test_whole_workflow_through_the_api(engineer, reviewer, security_reviewer, a
     assert response.status_code == 409 and "revoked" in response.json()["detail"]
 
 
-def test_refusals_are_403_or_409_with_a_message(make_user, engineer, reviewer, auditor, client_for):
+def test_refusals_are_403_or_409_with_a_message(make_user, engineer, reviewer, auditor, admin_user, client_for):
     owner_reviewer = make_user("olga", "engineer", "reviewer")
-    review = submitted_review(author=engineer, deployment=DeploymentFactory(owner=owner_reviewer))
+    review = submitted_review(author=admin_user, deployment=DeploymentFactory(owner=owner_reviewer))
     sign_offs = f"/api/v1/reviews/{review.pk}/sign-offs/"
 
     response = client_for(engineer).post(sign_offs, {"decision": "approve"})
@@ -122,7 +122,7 @@ def test_refusals_are_403_or_409_with_a_message(make_user, engineer, reviewer, a
     other = submitted_review(author=author_reviewer)
     response = client_for(author_reviewer).post(f"/api/v1/reviews/{other.pk}/sign-offs/", {"decision": "approve"})
     assert response.status_code == 403
-    assert response.json()["detail"] == "You submitted this review, so you cannot sign off it yourself."
+    assert response.json()["detail"] == "You wrote this review, so you cannot sign off it yourself."
 
     rita = client_for(reviewer)
     assert rita.post(sign_offs, {"decision": "abstain"}).status_code == 201
@@ -131,16 +131,16 @@ def test_refusals_are_403_or_409_with_a_message(make_user, engineer, reviewer, a
     assert response.json()["detail"] == "You have already signed off this submission of the review."
     assert rita.post(sign_offs, {"decision": "maybe"}).json() == {"decision": ['"maybe" is not a valid choice.']}
 
-    response = client_for(engineer).post(f"/api/v1/reviews/{review.pk}/submit/")
+    response = client_for(admin_user).post(f"/api/v1/reviews/{review.pk}/submit/")
     assert response.status_code == 409
     assert response.json()["detail"].startswith("Cannot submit the review: the review is submitted")
 
     response = client_for(auditor).post("/api/v1/reviews/", {"deployment": review.deployment_id})
     assert (
         response.status_code == 403
-        and response.json()["detail"] == "Only engineers and admins may start a risk review."
+        and response.json()["detail"] == "Only engineers and admins may start a risk review of this deployment."
     )
-    response = client_for(engineer).post("/api/v1/reviews/", {"deployment": review.deployment_id})
+    response = client_for(admin_user).post("/api/v1/reviews/", {"deployment": review.deployment_id})
     assert response.status_code == 409 and "already has an open review" in response.json()["detail"]
 
     draft = client_for(engineer).post("/api/v1/reviews/", {"deployment": DeploymentFactory(owner=engineer).pk}).json()
