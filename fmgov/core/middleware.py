@@ -21,3 +21,57 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", self.policy)
         response.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+NO_ROLE_MESSAGE = "Your account holds no role in fmgov yet; ask an admin for one."
+# URL names a signed-in user without any role may still reach: signing in and out, the password page, who am I,
+# their own API tokens, health checks, the single sign-on callback, and Django admin's own sign-in and sign-out.
+ROLELESS_VIEWS = frozenset(
+    {
+        "login",
+        "logout",
+        "password_change",
+        "password_change_done",
+        "healthz",
+        "me",
+        "auth-token",
+        "auth-token-revoke",
+        "api-token-list",
+        "api-token-detail",
+        "api-token-revoke",
+        "sso-callback",
+        "oidc_authentication_callback",
+        "admin:login",
+        "admin:logout",
+    }
+)
+
+
+class RoleRequiredMiddleware:
+    """Every page and endpoint needs a role: a signed-in user holding none gets 403 and the "no role yet" page.
+
+    Anonymous requests pass on to the view, whose login check (pages) or authentication (API tokens, which
+    DRF resolves inside the view, where ``AnyRole`` is the default permission) answers them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from django.http import JsonResponse
+        from django.shortcuts import render
+
+        from fmgov.core.roles import user_roles
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user_roles(user):
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in ROLELESS_VIEWS:
+            return None
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": NO_ROLE_MESSAGE}, status=403)
+        return render(request, "no_role.html", {"message": NO_ROLE_MESSAGE}, status=403)

@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "fmgov.core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
+    # A signed-in user with no role gets 403 and the "no role yet" page everywhere but the exemptions.
+    "fmgov.core.middleware.RoleRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "fmgov.urls"
