@@ -11,6 +11,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
+from fmgov.accounts import beat_admin
 from fmgov.accounts.forms import AuditedAdminPasswordChangeForm, acting_admin
 from fmgov.accounts.models import ApiToken
 from fmgov.accounts.services import (
@@ -25,6 +26,7 @@ from fmgov.accounts.services import (
 from fmgov.core.roles import Role
 
 User = get_user_model()
+beat_admin.register()
 
 
 @admin.register(ApiToken)

@@ -1,12 +1,13 @@
 """Built-in periodic tasks, kept as django-celery-beat rows so admins can edit them.
 
 Apps register theirs in ``AppConfig.ready()``; a post_migrate handler creates
-any that are missing and never overwrites an admin's edits.
+any that are missing and never overwrites an admin's edits, which go through the
+audited ``fmgov.accounts.schedules.periodic_task_update``.
 """
 
 from dataclasses import dataclass
 
-__all__ = ["BuiltinSchedule", "register_builtin_schedule", "ensure_builtin_schedules"]
+__all__ = ["BuiltinSchedule", "register_builtin_schedule", "builtin_schedule", "ensure_builtin_schedules"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,11 @@ _registry: dict[str, BuiltinSchedule] = {}
 
 def register_builtin_schedule(schedule: BuiltinSchedule) -> None:
     _registry[schedule.name] = schedule
+
+
+def builtin_schedule(name: str) -> BuiltinSchedule | None:
+    """The registered built-in schedule of that name: admins retime these; other rows belong to their app."""
+    return _registry.get(name)
 
 
 def ensure_builtin_schedules(**kwargs) -> None:
