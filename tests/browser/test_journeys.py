@@ -61,7 +61,7 @@ def _register_and_request_review(page) -> RiskReview:
     field(page, "Environment").select_option(label="Production")
     page.get_by_role("button", name="Save").click()
     expect(_message(page)).to_contain_text("Proposed deployment support-bot")
-    expect(page.locator(".notice")).to_contain_text("no approved risk review")
+    expect(page.locator(".notice", has_text="Cannot go live yet")).to_contain_text("no approved risk review")
     expect(page.get_by_role("button", name="Go live")).to_have_count(0)
     page.get_by_role("link", name="Request a risk review").click()
     field(page, "Title").fill("Launch of the support bot")
