@@ -6,15 +6,19 @@ attribute sets A, B, with cos the cosine similarity:
     s(w, A, B) = mean_{a in A} cos(w, a) - mean_{b in B} cos(w, b)
     effect size d = (mean_{x in X} s(x) - mean_{y in Y} s(y)) / std_{w in X u Y} s(w)   (sample std)
     test statistic S = sum_{x in X} s(x) - sum_{y in Y} s(y)
-    p = P[S(X_i, Y_i) > S(X, Y)] over equal-size partitions (X_i, Y_i) of X u Y.
+    p = (k + 1) / (N + 1), k = the number of the N equal-size partitions (X_i, Y_i)
+        of X u Y with S(X_i, Y_i) >= S(X, Y)
 
+so p is never 0 (a permutation p-value cannot be, Phipson and Smyth 2010).
 May et al. (2019, SEAT) embed each word inside semantically bleached sentence
-templates ("This is {word}.") and average, which suits sentence encoders;
+templates ("This is {word}.") and treat each sentence as an item of its set;
 ``mode: "seat"`` does that, ``mode: "weat"`` embeds the bare words. The word
 sets are the classic WEAT ones shipped in ``data/weat_sets.json`` (weat1,
 weat2, weat6, weat7, weat8) or the suite's own ``X``/``Y``/``A``/``B``. The
-p-value is exact when the partitions number at most ``permutations``, else
-estimated from that many random partitions (seeded, so reproducible).
+p-value enumerates every partition when they number at most ``permutations``,
+else samples that many at random (seeded, so reproducible). The 95% interval on
+``d`` is a seeded percentile bootstrap resampling the items (words, or
+sentences) of each of the four sets independently.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from fmgov.evaluations.evaluators.base import EvaluationContext, EvaluationResul
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["EmbeddingAssociation", "weat_effect_size", "weat_p_value"]
+__all__ = ["EmbeddingAssociation", "weat_effect_size", "weat_p_value", "weat_effect_size_interval"]
 
 _word_list = {"type": "array", "minItems": 2, "items": {"type": "string", "minLength": 1}}
 
@@ -70,14 +74,41 @@ def weat_p_value(
     n = len(X)
     total = s.sum()
     observed = 2 * s[:n].sum() - total  # sum_X - sum_Y
-    if comb(len(s), n) <= permutations:
+    tolerance = 1e-12 * max(1.0, abs(observed))  # the observed partition itself must count despite rounding
+    exact = comb(len(s), n) <= permutations
+    if exact:
         stats = np.array([2 * s[list(idx)].sum() - total for idx in combinations(range(len(s)), n)])
-        return float((stats > observed).mean()), True
+    else:
+        rng = np.random.default_rng(seed)
+        stats = np.empty(permutations)
+        for i in range(permutations):
+            stats[i] = 2 * s[rng.permutation(len(s))[:n]].sum() - total
+    at_least = int((stats >= observed - tolerance).sum())
+    return (at_least + 1) / (len(stats) + 1), exact
+
+
+def weat_effect_size_interval(
+    X: np.ndarray, Y: np.ndarray, A: np.ndarray, B: np.ndarray, *, reps: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of d, resampling the items of X, Y, A and B independently."""
+    import numpy as np
+
+    X, Y, A, B = (_unit(np.asarray(m, dtype=float)) for m in (X, Y, A, B))
+    xa, xb, ya, yb = X @ A.T, X @ B.T, Y @ A.T, Y @ B.T
     rng = np.random.default_rng(seed)
-    stats = np.empty(permutations)
-    for i in range(permutations):
-        stats[i] = 2 * s[rng.permutation(len(s))[:n]].sum() - total
-    return float((stats > observed).mean()), False
+    draws = []
+    for _ in range(reps):
+        ix, iy = rng.integers(0, len(X), len(X)), rng.integers(0, len(Y), len(Y))
+        ia, ib = rng.integers(0, len(A), len(A)), rng.integers(0, len(B), len(B))
+        sx = xa[np.ix_(ix, ia)].mean(axis=1) - xb[np.ix_(ix, ib)].mean(axis=1)
+        sy = ya[np.ix_(iy, ia)].mean(axis=1) - yb[np.ix_(iy, ib)].mean(axis=1)
+        spread = np.concatenate([sx, sy]).std(ddof=1)
+        if spread > 0:
+            draws.append((sx.mean() - sy.mean()) / spread)
+    if not draws:
+        return 0.0, 0.0
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return float(low), float(high)
 
 
 class EmbeddingAssociation(Evaluator):
@@ -87,7 +118,7 @@ class EmbeddingAssociation(Evaluator):
     metrics = {
         "effect_size": MetricSpec(None, "WEAT/SEAT effect size d (signed; positive = X closer to A)"),
         "abs_effect_size": MetricSpec(False, "|d|: strength of the association regardless of direction"),
-        "p_value": MetricSpec(True, "one-sided permutation-test p-value (small = significant association)"),
+        "p_value": MetricSpec(True, "one-sided permutation-test p-value, (k + 1) / (N + 1) (small = significant)"),
     }
     config_schema = {
         "type": "object",
@@ -126,10 +157,9 @@ class EmbeddingAssociation(Evaluator):
         templates = config.get("templates") or sets["seat_templates"]
         vectors: dict[str, np.ndarray] = {}
         for step, key in enumerate("XYAB"):
-            if mode == "seat":
+            if mode == "seat":  # every sentence is an item (May et al.), not averaged per word
                 texts = [t.replace("{word}", w) for w in words[key] for t in templates]
-                flat = _unit(np.asarray(context.adapter.embed(texts), dtype=float))
-                vectors[key] = flat.reshape(len(words[key]), len(templates), -1).mean(axis=1)
+                vectors[key] = np.asarray(context.adapter.embed(texts), dtype=float)
             else:
                 vectors[key] = np.asarray(context.adapter.embed(list(words[key])), dtype=float)
             context.progress((step + 1) / 5)
@@ -143,15 +173,25 @@ class EmbeddingAssociation(Evaluator):
             permutations=permutations,
             seed=config.get("seed", 0),
         )
+        seed = config.get("seed", 0)
+        low, high = weat_effect_size_interval(vectors["X"], vectors["Y"], vectors["A"], vectors["B"], seed=seed)
+        abs_low = 0.0 if low <= 0 <= high else min(abs(low), abs(high))
+        items = 2 * len(vectors["X"])
         context.progress(1.0)
         return EvaluationResult(
             metrics={"effect_size": d, "abs_effect_size": abs(d), "p_value": p},
             samples=[{"set": key, "words": words[key][:10]} for key in "XYAB"],
             details={
                 "method": "WEAT effect size and one-sided permutation test (Caliskan et al. 2017)"
-                + ("; SEAT sentence templates averaged (May et al. 2019)" if mode == "seat" else ""),
+                + ("; SEAT, each template sentence an item (May et al. 2019)" if mode == "seat" else "")
+                + "; p = (k + 1) / (N + 1); bootstrap interval on d over items",
                 "word_sets": source,
                 "mode": mode,
                 "permutations": "exact" if exact else permutations,
+                "items": "sentences" if mode == "seat" else "words",
+                "intervals": {
+                    "effect_size": {"n": items, "ci_low": low, "ci_high": high},
+                    "abs_effect_size": {"n": items, "ci_low": abs_low, "ci_high": max(abs(low), abs(high))},
+                },
             },
         )

@@ -181,7 +181,8 @@ def test_weat_statistics_against_a_hand_computed_example():
     p, exact = weat_p_value(X, Y, A, B)
     stats = [sum(s[i] for i in idx) - sum(s[i] for i in range(4) if i not in idx) for idx in combinations(range(4), 2)]
     observed = s[0] + s[1] - s[2] - s[3]
-    assert exact and p == pytest.approx(sum(t > observed + 1e-12 for t in stats) / len(stats)) == 0.0
+    k = sum(t >= observed - 1e-12 for t in stats)
+    assert exact and k == 1 and p == pytest.approx((k + 1) / (len(stats) + 1)) == 2 / 7  # never 0
 
 
 def test_weat_sets_are_the_classic_ones():
@@ -207,10 +208,12 @@ def minilm(django_db_setup, django_db_blocker):
 def test_embedding_association_on_the_real_minilm_finds_the_flowers_insects_association(minilm):
     evaluator = get_evaluator("embedding_association")
     result = evaluator.run(EvaluationContext(config={"test": "weat1", "permutations": 2000}, adapter=minilm))
-    # Caliskan et al. report d = 1.50 for GloVe; a sentence encoder shows the same direction, strongly.
-    assert result.metrics["effect_size"] > 0.8
-    assert result.metrics["p_value"] < 0.01
-    assert result.details["permutations"] == 2000
+    # Caliskan et al. report d = 1.50 for GloVe; MiniLM on the bare words, sample std: 1.237.
+    assert result.metrics["effect_size"] == pytest.approx(1.237, abs=5e-4)
+    assert 0 < result.metrics["p_value"] < 0.01 and result.metrics["p_value"] == pytest.approx(1 / 2001)
+    assert result.details["permutations"] == 2000 and result.details["items"] == "words"
+    interval = result.details["intervals"]["effect_size"]
+    assert interval["n"] == 50 and 0 < interval["ci_low"] < 1.237 < interval["ci_high"] < 2  # bounded by 2
     swapped = evaluator.run(
         EvaluationContext(
             config={
@@ -233,6 +236,12 @@ def test_seat_mode_embeds_templates(minilm):
         EvaluationContext(config={"test": "weat2", "mode": "seat", "templates": ["This is {word}."]}, adapter=minilm)
     )
     assert result.metrics["effect_size"] > 0.8 and "May et al." in result.details["method"]
+    assert result.details["items"] == "sentences" and result.details["intervals"]["effect_size"]["n"] == 50
+    two = get_evaluator("embedding_association").run(
+        EvaluationContext(config={"test": "weat2", "mode": "seat", "templates": ["This is {word}.", "{word} is here."]},
+                          adapter=minilm)
+    )  # fmt: skip
+    assert two.details["intervals"]["effect_size"]["n"] == 100, "each sentence an item, not averaged per word"
 
 
 @pytest.mark.django_db  # pytest-django sets up a database only for sessions with a db test
