@@ -14,6 +14,7 @@ from typing import Any
 
 from audits.changes import ABSENT, change_pairs
 from fmgov.core import svg
+from reports.choices import ReportKind
 from reports.rendering.fetcher import STATIC_SCHEME
 from reports.rendering.markup import markdown_to_safe_html
 
@@ -168,7 +169,7 @@ def _lineage_diagram(target: dict, lineage: dict) -> str:
 def _review_register(reviews: dict) -> dict | None:
     """Display dates on every review; the register review's items with their scores and heat maps."""
     register = None
-    for review in reviews["reviews"] if reviews.get("available") else []:
+    for review in reviews["reviews"]:
         for s in review["sign_offs"]:
             s["time_display"] = when(s["time"])
             s["voided_display"] = when(s["voided_at"])
@@ -190,8 +191,6 @@ def _review_register(reviews: dict) -> dict | None:
 
 
 def _evaluation_charts(evaluations: dict) -> list[dict]:
-    if not evaluations.get("available"):
-        return []
     charts = []
     for series in evaluations["series"]:
         points = series["points"]
@@ -219,9 +218,8 @@ def _dossier_context(ev: dict, events_per_part: int) -> dict[str, Any]:
     evaluations = ev["evaluations"]
     charts = _evaluation_charts(evaluations)
     findings = ev["findings"]
-    if findings.get("available"):
-        for f in findings["findings"]:
-            f["opened_display"] = when(f["opened_at"])
+    for f in findings["findings"]:
+        f["opened_display"] = when(f["opened_at"])
     trail = ev["audit_trail"]
     events = [(e["seq"], when_short(e["timestamp"]), _event_line(e), e["hash"][:16]) for e in trail["events"]]
     return {
@@ -258,42 +256,37 @@ def _period_context(ev: dict) -> dict[str, Any]:
         for e in ev["deployment_status_changes"]
     ]
     reviews = ev["reviews"]
-    if reviews.get("available"):
-        for group in ("decided", "expired", "revoked"):
-            for row in reviews[group]:
-                for key in ("decided_at", "expires_at", "revoked_at"):
-                    row[f"{key}_display"] = when(row[key])
+    for group in ("decided", "expired", "revoked"):
+        for row in reviews[group]:
+            for key in ("decided_at", "expires_at", "revoked_at"):
+                row[f"{key}_display"] = when(row[key])
     findings = ev["findings"]
-    if findings.get("available"):
-        for f in findings["findings"]:
-            f["opened_display"] = when(f["opened_at"])
-    portfolio = ev.get("portfolio") or {"available": False, "note": "No portfolio data in this evidence."}
-    provider_svg = ""
-    if portfolio.get("available"):
-        training = portfolio["footprint"]["training"]
-        training["energy_reported"] = any(m["energy_kwh"] is not None for m in training["models"])
-        training["emissions_reported"] = any(m["emissions_tco2e"] is not None for m in training["models"])
-        providers = portfolio["concentration"]["providers"]
-        provider_svg = svg.bar_chart_svg(
-            [(p["provider"], round(p["share"] * 100, 2)) for p in providers[:12]],
-            height=150,
-            label="share of live deployments per provider (%)",
-        )
+    for f in findings["findings"]:
+        f["opened_display"] = when(f["opened_at"])
+    portfolio = ev["portfolio"]
+    training = portfolio["footprint"]["training"]
+    training["energy_reported"] = any(m["energy_kwh"] is not None for m in training["models"])
+    training["emissions_reported"] = any(m["emissions_tco2e"] is not None for m in training["models"])
+    provider_svg = svg.bar_chart_svg(
+        [(p["provider"], round(p["share"] * 100, 2)) for p in portfolio["concentration"]["providers"][:12]],
+        height=150,
+        label="share of live deployments per provider (%)",
+    )
     counts = [
         ("Foundation models registered", len(ev["new_models"])),
         ("Adaptations registered", len(ev["new_adaptations"])),
         ("Deployments gone live", len(ev["went_live"])),
-        ("Reviews decided", len(reviews["decided"]) if reviews.get("available") else None),
-        ("Approvals expired", len(reviews["expired"]) if reviews.get("available") else None),
-        ("Approvals revoked", len(reviews["revoked"]) if reviews.get("available") else None),
-        ("Findings opened", len(findings["findings"]) if findings.get("available") else None),
+        ("Reviews decided", len(reviews["decided"])),
+        ("Approvals expired", len(reviews["expired"])),
+        ("Approvals revoked", len(reviews["revoked"])),
+        ("Findings opened", len(findings["findings"])),
         ("Audit events recorded", activity["events_in_period"]),
     ]
     return {
         "counts": counts,
         "activity_svg": svg.bar_chart_svg([(d[5:], n) for d, n in activity["per_day"]], label="audit events per day"),
         "summary_svg": svg.bar_chart_svg(
-            [(short, n or 0) for short, (_, n) in zip(SHORT_COUNT_LABELS, counts[:7], strict=True)], height=150
+            [(short, n) for short, (_, n) in zip(SHORT_COUNT_LABELS, counts[:7], strict=True)], height=150
         ),
         "status_changes": changes,
         "portfolio": portfolio,
@@ -319,9 +312,9 @@ def build_parts(kind: str, evidence: dict[str, Any], events_per_part: int = EVEN
     """The report as HTML documents to lay out side by side: the report itself, then (for a long audit trail)
     continuations of its table, each starting on a new page. Page numbers are stamped on afterwards
     (``page_numbers_html``), because no part knows how many pages come before it."""
-    if kind == "deployment_dossier":
+    if kind == ReportKind.DEPLOYMENT_DOSSIER:
         context, template = _dossier_context(evidence, events_per_part), "reports/deployment_dossier.html"
-    elif kind == "period_summary":
+    elif kind == ReportKind.PERIOD_SUMMARY:
         context, template = _period_context(evidence), "reports/period_summary.html"
     else:
         raise ValueError(f"unknown report kind {kind!r}")

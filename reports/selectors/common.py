@@ -1,17 +1,10 @@
-"""What both report kinds' evidence is made of: timestamps, events, the chain's verification, the header.
-
-Sections whose app holds no data model in this installation say so
-(``unavailable``) instead of guessing; ``model_available`` decides, and is
-called through this module so a test can pretend an app is absent.
-"""
+"""What both report kinds' evidence is made of: timestamps, events, the chain's verification, the header."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.apps import apps
-from django.db import connection
 from django.utils import timezone
 
 from audits.canonical import format_timestamp
@@ -30,24 +23,6 @@ def ts(value: dt.datetime | None) -> str | None:
 
 def day(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def model_available(label: str):
-    """The model class if its app is installed and its table exists here, else None."""
-    try:
-        model = apps.get_model(label)
-    except LookupError:
-        return None
-    if model._meta.db_table not in connection.introspection.table_names():
-        return None
-    return model
-
-
-def unavailable(app: str) -> dict[str, Any]:
-    return {
-        "available": False,
-        "note": f"The {app} app holds no data in this installation yet, so this section has nothing to report.",
-    }
 
 
 def threshold_parts(threshold: Any) -> tuple[str | None, float | None]:

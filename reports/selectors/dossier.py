@@ -6,11 +6,13 @@ from collections import Counter
 from typing import Any
 
 from audits.selectors import events_for_objects
+from fmgov.evaluations.models import EvaluationRun, RunMetric
 from fmgov.findings.selectors import findings_about
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
 from fmgov.registry.selectors import adaptation_ancestors, adaptation_descendant_ids
+from fmgov.reviews.choices import ReviewState
+from fmgov.reviews.models import RiskReview
 from reports.models import Report
-from reports.selectors import common
 from reports.selectors.common import (
     chain_verification,
     day,
@@ -19,7 +21,6 @@ from reports.selectors.common import (
     finding_row,
     threshold_parts,
     ts,
-    unavailable,
     user_name,
 )
 
@@ -214,9 +215,6 @@ def _longest_path_layers(start: str, arcs: list[tuple[str, str]], *, step: int) 
 
 
 def _reviews_section(deployment: Deployment) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    RiskReview = common.model_available("reviews.RiskReview")
-    if RiskReview is None:
-        return unavailable("reviews"), []
     reviews = list(
         RiskReview.objects.filter(deployment=deployment)
         .select_related("policy", "submitted_by", "created_by")
@@ -249,57 +247,50 @@ def _reviews_section(deployment: Deployment) -> tuple[dict[str, Any], list[tuple
                     "expires_at": ts(r.expires_at), "revoked_at": ts(r.revoked_at),
                     "revoked_reason": r.revoked_reason, "summary": r.summary, "items": items,
                     "sign_offs": sign_offs})  # fmt: skip
-    approved = [r for r in out if r["state"] == "approved"]
+    approved = [r for r in out if r["state"] == ReviewState.APPROVED]
     register = (approved or out)[-1] if out else None
     return {
-        "available": True,
         "reviews": out,
         "register_review_id": register["id"] if register else None,
     }, objects
 
 
 def _evaluations_section(deployment: Deployment) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, str]]]:
-    Run = common.model_available("evaluations.EvaluationRun")
-    Metric = common.model_available("evaluations.RunMetric")
-    if Run is None or Metric is None:
-        evaluations = unavailable("evaluations")
-    else:
-        runs = list(
-            Run.objects.filter(deployment=deployment)
-            .select_related("suite")
-            .order_by("finished_at", "created_at", "id")
-        )
-        metrics = Metric.objects.filter(run__deployment=deployment).order_by("run__finished_at", "run_id", "name")
-        series: dict[tuple[str, str], dict[str, Any]] = {}
-        by_run = {run.pk: run for run in runs}
-        for m in metrics:
-            run = by_run.get(m.run_id)
-            if run is None or run.finished_at is None:
-                continue
-            key = (run.suite.name, m.name)
-            op, limit = threshold_parts(m.threshold)
-            s = series.setdefault(key, {"suite": run.suite.name, "metric": m.name, "points": []})
-            s["points"].append({"run": run.pk, "time": ts(run.finished_at), "value": m.value, "threshold": limit,
-                                "op": op, "passed": m.passed})  # fmt: skip
-        evaluations = {
-            "available": True,
-            "runs": [
-                {
-                    "id": r.pk,
-                    "suite": r.suite.name,
-                    "evaluator": r.evaluator,
-                    "state": r.state,
-                    "passed": r.passed,
-                    "started_at": ts(r.started_at),
-                    "finished_at": ts(r.finished_at),
-                    "error": r.error[:300],
-                }
-                for r in runs
-            ],  # fmt: skip
-            "series": [series[k] for k in sorted(series)],
-        }
-    objects = [("evaluations.evaluationrun", str(r["id"])) for r in evaluations.get("runs", [])]
+    runs = list(
+        EvaluationRun.objects.filter(deployment=deployment)
+        .select_related("suite")
+        .order_by("finished_at", "created_at", "id")
+    )
+    metrics = RunMetric.objects.filter(run__deployment=deployment).order_by("run__finished_at", "run_id", "name")
+    series: dict[tuple[str, str], dict[str, Any]] = {}
+    by_run = {run.pk: run for run in runs}
+    for m in metrics:
+        run = by_run.get(m.run_id)
+        if run is None or run.finished_at is None:
+            continue
+        key = (run.suite.name, m.name)
+        op, limit = threshold_parts(m.threshold)
+        s = series.setdefault(key, {"suite": run.suite.name, "metric": m.name, "points": []})
+        s["points"].append({"run": run.pk, "time": ts(run.finished_at), "value": m.value, "threshold": limit,
+                            "op": op, "passed": m.passed})  # fmt: skip
+    evaluations = {
+        "runs": [
+            {
+                "id": r.pk,
+                "suite": r.suite.name,
+                "evaluator": r.evaluator,
+                "state": r.state,
+                "passed": r.passed,
+                "started_at": ts(r.started_at),
+                "finished_at": ts(r.finished_at),
+                "error": r.error[:300],
+            }
+            for r in runs
+        ],  # fmt: skip
+        "series": [series[k] for k in sorted(series)],
+    }
+    objects = [("evaluations.evaluationrun", str(r.pk)) for r in runs]
     rows = list(findings_about(deployment).order_by("opened_at", "id"))
-    findings = {"available": True, "findings": [finding_row(f) for f in rows]}
+    findings = {"findings": [finding_row(f) for f in rows]}
     objects += [ref for f in rows for ref in f.audit_objects()]
     return evaluations, findings, objects

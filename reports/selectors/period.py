@@ -8,10 +8,13 @@ from typing import Any
 
 from django.db.models import Q
 
+from audits.models import AuditEvent
 from fmgov.findings.selectors import finding_list
+from fmgov.portfolio.selectors import concentration, footprint
 from fmgov.registry.models import Adaptation, Deployment, FoundationModel
+from fmgov.reviews.choices import Decision, ReviewState
+from fmgov.reviews.models import RiskReview
 from reports.models import Report
-from reports.selectors import common
 from reports.selectors.common import (
     chain_verification,
     day,
@@ -19,7 +22,6 @@ from reports.selectors.common import (
     evidence_header,
     finding_row,
     ts,
-    unavailable,
     user_name,
 )
 
@@ -46,8 +48,6 @@ def period_evidence(report: Report) -> dict[str, Any]:
         .select_related("foundation_model", "adaptation", "owner")
         .order_by("went_live_at", "id")
     )
-    from audits.models import AuditEvent
-
     events = AuditEvent.objects.filter(timestamp__gte=start, timestamp__lt=end, seq__lte=head_seq)
     per_action = Counter()
     per_day = Counter()
@@ -121,26 +121,18 @@ def period_evidence(report: Report) -> dict[str, Any]:
 
 def _period_portfolio(start: dt.date, end: dt.date) -> dict[str, Any]:
     """Concentration of power (as at generation) and the footprint over the period, from the portfolio app."""
-    if common.model_available("portfolio.PortfolioSettings") is None:
-        return unavailable("portfolio")
-    from fmgov.portfolio.selectors import concentration, footprint
-
     return {
-        "available": True,
         "concentration": concentration(),
         "footprint": footprint(period_start=start, period_end=end),
     }
 
 
 def _period_reviews(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
-    RiskReview = common.model_available("reviews.RiskReview")
-    if RiskReview is None:
-        return unavailable("reviews")
     rows = (
         RiskReview.objects.filter(
             Q(decided_at__gte=start, decided_at__lt=end)
             | Q(revoked_at__gte=start, revoked_at__lt=end)
-            | Q(state="expired", expires_at__gte=start, expires_at__lt=end)
+            | Q(state=ReviewState.EXPIRED, expires_at__gte=start, expires_at__lt=end)
         )
         .select_related("deployment", "policy")
         .prefetch_related("sign_offs__reviewer")
@@ -155,17 +147,17 @@ def _period_reviews(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
         row = {"id": r.pk, "title": str(r), "deployment": r.deployment.name, "state": r.state,
                "content_hash": r.content_hash, "decided_at": ts(r.decided_at), "expires_at": ts(r.expires_at),
                "revoked_at": ts(r.revoked_at), "revoked_reason": r.revoked_reason,
-               "approvals": sum(1 for s in r.sign_offs.all() if s.decision == "approve" and not s.void)}  # fmt: skip
+               "approvals": sum(s.decision == Decision.APPROVE and not s.void for s in r.sign_offs.all())}  # fmt: skip
         if in_period(r.decided_at):
             decided.append(row)
-        if r.state == "expired" and in_period(r.expires_at):
+        if r.state == ReviewState.EXPIRED and in_period(r.expires_at):
             expired.append(row)
         if in_period(r.revoked_at):
             revoked.append(row)
-    return {"available": True, "decided": decided, "expired": expired, "revoked": revoked}
+    return {"decided": decided, "expired": expired, "revoked": revoked}
 
 
 def _period_findings(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     """Findings of every source opened in the period."""
     rows = finding_list().filter(opened_at__gte=start, opened_at__lt=end).order_by("opened_at", "id")
-    return {"available": True, "findings": [finding_row(f) for f in rows]}
+    return {"findings": [finding_row(f) for f in rows]}

@@ -167,31 +167,27 @@ def test_a_claimed_report_is_not_claimed_again_until_its_claim_is_stale(engineer
 
 
 @pytest.mark.django_db
-def test_a_section_whose_app_has_no_data_says_so(engineer, auditor, monkeypatch):
-    """With the reviews and evaluations tables absent, the dossier states it instead of drawing empty tables."""
+def test_a_deployment_without_reviews_runs_or_findings_renders_empty_sections(engineer, auditor, monkeypatch):
+    """Nothing recorded yet: each section says so in words instead of drawing empty tables."""
     from reports import selectors, services
     from reports.rendering.child import _configure_django
     from reports.rendering.document import build_parts
-    from reports.selectors import common
     from reports.tests.factories import make_deployment, make_model
 
     monkeypatch.setattr(services, "enqueue_on_commit", lambda task, *args: None)
-    real = common.model_available
-    monkeypatch.setattr(
-        common,
-        "model_available",
-        lambda label: None if label.split(".")[0] in ("reviews", "evaluations") else real(label),
-    )
     deployment = make_deployment(engineer, make_model(engineer))
     report = services.report_request(actor=auditor, kind="deployment_dossier", deployment=deployment)
     evidence = selectors.dossier_evidence(report)
-    assert evidence["reviews"]["available"] is False and evidence["evaluations"]["available"] is False
+    assert evidence["reviews"] == {"reviews": [], "register_review_id": None}
+    assert evidence["evaluations"] == {"runs": [], "series": []}
+    assert evidence["findings"] == {"findings": []}
     _configure_django()
     (html,) = build_parts("deployment_dossier", evidence)
-    assert html.count("The reviews app holds no data in this installation yet") == 2  # risk register, reviews
-    # Findings come from the findings app, which is always there: only the evaluations section says so.
-    assert html.count("The evaluations app holds no data in this installation yet") == 1
-    assert "<th>Reviewer</th>" not in html
+    assert "No risk review has been recorded for this deployment, so there is no risk register." in html
+    assert "No risk review has been recorded for this deployment.</div>" in html
+    assert "No evaluation run with metrics has been recorded for this deployment." in html
+    assert "No findings have been opened for this deployment." in html
+    assert "<th>Reviewer</th>" not in html and "holds no data" not in html
 
 
 @pytest.mark.django_db
