@@ -10,7 +10,7 @@ Every piece of data text is XML-escaped; the result is marked safe only after.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
@@ -205,6 +205,12 @@ class TrendPoint:
     value: float
     passed: bool | None = None
     href: str = ""
+    ci_low: float | None = None  # the 95% interval, drawn as a band around the line
+    ci_high: float | None = None
+
+    @property
+    def has_interval(self) -> bool:
+        return self.ci_low is not None and self.ci_high is not None
 
 
 def trend_svg(
@@ -216,12 +222,14 @@ def trend_svg(
     width: int = 560,
     height: int = 200,
 ) -> SafeString:
-    """A metric over time, the threshold as a dashed line, failing points in red (linked where ``href`` is set)."""
+    """A metric over time, its 95% interval as a band, the threshold as a dashed line, failing points in red
+    (linked where ``href`` is set)."""
     if not points:
         return mark_safe("")
     points = sorted(points, key=lambda p: p.time)
     left, right, top, bottom = 56, 16, 16, 34
-    values = [p.value for p in points] + ([threshold] if threshold is not None else [])
+    bounds = [b for p in points if p.has_interval for b in (p.ci_low, p.ci_high)]
+    values = [p.value for p in points] + bounds + ([threshold] if threshold is not None else [])
     lo, hi = min(values), max(values)
     if hi == lo:
         lo, hi = lo - (abs(lo) or 1) * 0.1, hi + (abs(hi) or 1) * 0.1
@@ -240,7 +248,8 @@ def trend_svg(
     if threshold is not None:
         desc += f"; threshold {op or ''} {format_value(threshold)}".replace("  ", " ")
     failing = sum(1 for p in points if p.passed is False)
-    desc += f"; {failing} failing."
+    desc += f"; {failing} failing"
+    desc += "; shaded band: 95% interval." if bounds else "."
     out = [
         f'<svg class="trend" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label={quoteattr(title + ": " + desc)}>',
@@ -261,13 +270,15 @@ def trend_svg(
         )
         label = f"threshold {op} {format_value(threshold)}" if op else f"threshold {format_value(threshold)}"
         out.append(_text(left + plot_w - 4, y - 5, label, size=11, anchor="end", fill=FAIL))
+    out.append(_trend_band(points, sx, sy))
     coords = " ".join(f"{sx(p.time.timestamp()):.1f},{sy(p.value):.1f}" for p in points)
     out.append(f'<polyline points="{coords}" fill="none" stroke="{ACCENT}" stroke-width="2"/>')
     for p in points if len(points) <= 120 else []:
         x, y = sx(p.time.timestamp()), sy(p.value)
         colour = FAIL if p.passed is False else PASS if p.passed else MUTED
         verdict = " (failed)" if p.passed is False else " (passed)" if p.passed else ""
-        label = f"{p.time:%Y-%m-%d %H:%M}: {format_value(p.value)}{verdict}"
+        interval = f" [{format_value(p.ci_low)}, {format_value(p.ci_high)}]" if p.has_interval else ""
+        label = f"{p.time:%Y-%m-%d %H:%M}: {format_value(p.value)}{interval}{verdict}"
         dot = (
             f'<circle class="point{" fail" if p.passed is False else ""}" cx="{x:.1f}" cy="{y:.1f}" r="4.5" '
             f'fill="{colour}"><title>{escape(label)}</title></circle>'
@@ -275,6 +286,23 @@ def trend_svg(
         out.append(f"<a href={quoteattr(p.href)}>{dot}</a>" if p.href else dot)
     out.append("</svg>")
     return mark_safe("".join(out))  # noqa: S308 -- every interpolated text is escaped above
+
+
+def _trend_band(points: list[TrendPoint], sx: Callable[[float], float], sy: Callable[[float], float]) -> str:
+    """The 95% interval as a shaded polygon through the points that have one (upper edge out, lower edge back)."""
+    banded = [p for p in points if p.has_interval]
+    if not banded:
+        return ""
+    if len(banded) == 1:  # one interval: a whisker, since a band needs two points
+        p = banded[0]
+        x = sx(p.time.timestamp())
+        return (
+            f'<line class="interval" x1="{x:.1f}" x2="{x:.1f}" y1="{sy(p.ci_low):.1f}" y2="{sy(p.ci_high):.1f}" '
+            f'stroke="{ACCENT}" stroke-opacity="0.35" stroke-width="8"/>'
+        )
+    upper = [f"{sx(p.time.timestamp()):.1f},{sy(p.ci_high):.1f}" for p in banded]
+    lower = [f"{sx(p.time.timestamp()):.1f},{sy(p.ci_low):.1f}" for p in reversed(banded)]
+    return f'<polygon class="interval" points="{" ".join(upper + lower)}" fill="{ACCENT}" fill-opacity="0.15"/>'
 
 
 def bar_chart_svg(bars: list[tuple[str, float]], *, width: float = 680, height: float = 170, label: str = "") -> str:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fmgov.findings.choices import Severity
 
-__all__ = ["RunState", "RUN_FINAL_STATES", "Severity", "THRESHOLD_OPS"]
+__all__ = ["RunState", "RUN_FINAL_STATES", "Severity", "THRESHOLD_OPS", "THRESHOLD_BOUNDS"]
 
 
 class RunState(models.TextChoices):
@@ -26,3 +26,6 @@ THRESHOLD_OPS = {
     ">": lambda value, limit: value > limit,
     "<": lambda value, limit: value < limit,
 }
+
+# The interval bound a threshold may be judged on ("on"); without it the estimate is judged.
+THRESHOLD_BOUNDS = ("upper", "lower")

@@ -123,7 +123,12 @@ class RunMetric(models.Model):
 
     run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="metrics")
     name = models.CharField(_("name"), max_length=200)
-    value = models.FloatField(_("value"))
+    value = models.FloatField(_("value"), null=True, blank=True)  # null: n too small for what it claims
+    n = models.PositiveIntegerField(_("sample size"), null=True, blank=True)
+    ci_low = models.FloatField(_("95% interval, lower bound"), null=True, blank=True)
+    ci_high = models.FloatField(_("95% interval, upper bound"), null=True, blank=True)
+    method = models.CharField(_("interval method"), max_length=200, blank=True)
+    insufficient = models.BooleanField(_("insufficient sample"), default=False)
     higher_is_better = models.BooleanField(_("higher is better"), null=True, blank=True)
     threshold = models.JSONField(_("threshold"), null=True, blank=True)
     passed = models.BooleanField(_("passed"), null=True, blank=True)

@@ -35,7 +35,11 @@ def deployment_evaluation_panel(deployment: Deployment) -> dict[str, Any]:
         for metric in run.metrics.all():
             entry = series.setdefault((run.suite.name, metric.name), {"points": [], "threshold": None})
             href = reverse("evaluations:run-detail", args=[run.pk])
-            entry["points"].append(TrendPoint(run.finished_at, metric.value, metric.passed, href))
+            if metric.value is None:  # insufficient: nothing to draw, the run page says why
+                continue
+            entry["points"].append(
+                TrendPoint(run.finished_at, metric.value, metric.passed, href, metric.ci_low, metric.ci_high)
+            )
             if isinstance(metric.threshold, dict):  # the latest rule is the one drawn
                 entry["threshold"] = metric.threshold
     charts = []

@@ -62,7 +62,18 @@ class ScheduleUpdateSerializer(serializers.Serializer):
 class RunMetricSerializer(serializers.ModelSerializer):
     class Meta:
         model = RunMetric
-        fields = ["name", "value", "threshold", "passed", "higher_is_better"]
+        fields = [
+            "name",
+            "value",
+            "n",
+            "ci_low",
+            "ci_high",
+            "method",
+            "insufficient",
+            "threshold",
+            "passed",
+            "higher_is_better",
+        ]
 
 
 class EvaluationRunSerializer(serializers.ModelSerializer):

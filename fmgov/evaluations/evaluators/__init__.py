@@ -5,8 +5,8 @@ from typing import Any
 
 import jsonschema
 
-from fmgov.evaluations.choices import THRESHOLD_OPS, Severity
-from fmgov.evaluations.evaluators.base import EvaluationContext, EvaluationResult, Evaluator, MetricSpec
+from fmgov.evaluations.choices import THRESHOLD_BOUNDS, THRESHOLD_OPS, Severity
+from fmgov.evaluations.evaluators.base import Estimate, EvaluationContext, EvaluationResult, Evaluator, MetricSpec
 from fmgov.evaluations.evaluators.counterfactual_bias import CounterfactualBias
 from fmgov.evaluations.evaluators.embedding_association import EmbeddingAssociation
 from fmgov.evaluations.evaluators.embedding_latency_energy import EmbeddingLatencyEnergy
@@ -21,6 +21,7 @@ __all__ = [
     "Evaluator",
     "EvaluationContext",
     "EvaluationResult",
+    "Estimate",
     "MetricSpec",
     "get_evaluator",
     "register",
@@ -74,7 +75,11 @@ def config_errors(evaluator: Evaluator, config: Any) -> list[str]:
 
 
 def threshold_errors(evaluator: Evaluator, thresholds: Any) -> list[str]:
-    """Thresholds are ``{metric: {"op": ">="|"<="|">"|"<", "value": number, "severity"?: str}}``."""
+    """Thresholds are ``{metric: {"op": ">="|"<="|">"|"<", "value": number, "on"?: str, "severity"?: str}}``.
+
+    ``on`` ("upper" or "lower") names the bound of the metric's 95% interval the rule is judged on
+    (``fmgov.evaluations.services.thresholds``); without it the estimate is judged.
+    """
     if not isinstance(thresholds, dict):
         return ['must be an object {metric: {"op": ..., "value": ...}}.']
     errors = []
@@ -87,7 +92,7 @@ def threshold_errors(evaluator: Evaluator, thresholds: Any) -> list[str]:
         if not isinstance(rule, dict):
             errors.append(f'{metric}: must be {{"op": ..., "value": ...}}.')
             continue
-        extra = set(rule) - {"op", "value", "severity"}
+        extra = set(rule) - {"op", "value", "severity", "on"}
         if extra:
             errors.append(f"{metric}: unknown keys {', '.join(sorted(extra))}.")
         if rule.get("op") not in THRESHOLD_OPS:
@@ -95,6 +100,8 @@ def threshold_errors(evaluator: Evaluator, thresholds: Any) -> list[str]:
         value = rule.get("value")
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             errors.append(f"{metric}: value must be a finite number.")
+        if "on" in rule and rule["on"] not in THRESHOLD_BOUNDS:
+            errors.append(f'{metric}: on must be "upper" or "lower" (the interval bound judged), or left out.')
         if "severity" in rule and rule["severity"] not in Severity.values:
             errors.append(f"{metric}: severity must be one of {', '.join(Severity.values)}.")
     return errors
