@@ -54,3 +54,12 @@ def _enqueue(task, *args: Any) -> None:
     from fmgov.evaluations import services
 
     services.enqueue_on_commit(task, *args)
+
+
+def _ensure_deployment_owner(actor, deployment, *, doing: str) -> None:
+    """Only the deployment's owner (an engineer) or an admin acts on its evaluations and evidence."""
+    if has_role(actor, Role.ADMIN):
+        return
+    _ensure_engineer(actor)
+    if getattr(actor, "pk", None) != deployment.owner_id:
+        raise NotAllowed(f"Only the owner of deployment {deployment} or an admin may {doing}.")

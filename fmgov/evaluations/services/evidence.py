@@ -8,7 +8,7 @@ from audits.services import audit_record, created, deleted, snapshot
 from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.evaluations.models import EvaluationRun, EvaluationSuite
-from fmgov.evaluations.services.common import _ensure_engineer, _ensure_owner_or_admin
+from fmgov.evaluations.services.common import _ensure_deployment_owner, _ensure_engineer, _ensure_owner_or_admin
 from fmgov.findings.models import Finding
 from fmgov.findings.selectors import subject_type_for
 
@@ -20,7 +20,7 @@ def evidence_link_create(
     """Cite a run or a finding on a review item; the run or finding must concern the review's deployment."""
     from fmgov.evaluations.models import EvidenceLink
 
-    _ensure_engineer(actor)
+    _ensure_deployment_owner(actor, review_item.review.deployment, doing="cite evidence on its review")
     if (run is None) == (finding is None):
         message = "Link exactly one run or one finding."
         raise InvalidInput(message, field_errors={"run": [message], "finding": [message]})

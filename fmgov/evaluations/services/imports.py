@@ -15,7 +15,7 @@ from fmgov.core.redaction import redact_mapping
 from fmgov.evaluations.choices import RunState
 from fmgov.evaluations.evaluators import EvaluationResult, get_evaluator
 from fmgov.evaluations.models import EvaluationRun, EvaluationSuite
-from fmgov.evaluations.services.common import _ensure_engineer
+from fmgov.evaluations.services.common import _ensure_deployment_owner
 from fmgov.evaluations.services.runs import _new_run, run_complete
 
 
@@ -39,7 +39,7 @@ def run_import_results(
     *, suite: EvaluationSuite, deployment, actor, result: EvaluationResult, source: str
 ) -> EvaluationRun:
     """An imported results file becomes a finished run, thresholds and findings included (no worker needed)."""
-    _ensure_engineer(actor)
+    _ensure_deployment_owner(actor, deployment, doing="upload evaluation results for it")
     if get_evaluator(suite.evaluator).needs is not None:
         raise InvalidInput(
             "Wrong suite.", field_errors={"suite": ["Only lm_eval_import suites take uploaded results."]}
