@@ -89,6 +89,16 @@ def test_trend_svg_marks_failures_and_threshold():
     assert svg.count('class="point fail"') == 1 and "1 failing" in svg
 
 
+def test_trend_svg_draws_the_interval_as_a_band():
+    now = timezone.now()
+    points = [TrendPoint(now - dt.timedelta(days=i), 0.5, None, "", 0.4, 0.6 + i / 10) for i in range(3)]
+    svg = str(trend_svg(points, title="rate"))
+    assert svg.count('<polygon class="interval"') == 1 and "95% interval" in svg and "[0.4, 0.8]" in svg
+    band = svg.split('<polygon class="interval" points="')[1].split('"')[0].split()
+    assert len(band) == 6  # three upper corners out, three lower corners back
+    assert "interval" not in str(trend_svg([TrendPoint(now, 0.5)], title="plain"))
+
+
 @pytest.mark.django_db
 def test_error_pages_keep_the_navigation(web, engineer, reviewer):
     response = web(engineer).get("/models/999999/")

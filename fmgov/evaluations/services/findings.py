@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fmgov.evaluations.evaluators.base import Estimate
 from fmgov.evaluations.models import EvaluationRun, RunMetric
 from fmgov.evaluations.services.common import SYSTEM, _enqueue
+from fmgov.evaluations.services.thresholds import judged_value
 from fmgov.findings.choices import FindingSource, Severity
 from fmgov.findings.models import Finding
 from fmgov.findings.services import finding_open
@@ -24,7 +26,9 @@ __all__ = ["evaluation_finding_open", "breach_title", "breach_dedupe_key"]
 
 
 def breach_title(metric: str, value: float, threshold: dict[str, Any]) -> str:
-    return f"{metric} = {value:g} breaches {threshold.get('op', '')} {threshold.get('value', '')}".strip()
+    """``value`` is the number judged: the estimate, or the interval bound the rule names."""
+    bound = {"upper": " (upper bound)", "lower": " (lower bound)"}.get(threshold.get("on", ""), "")
+    return f"{metric}{bound} = {value:g} breaches {threshold.get('op', '')} {threshold.get('value', '')}".strip()
 
 
 def breach_dedupe_key(run_id: int, metric: str) -> str:
@@ -41,10 +45,13 @@ def evaluation_finding_open(run: EvaluationRun, metric: RunMetric) -> Finding:
         subject=run.deployment,
         subject_label=run.deployment.name,
         severity=severity if severity in Severity.values else Severity.HIGH,
-        title=breach_title(metric.name, metric.value, threshold),
+        title=breach_title(metric.name, judged_value(threshold, _estimate(metric)), threshold),
         detail={
             "metric": metric.name,
             "value": metric.value,
+            "n": metric.n,
+            "ci_low": metric.ci_low,
+            "ci_high": metric.ci_high,
             "threshold": threshold,
             "run": run.pk,
             "suite": run.suite_id,
@@ -59,6 +66,10 @@ def evaluation_finding_open(run: EvaluationRun, metric: RunMetric) -> Finding:
 
         _enqueue(tasks.notify_finding, finding.pk, revoked)
     return finding
+
+
+def _estimate(metric: RunMetric) -> Estimate:
+    return Estimate(metric.value, metric.n, metric.ci_low, metric.ci_high, metric.method, metric.insufficient)
 
 
 def _revoke_downstream_approvals(finding: Finding, run: EvaluationRun) -> list[int]:

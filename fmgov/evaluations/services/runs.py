@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -15,8 +14,9 @@ from django.utils import timezone
 from audits.services import audit_record, created, diff
 from fmgov.core.exceptions import InvalidInput, NotAllowed, TransitionNotAllowed
 from fmgov.core.roles import Role, has_role
-from fmgov.evaluations.choices import RUN_FINAL_STATES, THRESHOLD_OPS, RunState
+from fmgov.evaluations.choices import RUN_FINAL_STATES, RunState
 from fmgov.evaluations.evaluators import EvaluationResult, get_evaluator
+from fmgov.evaluations.evaluators.base import as_estimate
 from fmgov.evaluations.models import EvaluationRun, EvaluationSchedule, EvaluationSuite, RunMetric
 from fmgov.evaluations.services.common import (
     MAX_ATTEMPTS,
@@ -26,6 +26,7 @@ from fmgov.evaluations.services.common import (
     stale_after_seconds,
 )
 from fmgov.evaluations.services.findings import evaluation_finding_open
+from fmgov.evaluations.services.thresholds import threshold_judge
 from fmgov.registry.choices import adapters_with
 
 # The logger keeps the name it had before services.py became a package.
@@ -199,21 +200,41 @@ def run_fail(*, run_id: int, task_id: str, error: str) -> bool:
 
 
 def _evaluate_thresholds(run: EvaluationRun, result: EvaluationResult) -> tuple[list[RunMetric], list[RunMetric]]:
+    """One row per reported metric with its interval; an insufficient one is kept with a null value."""
     evaluator = get_evaluator(run.evaluator)
     metrics, failed = [], []
-    for name, value in sorted(result.metrics.items()):
-        if value is None or not math.isfinite(value):
-            continue
+    for name, reported in sorted(result.metrics.items()):
+        estimate = as_estimate(reported)
         rule = run.thresholds.get(name)
-        passed = THRESHOLD_OPS[rule["op"]](value, rule["value"]) if rule else None
+        passed = threshold_judge(rule, estimate)
         higher = result.higher_is_better.get(name, evaluator.higher_is_better(name))
         metric = RunMetric(
-            run=run, name=name, value=float(value), higher_is_better=higher, threshold=rule, passed=passed
+            run=run,
+            name=name,
+            value=estimate.value,
+            n=estimate.n,
+            ci_low=estimate.ci_low,
+            ci_high=estimate.ci_high,
+            method=estimate.method[:200],
+            insufficient=estimate.insufficient,
+            higher_is_better=higher,
+            threshold=rule,
+            passed=passed,
         )
         metrics.append(metric)
         if passed is False:
             failed.append(metric)
     return metrics, failed
+
+
+def _run_verdict(metrics: list[RunMetric], failed: list[RunMetric], missing: list[str]) -> bool | None:
+    """False on a breach or a threshold without its metric; None (inconclusive) when a metric is
+    insufficient or a threshold could not be judged; True otherwise. Only True passes a required suite."""
+    if failed or missing:
+        return False
+    if any(m.insufficient or (m.threshold and m.passed is None) for m in metrics):
+        return None
+    return True
 
 
 @transaction.atomic
@@ -234,16 +255,25 @@ def run_complete(*, run_id: int, task_id: str, result: EvaluationResult) -> Eval
     run.state = RunState.SUCCEEDED
     run.progress = 100
     run.finished_at = timezone.now()
-    run.passed = not failed and not missing
+    run.passed = _run_verdict(metrics, failed, missing)
     run.samples = result.samples[:50]
-    run.details = {**result.details, **({"thresholds_without_metric": missing} if missing else {})}
+    inconclusive = sorted(m.name for m in metrics if m.insufficient or (m.threshold and m.passed is None))
+    run.details = {
+        **result.details,
+        **({"thresholds_without_metric": missing} if missing else {}),
+        **({"inconclusive_metrics": inconclusive} if inconclusive else {}),
+    }
     run.save(update_fields=["state", "progress", "finished_at", "passed", "samples", "details", "updated_at"])
     audit_record(
         action="evaluation_run.finish",
         system=SYSTEM,
         obj=run,
         changes={"state": [RunState.RUNNING, run.state], "passed": [None, run.passed]},
-        context={"metrics": {m.name: m.value for m in metrics}, "failed": [m.name for m in failed]},
+        context={
+            "metrics": {m.name: m.value for m in metrics},
+            "intervals": {m.name: [m.n, m.ci_low, m.ci_high] for m in metrics if m.n is not None},
+            "failed": [m.name for m in failed],
+        },
     )
     for metric in failed:
         evaluation_finding_open(run, metric)
