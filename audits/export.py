@@ -2,10 +2,16 @@
 
 Every line is canonical JSON (see ``audits.canonical``):
 
-1. ``{"type": "header", "format": "fmgov-audit-trail", "version": 1, "genesis": ..., "exported_at": ...}``
-2. one ``{"type": "event", <the hashed fields>, "hash": ...}`` per event, in sequence order
+1. ``{"type": "header", "format": "fmgov-audit-trail", "version": 2, "genesis": ..., "exported_at": ...}``
+2. one ``{"type": "event", <the hashed fields>, "hash": ...}`` per event, in sequence order; the hashed
+   fields are parsed from the stored bytes, whose canonical JSON they re-form exactly
 3. one ``{"type": "checkpoint", "seq", "head_hash", "created_at", "signature"}`` per checkpoint
 4. ``{"type": "trailer", "events": n, "checkpoints": m, "sha256": <of every byte before this line>}``
+
+Version 2 (issue 14): events come from the bytes that were hashed, not from the
+columns, and lone surrogates are escaped in canonical JSON. Everything is read
+in one snapshot, so an append during the export cannot cut it short or leave a
+checkpoint beyond its last event.
 """
 
 import hashlib
@@ -15,11 +21,20 @@ from django.utils import timezone
 
 from audits.canonical import GENESIS_HASH, canonical_json, format_timestamp
 from audits.models import AuditEvent, Checkpoint
+from audits.selectors import read_snapshot
 
-__all__ = ["export_trail"]
+__all__ = ["EXPORT_FORMAT_VERSION", "export_trail"]
+
+EXPORT_FORMAT_VERSION = 2
 
 
 def export_trail(stream: IO[bytes]) -> tuple[int, int]:
+    """Write the trail, read in one snapshot; returns (events, checkpoints)."""
+    with read_snapshot():
+        return _export(stream)
+
+
+def _export(stream: IO[bytes]) -> tuple[int, int]:
     digest = hashlib.sha256()
 
     def write(obj: dict) -> None:
@@ -31,14 +46,14 @@ def export_trail(stream: IO[bytes]) -> tuple[int, int]:
         {
             "type": "header",
             "format": "fmgov-audit-trail",
-            "version": 1,
+            "version": EXPORT_FORMAT_VERSION,
             "genesis": GENESIS_HASH,
             "exported_at": format_timestamp(timezone.now()),
         }
     )
     events = 0
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
-        write({"type": "event", **event.canonical(), "hash": event.hash})
+    for event in AuditEvent.objects.order_by("seq").only("seq", "hash", "canonical").iterator(chunk_size=2000):
+        write({"type": "event", **event.hashed_values(), "hash": event.hash})
         events += 1
     checkpoints = 0
     for cp in Checkpoint.objects.order_by("seq", "id"):

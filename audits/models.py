@@ -5,13 +5,14 @@ updated or deleted: the model refuses it here and, on PostgreSQL, triggers
 installed by migration 0002 refuse UPDATE, DELETE and TRUNCATE.
 """
 
+import json
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audits.canonical import HASHED_FIELDS, format_timestamp
+from audits.canonical import HASHED_FIELDS
 
 
 class AppendOnlyError(RuntimeError):
@@ -83,6 +84,12 @@ class AuditEvent(AppendOnlyModel):
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
 
+    canonical = models.BinaryField(
+        _("canonical JSON"),
+        editable=False,
+        help_text=_("The exact bytes that were hashed; the columns above must say the same."),
+    )
+
     class Meta:
         ordering = ["seq"]
         verbose_name = _("audit event")
@@ -91,23 +98,11 @@ class AuditEvent(AppendOnlyModel):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_repr}"
 
-    def canonical(self) -> dict[str, Any]:
-        """The dict whose canonical JSON is hashed; see audits.canonical."""
-        values = {
-            "seq": self.seq,
-            "timestamp": format_timestamp(self.timestamp),
-            "actor_id": self.actor_id,
-            "actor_username": self.actor_username,
-            "actor_system": self.actor_system,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "object_repr": self.object_repr,
-            "changes": self.changes,
-            "context": self.context,
-            "prev_hash": self.prev_hash,
-        }
-        assert tuple(values) == HASHED_FIELDS
+    def hashed_values(self) -> dict[str, Any]:
+        """The hashed fields as the stored bytes say (see audits.canonical), not as the columns do."""
+        values = json.loads(bytes(self.canonical))
+        if not isinstance(values, dict) or tuple(sorted(values)) != tuple(sorted(HASHED_FIELDS)):
+            raise ValueError(f"audit event {self.seq}: the stored bytes are not an event")
         return values
 
 

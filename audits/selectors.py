@@ -1,14 +1,45 @@
 """Reading and verifying the audit trail."""
 
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.db import connections, transaction
 from django.db.models import QuerySet
 
-from audits.canonical import GENESIS_HASH, HASHED_FIELDS, chain_hash, format_timestamp
+from audits.canonical import GENESIS_HASH, HASHED_FIELDS, canonical_bytes, format_timestamp, same_json, stored_form
 from audits.models import AuditEvent, ChainHead, Checkpoint
 
-__all__ = ["VerificationResult", "verify_chain", "audit_event_list", "events_for_objects", "chain_head"]
+__all__ = [
+    "VerificationResult",
+    "verify_chain",
+    "audit_event_list",
+    "events_for_objects",
+    "chain_head",
+    "read_snapshot",
+]
+
+
+@contextmanager
+def read_snapshot(using: str = "default") -> Iterator[None]:
+    """Read the events, the head and the checkpoints as of one moment, so a concurrent append is no false alarm.
+
+    PostgreSQL's default READ COMMITTED gives every query its own snapshot;
+    REPEATABLE READ gives the whole transaction one. SQLite's reads in one
+    transaction already see one snapshot. Inside an outer transaction that
+    already ran queries the level can no longer be set: that caller's
+    transaction is the snapshot it gets.
+    """
+    connection = connections[using]
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(using=using):
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
 @dataclass
@@ -56,26 +87,51 @@ class _Walk:
     failure: tuple[int, str] | None = None
 
 
+def _column_mismatch(columns: dict[str, Any], data: bytes) -> str | None:
+    """Which column says something other than the hashed bytes, if any (the slow, exact comparison)."""
+    try:
+        values = json.loads(data)
+    except ValueError:
+        return "the stored bytes are not JSON"
+    if not isinstance(values, dict) or set(values) != set(HASHED_FIELDS):
+        return "the stored bytes do not hold the event's fields"
+    for name in HASHED_FIELDS:
+        if not same_json(columns[name], stored_form(values[name])):
+            return f"the {name} column differs from the hashed bytes"
+    return None
+
+
+def _event_failure(row: tuple, prev_hash: str) -> str | None:
+    *columns_row, stored_hash, data = row
+    data = bytes(data or b"")
+    if columns_row[-1] != prev_hash:
+        return "previous hash does not match the hash of the event before it"
+    if hashlib.sha256(prev_hash.encode("ascii") + data).hexdigest() != stored_hash:
+        return "hash mismatch: the stored event is not what was hashed"
+    columns = dict(zip(HASHED_FIELDS, columns_row, strict=True))
+    columns["timestamp"] = format_timestamp(columns["timestamp"])
+    # Fast path: the columns spell exactly the hashed bytes. Otherwise compare value by value
+    # (PostgreSQL's jsonb respells numbers; NUL is spelled out in the columns).
+    if canonical_bytes(columns) == data:
+        return None
+    return _column_mismatch(columns, data)
+
+
 def _walk_events(wanted: set[int]) -> _Walk:
     walk = _Walk()
     # Plain tuples, not model instances: verification reads every row.
-    rows = AuditEvent.objects.order_by("seq").values_list(*HASHED_FIELDS, "hash").iterator(chunk_size=5000)
+    rows = AuditEvent.objects.order_by("seq").values_list(*HASHED_FIELDS, "hash", "canonical").iterator(chunk_size=5000)
     for row in rows:
-        seq, stored_hash, expected_seq = row[0], row[-1], walk.length + 1
+        seq, expected_seq = row[0], walk.length + 1
         if seq != expected_seq:
             walk.failure = (expected_seq, f"gap: expected sequence {expected_seq}, found {seq}")
-        elif row[-2] != walk.prev_hash:
-            walk.failure = (seq, "previous hash does not match the hash of the event before it")
-        else:
-            canonical = dict(zip(HASHED_FIELDS, row[:-1], strict=True))
-            canonical["timestamp"] = format_timestamp(canonical["timestamp"])
-            if chain_hash(walk.prev_hash, canonical) != stored_hash:
-                walk.failure = (seq, "hash mismatch: the stored event is not what was hashed")
-        if walk.failure:
+            return walk
+        if reason := _event_failure(row, walk.prev_hash):
+            walk.failure = (seq, reason)
             return walk
         if seq in wanted:
-            walk.hash_at[seq] = stored_hash
-        walk.prev_hash, walk.length = stored_hash, walk.length + 1
+            walk.hash_at[seq] = row[-2]
+        walk.prev_hash, walk.length = row[-2], walk.length + 1
     return walk
 
 
@@ -108,10 +164,11 @@ def _head_failure(walk: _Walk) -> tuple[int, str] | None:
 
 
 def verify_chain() -> VerificationResult:
-    """Walk the whole chain; name the first bad sequence number and why."""
-    checkpoints = list(Checkpoint.objects.order_by("seq", "id"))
-    walk = _walk_events({cp.seq for cp in checkpoints})
-    failure = walk.failure or _checkpoint_failure(walk, checkpoints) or _head_failure(walk)
+    """Walk the whole chain, in one snapshot; name the first bad sequence number and why."""
+    with read_snapshot():
+        checkpoints = list(Checkpoint.objects.order_by("seq", "id"))
+        walk = _walk_events({cp.seq for cp in checkpoints})
+        failure = walk.failure or _checkpoint_failure(walk, checkpoints) or _head_failure(walk)
     if failure:
         return VerificationResult(False, walk.length, walk.prev_hash, failure[0], failure[1], 0)
     return VerificationResult(True, walk.length, walk.prev_hash, None, None, len(checkpoints))

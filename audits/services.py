@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from audits.canonical import GENESIS_HASH, chain_hash, format_timestamp
+from audits.canonical import GENESIS_HASH, canonical_bytes, format_timestamp, stored_form
 from audits.changes import InvalidChanges, changed, check_changes, created, deleted, diff
 from audits.context import current_context
 from audits.models import AuditEvent, ChainHead, Checkpoint
@@ -43,6 +43,14 @@ class AuditOutsideTransaction(RuntimeError):
 def _jsonable(value: Any) -> Any:
     """Normalise to plain JSON types so that the stored value hashes the same when read back."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, allow_nan=False))
+
+
+def _fits(text: str, limit: int) -> str:
+    """Cut ``text`` so that its stored form (NUL spelled out) still fits a column of ``limit`` characters."""
+    text = text[:limit]
+    while len(stored_form(text)) > limit:
+        text = text[:-1]
+    return text
 
 
 def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
@@ -99,21 +107,29 @@ def audit_record(
         system = merged_context.get("celery_task") or "system"
 
     head = lock_chain_head()
+    values = {
+        "seq": head.seq + 1,
+        "timestamp": timezone.now(),
+        "actor_id": actor.pk if actor else None,
+        "actor_username": getattr(actor, "username", "") if actor else "",
+        "actor_system": system,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id or ""),
+        "object_repr": _fits(str(object_repr), 300),
+        "changes": _jsonable(changes),
+        "context": _jsonable(merged_context),
+        "prev_hash": head.hash,
+    }
+    # The bytes hashed are the bytes stored; the columns hold what PostgreSQL accepts of the same values.
+    data = canonical_bytes({**values, "timestamp": format_timestamp(values["timestamp"])})
+    columns = {name: stored_form(value) for name, value in values.items() if name != "timestamp"}
     event = AuditEvent(
-        seq=head.seq + 1,
-        timestamp=timezone.now(),
-        actor=actor,
-        actor_username=getattr(actor, "username", "") if actor else "",
-        actor_system=system,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id or ""),
-        object_repr=str(object_repr)[:300],
-        changes=_jsonable(changes),
-        context=_jsonable(merged_context),
-        prev_hash=head.hash,
+        **columns,
+        timestamp=values["timestamp"],
+        canonical=data,
+        hash=hashlib.sha256(head.hash.encode("ascii") + data).hexdigest(),
     )
-    event.hash = chain_hash(head.hash, event.canonical())
     event.save()
     head.seq = event.seq
     head.hash = event.hash

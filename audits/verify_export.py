@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import hmac
 import json
+import re
 import sys
 
 GENESIS_HASH = hashlib.sha256(b"fmgov audit trail genesis v1").hexdigest()
@@ -39,7 +40,9 @@ HASHED_FIELDS = (
 
 
 def canonical_json(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    # Lone surrogates cannot be UTF-8: canonical JSON spells them \udxxx (export version 2).
+    return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class Invalid(Exception):
@@ -71,7 +74,7 @@ def verify(path: str, key: str | None = None) -> dict:  # noqa: C901 -- one read
             raise Invalid(number, "not in canonical form")
         kind = obj.get("type")
         if number == 1:
-            if kind != "header" or obj.get("format") != "fmgov-audit-trail" or obj.get("version") != 1:
+            if kind != "header" or obj.get("format") != "fmgov-audit-trail" or obj.get("version") not in (1, 2):
                 raise Invalid(number, "not an fmgov audit-trail export header")
             if obj.get("genesis") != GENESIS_HASH:
                 raise Invalid(number, "unexpected genesis hash")

@@ -4,14 +4,23 @@ Baseline: the same writers inserting rows of the same shape into a plain table
 (no chain-head lock, no hashing), one transaction per row, same database, same run.
 
     python benchmarks/audit_append.py [--writers 8] [--events 500]
+
+Goal (issue 14): storing the hashed bytes keeps the audited/raw ratio within
+10% of the ratio before (BEFORE_RATIO, measured on PostgreSQL from the commit
+before the change, same machine). Prints one JSON line per figure.
 """
 
 import argparse
+import json
+import sys
 import threading
 import time
 
 from _setup import benchmark_database, describe_database
 from django.db import connection, transaction
+
+#: audited/raw on PostgreSQL before the stored bytes (commit 20eaa60, 8 writers x 500, 2026-12-01).
+BEFORE_RATIO = 0.09
 
 PLAIN_TABLE = """
 CREATE TABLE bench_plain_event (
@@ -84,11 +93,13 @@ def main() -> None:
         audit_seconds = run_threads(args.writers, audited)
         assert verify_chain().ok
 
+        database = describe_database()
+
     plain_rate, audit_rate = total / plain_seconds, total / audit_seconds
-    print(f"database: {describe_database()}, {args.writers} concurrent writers, {total} events")
-    print(f"audit_record appends/s: {audit_rate:,.0f}")
-    print(f"raw INSERT rows/s (baseline): {plain_rate:,.0f}")
-    print(f"ratio audited/raw: {audit_rate / plain_rate:.2f}")
+    line = {"benchmark": "audit_append.appends_per_s_vs_raw_insert", "value": round(audit_rate, 2)}
+    line |= {"baseline": round(plain_rate, 2), "ratio": round(audit_rate / plain_rate, 4)}
+    print(json.dumps(line | {"goal": round(0.9 * BEFORE_RATIO, 4), "op": ">="}))
+    print(f"database: {database}, {args.writers} concurrent writers, {total} events", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from audits.canonical import GENESIS_HASH, chain_hash
+from audits.canonical import GENESIS_HASH, canonical_bytes, chain_hash
 from audits.models import AppendOnlyError, AuditEvent, Checkpoint
 from audits.selectors import verify_chain
 from audits.services import AuditOutsideTransaction, audit_record, checkpoint_create
@@ -34,7 +34,8 @@ def test_events_chain_from_genesis(engineer):
     first = AuditEvent.objects.order_by("seq").first()
     assert first.prev_hash == GENESIS_HASH
     for event in AuditEvent.objects.order_by("seq"):
-        assert event.hash == chain_hash(event.prev_hash, event.canonical())
+        assert event.hash == chain_hash(event.prev_hash, event.hashed_values())
+        assert bytes(event.canonical) == canonical_bytes(event.hashed_values())
     result = verify_chain()
     assert result.ok and result.first_bad_seq is None
     assert result.length == AuditEvent.objects.count()
