@@ -29,6 +29,8 @@ migrate: install
 
 seed: migrate
 	$(PY) manage.py seed_demo
+	@# Seeding ends signed: a checkpoint of the head by the development key in var/audit-keys.
+	$(PY) manage.py checkpoint_audit_trail
 
 ## make run: install, migrate, demo data, then web + Celery worker + beat; ends saying where and how to log in.
 run: seed

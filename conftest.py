@@ -44,6 +44,17 @@ def pytest_configure(config):
     _patch_postgres_flush()
 
 
+@pytest.fixture(autouse=True)
+def _audit_signer_starts_afresh():
+    """Each test's database starts a new chain, so the checkpoint signer forgets the head it signed last."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    if settings.AUDIT_SIGNING_KEY_FILE:
+        Path(settings.AUDIT_SIGNING_KEY_FILE + ".state").unlink(missing_ok=True)
+
+
 @pytest.fixture
 def make_user(db):
     """make_user("alice", "engineer", "reviewer") -> a user holding those roles."""

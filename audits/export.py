@@ -5,7 +5,8 @@ Every line is canonical JSON (see ``audits.canonical``):
 1. ``{"type": "header", "format": "fmgov-audit-trail", "version": 2, "genesis": ..., "exported_at": ...}``
 2. one ``{"type": "event", <the hashed fields>, "hash": ...}`` per event, in sequence order; the hashed
    fields are parsed from the stored bytes, whose canonical JSON they re-form exactly
-3. one ``{"type": "checkpoint", "seq", "head_hash", "created_at", "signature"}`` per checkpoint
+3. one ``{"type": "checkpoint", "seq", "head_hash", "created_at", "algorithm", "key_id", "signature"}`` per
+   checkpoint (Ed25519 over the canonical JSON of seq, head_hash, created_at and key_id; see audits.signing)
 4. ``{"type": "trailer", "events": n, "checkpoints": m, "sha256": <of every byte before this line>}``
 
 Version 2 (issue 14): events come from the bytes that were hashed, not from the
@@ -63,6 +64,8 @@ def _export(stream: IO[bytes]) -> tuple[int, int]:
                 "seq": cp.seq,
                 "head_hash": cp.head_hash,
                 "created_at": format_timestamp(cp.created_at),
+                "algorithm": cp.algorithm,
+                "key_id": cp.key_id,
                 "signature": cp.signature,
             }
         )

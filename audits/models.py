@@ -83,7 +83,6 @@ class AuditEvent(AppendOnlyModel):
     context = models.JSONField(_("context"), default=dict, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
-
     canonical = models.BinaryField(
         _("canonical JSON"),
         editable=False,
@@ -107,12 +106,20 @@ class AuditEvent(AppendOnlyModel):
 
 
 class Checkpoint(AppendOnlyModel):
-    """A signed (sequence, head hash) so that a truncated tail is detectable."""
+    """A signed (sequence, head hash) so that a truncated tail is detectable.
+
+    New checkpoints are Ed25519 by the signer (audits/signing.py); rows written before are HMAC-SHA256 under the
+    old AUDIT_CHECKPOINT_KEY and stay verifiable with it.
+    """
+
+    ED25519, HMAC_SHA256 = "ed25519", "hmac-sha256"
 
     seq = models.BigIntegerField(_("sequence number"))
     head_hash = models.CharField(_("head hash"), max_length=64)
     created_at = models.DateTimeField(_("time"))
-    signature = models.CharField(_("HMAC-SHA256 signature"), max_length=64)
+    algorithm = models.CharField(_("signature algorithm"), max_length=16, default=HMAC_SHA256)
+    key_id = models.CharField(_("key id"), max_length=16, blank=True)
+    signature = models.CharField(_("signature (hex)"), max_length=128)
 
     class Meta:
         ordering = ["seq", "id"]

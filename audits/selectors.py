@@ -136,12 +136,12 @@ def _walk_events(wanted: set[int]) -> _Walk:
 
 
 def _checkpoint_failure(walk: _Walk, checkpoints: list[Checkpoint]) -> tuple[int, str] | None:
-    from audits.services import checkpoint_signature
+    from audits.checkpoints import checkpoint_signature_problem
 
     for cp in checkpoints:
-        expected = checkpoint_signature(cp.seq, cp.head_hash, format_timestamp(cp.created_at))
-        if expected != cp.signature:
-            return cp.seq, f"checkpoint at sequence {cp.seq} has an invalid signature"
+        problem = checkpoint_signature_problem(cp)
+        if problem:
+            return cp.seq, f"checkpoint at sequence {cp.seq}: {problem}"
         if cp.seq > walk.length:
             return walk.length + 1, (
                 f"missing tail: checkpoint of {format_timestamp(cp.created_at)} covers sequence {cp.seq} "

@@ -18,3 +18,13 @@ class VerificationSerializer(serializers.Serializer):
     first_bad_seq = serializers.IntegerField(allow_null=True)
     reason = serializers.CharField(allow_null=True)
     checkpoints_checked = serializers.IntegerField()
+
+
+class PublicKeySerializer(serializers.Serializer):
+    """A configured checkpoint verifying key (from AUDIT_PUBLIC_KEY_FILES, never from the database)."""
+
+    key_id = serializers.CharField()
+    algorithm = serializers.CharField()
+    public_key_pem = serializers.CharField(source="pem")
+    valid_from = serializers.DateTimeField(allow_null=True)
+    valid_until = serializers.DateTimeField(allow_null=True)

@@ -9,10 +9,11 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from audits.api.serializers import AuditEventSerializer, VerificationSerializer
+from audits.api.serializers import AuditEventSerializer, PublicKeySerializer, VerificationSerializer
 from audits.export import export_trail
 from audits.filters import AuditEventFilter
 from audits.selectors import audit_event_list, verify_chain
+from audits.signing import ALGORITHM, public_keys
 from fmgov.core.api.files import JSONLinesRenderer, file_action
 from fmgov.core.api.permissions import AuditorOrAdmin
 
@@ -38,6 +39,13 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     def verify(self, request):
         """Walk the chain and checkpoints; names the first bad sequence number."""
         return Response(VerificationSerializer(verify_chain().as_dict()).data)
+
+    @extend_schema(responses=PublicKeySerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="public-keys", pagination_class=None, filter_backends=[])
+    def public_keys(self, request):
+        """The Ed25519 keys checkpoints are verified with, as configured; give them to verify_export.py."""
+        keys = [{**vars(key), "algorithm": ALGORITHM} for key in public_keys()]
+        return Response(PublicKeySerializer(keys, many=True).data)
 
     @extend_schema(
         responses={(200, JSONLinesRenderer.media_type): OpenApiResponse(description="The trail as JSON Lines")}

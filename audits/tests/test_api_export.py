@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from django.conf import settings
 
 from audits.services import checkpoint_create
 from audits.tests.factories import record_events
@@ -24,19 +23,27 @@ def test_export_is_for_auditors_and_admins(client_for, engineer, reviewer, audit
     assert response["Content-Disposition"].startswith('attachment; filename="fmgov-audit-trail-')
 
 
-def test_the_download_verifies_offline(client_for, auditor, tmp_path):
+def test_the_download_verifies_offline_up_to_the_signed_head(client_for, auditor, tmp_path):
+    """The web app cannot sign: its download verifies when the signer has checkpointed the head, not before."""
+    client = client_for(auditor)  # signing in is an event too: before the checkpoint
     record_events(5)
     checkpoint_create()
-    record_events(2)
-    response = client_for(auditor).get(URL)
-    body = b"".join(response.streaming_content)
-    lines = [json.loads(line) for line in body.decode().splitlines()]
-    assert lines[0]["type"] == "header" and lines[-1]["type"] == "trailer"
     path = tmp_path / "trail.jsonl"
-    path.write_bytes(body)
-    result = run_verifier(path, "--key", settings.AUDIT_CHECKPOINT_KEY)
+
+    def download() -> list[dict]:
+        body = b"".join(client.get(URL).streaming_content)
+        path.write_bytes(body)
+        return [json.loads(line) for line in body.decode().splitlines()]
+
+    lines = download()
+    assert lines[0]["type"] == "header" and lines[-1]["type"] == "trailer"
+    result = run_verifier(path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"OK: {lines[-1]['events']} events, 1 checkpoints" in result.stdout
+    record_events(2)
+    download()
+    result = run_verifier(path)
+    assert result.returncode == 1 and "not covered by a signed checkpoint" in result.stdout
 
 
 @pytest.mark.parametrize(("accept", "status"), accept_cases("application/jsonl"))

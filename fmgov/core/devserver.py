@@ -36,7 +36,7 @@ PROCESSES = {
     "web": [sys.executable, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"],
     "worker": [
         sys.executable, "-m", "celery", "-A", "fmgov", "--quiet", "worker",
-        "-Q", "default,evaluations,reports,notifications", "-c", "2", "-l", CELERY_LOG_LEVEL,
+        "-Q", "default,evaluations,reports,notifications,audit-signing", "-c", "2", "-l", CELERY_LOG_LEVEL,
         "--without-mingle", "--without-gossip",
     ],
     "beat": [sys.executable, "-m", "celery", "-A", "fmgov", "--quiet", "beat", "-l", CELERY_LOG_LEVEL],

@@ -266,18 +266,26 @@ CELERY_TASK_ROUTES = {
     "fmgov.evaluations.tasks.*": {"queue": "evaluations"},
     "reports.tasks.*": {"queue": "reports"},
     "*.notify_*": {"queue": "notifications"},
+    # Only the checkpoint signer, which holds AUDIT_SIGNING_KEY_FILE, consumes this queue.
+    "audits.tasks.checkpoint_audit_trail": {"queue": "audit-signing"},
 }
 # One beat runs the schedule even if several are started (a lock; see fmgov/core/beat.py).
 CELERY_BEAT_SCHEDULER = "fmgov.core.beat.LockedDatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A running evaluation whose heartbeat is older than this has lost its worker and is re-queued.
 FMGOV_EVALUATION_STALE_SECONDS = env.int("FMGOV_EVALUATION_STALE_SECONDS", default=120)
-FMGOV_WORKER_QUEUES = ["default", "evaluations", "reports", "notifications"]
+FMGOV_WORKER_QUEUES = ["default", "evaluations", "reports", "notifications", "audit-signing"]
 
 # --- Audit trail ----------------------------------------------------------
 DEVELOPMENT_AUDIT_KEY = "fmgov-development-checkpoint-key"
 AUDIT_CHECKPOINT_KEY = env.str("AUDIT_CHECKPOINT_KEY", default=DEVELOPMENT_AUDIT_KEY)
 AUDIT_CHECKPOINT_EVERY_MINUTES = env.int("AUDIT_CHECKPOINT_EVERY_MINUTES", default=15)
+# Ed25519 checkpoints (audits/signing.py). The private key (PEM, PKCS#8) is given to the signer only: the worker
+# on the audit-signing queue and the export/sign commands. Every process verifies with the public keys, given as
+# comma-separated PEM files, each optionally "path;from=ISO-TIME;until=ISO-TIME" for rotation.
+# AUDIT_CHECKPOINT_KEY above now only verifies the HMAC checkpoints written before.
+AUDIT_SIGNING_KEY_FILE = env.str("AUDIT_SIGNING_KEY_FILE", default="")
+AUDIT_PUBLIC_KEY_FILES = env.str("AUDIT_PUBLIC_KEY_FILES", default="")
 
 # --- Egress: every outbound call workers make (fmgov/core/egress.py) ------
 # public: public addresses only; allowlist: only what EGRESS_ALLOW lists. EGRESS_ALLOW

@@ -7,13 +7,15 @@ Plain ``cryptography`` here: settings cannot import the apps.
 """
 
 import base64
+import hashlib
 import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-__all__ = ["new_key_pair", "development_credential_keys"]
+__all__ = ["new_key_pair", "development_credential_keys", "development_signing_keys", "write_signing_key_pair"]
 
 
 def new_key_pair() -> tuple[str, str]:
@@ -35,6 +37,36 @@ def development_credential_keys(var_dir: Path) -> tuple[str, str]:
             handle.write(private)
         public_file.write_text(public)
     return public_file.read_text().strip(), str(private_file)
+
+
+def write_signing_key_pair(directory: Path) -> tuple[Path, Path, str]:
+    """A new audit-checkpoint pair: ``audit-signing-key.pem`` (PKCS#8, 0600) and ``.pub.pem``; never overwrites.
+
+    Returns (private file, public file, key id); the key id is the first 16 hex of SHA-256 of the raw public key.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    private_file, public_file = directory / "audit-signing-key.pem", directory / "audit-signing-key.pub.pem"
+    private = Ed25519PrivateKey.generate()
+    pem = serialization.Encoding.PEM
+    private_pem = private.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    public_key = private.public_key()
+    public_pem = public_key.public_bytes(pem, serialization.PublicFormat.SubjectPublicKeyInfo)
+    fd = os.open(private_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(private_pem)
+    public_file.write_bytes(public_pem)
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return private_file, public_file, hashlib.sha256(raw).hexdigest()[:16]
+
+
+def development_signing_keys(var_dir: Path) -> tuple[str, str]:
+    """(private key file, public key file) of the audit signer under ``var_dir/audit-keys``, made on first use."""
+    directory = var_dir / "audit-keys"
+    private_file, public_file = directory / "audit-signing-key.pem", directory / "audit-signing-key.pub.pem"
+    if not (private_file.exists() and public_file.exists()):
+        private_file.unlink(missing_ok=True)
+        write_signing_key_pair(directory)
+    return str(private_file), str(public_file)
 
 
 if __name__ == "__main__":

@@ -15,3 +15,10 @@ if not CREDENTIAL_PUBLIC_KEY:  # noqa: F405
 
     CREDENTIAL_PUBLIC_KEY, _private_file = development_credential_keys(VAR_DIR)  # noqa: F405
     CREDENTIAL_PRIVATE_KEY_FILE = CREDENTIAL_PRIVATE_KEY_FILE or _private_file  # noqa: F405
+
+# And an audit checkpoint signing pair, also made once in var/ (production keeps the private key on the signer only).
+if not AUDIT_PUBLIC_KEY_FILES:  # noqa: F405
+    from fmgov.settings.dev_keys import development_signing_keys
+
+    _signing_key_file, AUDIT_PUBLIC_KEY_FILES = development_signing_keys(VAR_DIR)  # noqa: F405
+    AUDIT_SIGNING_KEY_FILE = AUDIT_SIGNING_KEY_FILE or _signing_key_file  # noqa: F405

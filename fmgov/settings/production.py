@@ -14,6 +14,17 @@ def _b64decode_or_empty(text: str) -> bytes:
         return b""
 
 
+def _is_ed25519_private_key(path: str) -> bool:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        with open(path, "rb") as handle:
+            return isinstance(load_pem_private_key(handle.read(), password=None), Ed25519PrivateKey)
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 DEBUG = False
 if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:  # noqa: F405
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of at least 50 characters.")
@@ -23,6 +34,15 @@ if len(_b64decode_or_empty(CREDENTIAL_PUBLIC_KEY)) != 32:  # noqa: F405
     raise ImproperlyConfigured(
         "Set CREDENTIAL_PUBLIC_KEY to the workers' X25519 public key (base64 of 32 raw bytes); "
         "`python -m fmgov.settings.dev_keys` prints a new pair."
+    )
+
+# The checkpoint signer (the worker on the audit-signing queue, and the export/sign commands; run them with
+# AUDIT_SIGNER=1) refuses to start without its Ed25519 key. The web app and the other workers start without one.
+AUDIT_SIGNER = env.bool("AUDIT_SIGNER", default=False)  # noqa: F405
+if AUDIT_SIGNER and not _is_ed25519_private_key(AUDIT_SIGNING_KEY_FILE):  # noqa: F405
+    raise ImproperlyConfigured(
+        "This process signs audit checkpoints (AUDIT_SIGNER=1): set AUDIT_SIGNING_KEY_FILE to its Ed25519 private "
+        "key (PEM, PKCS#8); `manage.py audit_keygen DIR` writes a pair."
     )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -28,6 +28,13 @@ if not os.environ.get("CREDENTIAL_PUBLIC_KEY"):
     from fmgov.settings.dev_keys import new_key_pair
 
     os.environ["CREDENTIAL_PRIVATE_KEY"], os.environ["CREDENTIAL_PUBLIC_KEY"] = new_key_pair()
+# Likewise the audit checkpoint signing pair, in this session's directory (worker subprocesses inherit it).
+if not os.environ.get("AUDIT_PUBLIC_KEY_FILES"):
+    from fmgov.settings.dev_keys import development_signing_keys
+
+    os.environ["AUDIT_SIGNING_KEY_FILE"], os.environ["AUDIT_PUBLIC_KEY_FILES"] = development_signing_keys(
+        _var / f"test-{_session}"
+    )
 
 from .base import *  # noqa: E402, F403
 
