@@ -8,11 +8,15 @@ from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
+from audits.selectors import verify_chain
+from fmgov.evaluations.tests.test_demo import impossible_metrics
 from fmgov.findings.models import Finding
 from fmgov.portfolio.choices import ConcentrationBand, PortfolioFindingKind
 from fmgov.portfolio.selectors import concentration, footprint
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.registry.models import Deployment
+from fmgov.reviews.choices import ReviewState
+from fmgov.reviews.models import RiskReview
 from fmgov.reviews.selectors import deployment_approval_blocker
 
 pytestmark = pytest.mark.django_db
@@ -30,9 +34,14 @@ def test_seed_demo_gives_a_spread_portfolio_and_a_second_run_changes_nothing(dja
     assert set(Deployment.objects.values_list("status", flat=True)) == set(DeploymentStatus.values)
     assert Deployment.objects.get(name="support-bot-prod").status == DeploymentStatus.SUSPENDED
 
+    # What a visitor checks: live deployments approved, possible metric values, the expired review in the past,
+    # and a trail that verifies.
     live = Deployment.objects.filter(status=DeploymentStatus.LIVE)
     for deployment in live:
         assert deployment_approval_blocker(deployment) is None, deployment.name
+    assert impossible_metrics() == []
+    assert RiskReview.objects.get(state=ReviewState.EXPIRED).expires_at < timezone.now()
+    assert verify_chain().ok
 
     report = concentration()
     assert report["live_deployments"] == live.count() >= 4

@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.utils import timezone
 
 from audits.selectors import verify_chain
 from fmgov.accounts import demo as accounts_demo
@@ -32,6 +33,11 @@ def test_demo_covers_every_state_and_is_idempotent():
     assert deployment_approval_blocker(Deployment.objects.get(name="policy-assistant-pilot")).startswith(
         "The approval of risk review"
     )
+    # The expired approval really is past its expiry date, and was approved before it; the valid ones are not.
+    now = timezone.now()
+    [expired] = RiskReview.objects.filter(state=ReviewState.EXPIRED)
+    assert expired.approved_at < expired.expires_at < now
+    assert all(review.expires_at > now for review in RiskReview.objects.filter(state=ReviewState.APPROVED))
     count = RiskReview.objects.count()
     out = io.StringIO()
     demo.seed(out)
