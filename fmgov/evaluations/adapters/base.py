@@ -56,6 +56,7 @@ class Completion:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     finish_reason: str | None = None
+    attempts: int = 1  # tries it took; latency_s times the successful one only
 
 
 @dataclass(repr=False)
@@ -223,11 +224,17 @@ class HttpAdapter(ModelAdapter):
 
     def post_json(self, path: str, payload: dict[str, Any]) -> Any:
         """POST with retries on 429/5xx/connection errors; refusals, limits and other 4xx fail at once."""
+        return self.post_json_timed(path, payload)[0]
+
+    def post_json_timed(self, path: str, payload: dict[str, Any]) -> tuple[Any, float, int]:
+        """``post_json`` plus the seconds of the successful attempt alone (no failed tries, no back-off
+        sleeps) and the number of attempts, so latency measures the endpoint, not the retry policy."""
         url = self._url(path)
         where = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
         last_problem = ""
         for attempt in range(self.retry.attempts):
             retry_after = None
+            started = time.perf_counter()
             try:
                 response = self._egress.request(
                     "POST",
@@ -244,7 +251,7 @@ class HttpAdapter(ModelAdapter):
             else:
                 if response.status_code < 400:
                     try:
-                        return response.json()
+                        return response.json(), time.perf_counter() - started, attempt + 1
                     except EgressError as exc:
                         raise EndpointUnusable(f"{where}: {exc}") from None
                 last_problem = f"HTTP {response.status_code}"

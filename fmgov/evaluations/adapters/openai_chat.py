@@ -1,7 +1,5 @@
 """OpenAI-compatible chat completions: POST {base_url}/chat/completions (vLLM, Ollama, TGI, LiteLLM, OpenAI)."""
 
-import time
-
 from fmgov.evaluations.adapters.base import Completion, EndpointUnusable, HttpAdapter
 
 __all__ = ["OpenAIChatAdapter"]
@@ -18,9 +16,7 @@ class OpenAIChatAdapter(HttpAdapter):
             "max_tokens": max_tokens,
             "temperature": temperature,
         }
-        started = time.perf_counter()
-        body = self.post_json("/chat/completions", payload)
-        latency = time.perf_counter() - started
+        body, latency, attempts = self.post_json_timed("/chat/completions", payload)
         try:
             choice = body["choices"][0]
             text = choice["message"].get("content") or ""
@@ -34,4 +30,5 @@ class OpenAIChatAdapter(HttpAdapter):
             prompt_tokens=usage.get("prompt_tokens"),
             completion_tokens=usage.get("completion_tokens"),
             finish_reason=choice.get("finish_reason"),
+            attempts=attempts,
         )

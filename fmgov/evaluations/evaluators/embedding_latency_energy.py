@@ -14,9 +14,10 @@ Estimated, not measured, exactly as latency_energy does:
     emissions (gCO2e per 1,000 tokens) = energy_Wh / 1000 x grid_intensity_gco2e_per_kwh
 
 ``throughput_tps`` is the configured throughput of the serving hardware when
-given, else the measured per-request throughput times ``concurrent_streams``.
-Defaults: 700 W, PUE 1.2, 400 gCO2e/kWh; idle power, host CPU, networking and
-embodied emissions are left out. The assumptions are returned with the figures.
+given, else the measured per-request throughput times the concurrent streams
+(configured, else implied by the deployment's declared traffic, else 1).
+Defaults: 700 W at utilisation 1.0, PUE 1.2, 400 gCO2e/kWh; idle power, host
+CPU, networking and embodied emissions are left out. The assumptions are returned with the figures.
 """
 
 import time
@@ -84,7 +85,7 @@ class EmbeddingLatencyEnergy(Evaluator):
             }
 
         rows = context.adapter.map(embed, batches, on_result=lambda done, _: context.progress(done / len(batches)))
-        metrics, assumptions = timed_metrics(rows, config)
+        metrics, assumptions = timed_metrics(rows, config, context.deployment)
         return EvaluationResult(
             metrics=metrics,
             samples=sample_rows(rows, context.sample_size),
