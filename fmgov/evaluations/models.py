@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from audits.base import AuditedModel
+from audits.models import AppendOnlyModel
 from fmgov.evaluations.choices import RunState
 
 __all__ = [
@@ -118,8 +119,11 @@ class EvaluationRun(AuditedModel):
         return None
 
 
-class RunMetric(models.Model):
-    """One metric of one run. The unique constraint is what makes a run's results write exactly once."""
+class RunMetric(AppendOnlyModel):
+    """One metric of one run, written once and never changed (reports and gates judge the run by it).
+
+    The unique constraint is what makes a run's results write exactly once.
+    """
 
     run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="metrics")
     name = models.CharField(_("name"), max_length=200)

@@ -18,13 +18,16 @@ def compose() -> dict:
 
 def test_services_and_health_checks():
     services = compose()["services"]
-    assert set(services) == {"db", "redis", "web", "worker", "beat", "flower"}
+    assert set(services) == {"db", "redis", "migrate", "web", "worker", "beat", "flower"}
     assert services["db"]["image"] == "postgres:16" and services["redis"]["image"] == "redis:7"
     for name in ("db", "redis", "web", "worker"):
         assert "healthcheck" in services[name], name
-    for name in ("web", "worker", "beat", "flower"):
+    for name in ("migrate", "web", "worker", "beat", "flower"):
         depends = services[name]["depends_on"]
         assert depends["db"]["condition"] == depends["redis"]["condition"] == "service_healthy"
+    for name in ("web", "worker", "beat", "flower"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
+    assert services["migrate"]["restart"] == "no"
 
 
 def test_worker_scales_and_serves_every_queue():
@@ -35,12 +38,18 @@ def test_worker_scales_and_serves_every_queue():
     assert sorted(queues) == sorted(settings.FMGOV_WORKER_QUEUES)
 
 
-def test_web_migrates_and_every_app_service_uses_postgres_and_redis():
+def test_migrate_runs_as_the_owner_and_every_app_service_as_the_restricted_role():
+    """Only migrate holds the owner's password; it grants fmgov_app its rights from audits.db_roles after migrating."""
     services = compose()["services"]
-    assert "migrate --noinput" in services["web"]["command"] and "gunicorn fmgov.wsgi" in services["web"]["command"]
+    migrate = " ".join(services["migrate"]["command"].split())
+    assert "manage.py migrate --noinput && python manage.py db_grants fmgov_app --apply" in migrate
+    assert services["migrate"]["environment"]["DATABASE_URL"].startswith("postgres://fmgov:${POSTGRES_PASSWORD:?")
+    assert "migrate" not in services["web"]["command"] and "gunicorn fmgov.wsgi" in services["web"]["command"]
     for name in ("web", "worker", "beat", "flower"):
         env = services[name]["environment"]
-        assert env["DATABASE_URL"].startswith("postgres://") and env["CELERY_BROKER_URL"].startswith("redis://")
+        assert env["DATABASE_URL"].startswith("postgres://fmgov_app:${APP_DB_PASSWORD:?"), name
+        assert "POSTGRES_PASSWORD" not in env["DATABASE_URL"] and "POSTGRES_PASSWORD" not in env, name
+        assert env["CELERY_BROKER_URL"].startswith("redis://")
         assert "reports:/data/media" in services[name]["volumes"]
     assert {"pgdata", "redisdata", "reports"} <= set(compose()["volumes"])
 
@@ -57,7 +66,14 @@ def test_dockerfile_uses_production_settings_and_installs_weasyprint_libraries()
 
 # --- Exposure and secrets (issue 16) ------------------------------------------------------------
 
-REQUIRED = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "SECRET_KEY", "AUDIT_CHECKPOINT_KEY", "FLOWER_BASIC_AUTH")
+REQUIRED = (
+    "POSTGRES_PASSWORD",
+    "APP_DB_PASSWORD",
+    "REDIS_PASSWORD",
+    "SECRET_KEY",
+    "AUDIT_CHECKPOINT_KEY",
+    "FLOWER_BASIC_AUTH",
+)
 
 
 def compose_text() -> str:
@@ -73,7 +89,7 @@ def test_secrets_are_required_never_defaulted():
     assert services["db"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
     for name in ("web", "worker", "beat", "flower"):
         env = services[name]["environment"]
-        assert ":${POSTGRES_PASSWORD:?" in env["DATABASE_URL"] and ":${REDIS_PASSWORD:?" in env["CELERY_BROKER_URL"]
+        assert ":${APP_DB_PASSWORD:?" in env["DATABASE_URL"] and ":${REDIS_PASSWORD:?" in env["CELERY_BROKER_URL"]
         assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")
     assert "--requirepass" in " ".join(services["redis"]["command"])
 
@@ -93,7 +109,7 @@ def test_database_and_broker_live_on_an_internal_network():
     spec = compose()
     services, networks = spec["services"], spec["networks"]
     assert networks["backend"]["internal"] is True
-    for name in ("db", "redis", "beat"):
+    for name in ("db", "redis", "migrate", "beat"):
         assert services[name]["networks"] == ["backend"], name
     assert "edge" in services["web"]["networks"] and "egress" in services["worker"]["networks"]
     assert not networks.get("edge", {}).get("internal") and not networks.get("egress", {}).get("internal")

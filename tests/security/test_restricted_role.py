@@ -1,7 +1,8 @@
 """The app runs under a PostgreSQL role that cannot UPDATE, DELETE or TRUNCATE the audit tables.
 
-``GRANTS`` is the SQL the README gives for production; here it is applied to
-the test database for a fresh role, and the app is driven under that role.
+The grants come from one place, ``audits.db_roles`` (``manage.py db_grants``, which compose's
+migrate service runs as the owner role); here they are applied to the test database for a fresh
+role, checked table by table, and the app is driven under that role.
 """
 
 import os
@@ -13,15 +14,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+from audits.db_roles import HISTORY_PRIVILEGES, apply_app_role_grants, history_tables
 
-GRANTS = """
-GRANT CONNECT ON DATABASE {database} TO {app};
-GRANT USAGE ON SCHEMA public TO {app};
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {app};
-GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app};
-REVOKE UPDATE, DELETE, TRUNCATE ON audits_auditevent, audits_checkpoint FROM {app};
-"""
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 APP_PROBE = r"""
 import django
@@ -42,10 +37,7 @@ def app_role():
     if connection.vendor != "postgresql":
         pytest.skip("roles and grants are PostgreSQL's")
     role = f"fmgov_app_{uuid.uuid4().hex[:8]}"
-    database = connection.settings_dict["NAME"]
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
-        cursor.execute(GRANTS.format(database=database, app=role))
+    apply_app_role_grants(role)
     yield role
     with connection.cursor() as cursor:
         cursor.execute(f"DROP OWNED BY {role}")
@@ -104,3 +96,45 @@ def test_app_role_appends_and_verifies_but_cannot_rewrite_history(app_role):
         timeout=120,
     )
     assert verified.returncode == 0, verified.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_grants_table_by_table(app_role):
+    """Every table is readable and writable by the app, except that history cannot be changed or removed."""
+    assert "TRUNCATE" in HISTORY_PRIVILEGES
+    history = set(history_tables())
+    assert {"audits_auditevent", "audits_checkpoint", "evaluations_runmetric"} <= history
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        tables = [row[0] for row in cursor.fetchall()]
+        assert set(history) <= set(tables)
+        for table in tables:
+            for privilege in ("SELECT", "INSERT", *HISTORY_PRIVILEGES):
+                cursor.execute("SELECT has_table_privilege(%s, %s, %s)", [app_role, f"public.{table}", privilege])
+                held = cursor.fetchone()[0]
+                # TRUNCATE is never granted: the app has no use for it on any table.
+                expected = privilege in ("SELECT", "INSERT") or (table not in history and privilege != "TRUNCATE")
+                assert held is expected, f"{app_role} {'holds' if held else 'lacks'} {privilege} on {table}"
+        cursor.execute(
+            "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls FROM pg_roles WHERE rolname = %s", [app_role]
+        )
+        assert cursor.fetchone() == (False, False, False, False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_db_grants_command_is_idempotent_and_sets_the_password(monkeypatch, app_role):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    monkeypatch.setenv("FMGOV_TEST_APP_DB_PASSWORD", "s3cret-for-the-test")
+    out = StringIO()
+    call_command("db_grants", app_role, "--apply", "--password-env", "FMGOV_TEST_APP_DB_PASSWORD", stdout=out)
+    assert f"granted {app_role}" in out.getvalue()
+    printed = StringIO()
+    call_command("db_grants", app_role, stdout=printed)
+    assert (
+        "REVOKE UPDATE, DELETE, TRUNCATE ON" in printed.getvalue() and '"evaluations_runmetric"' in printed.getvalue()
+    )
+    refused = _psql_as(app_role, "UPDATE evaluations_runmetric SET value = 1")
+    assert refused.returncode != 0 and "permission denied" in refused.stderr, refused.stderr
