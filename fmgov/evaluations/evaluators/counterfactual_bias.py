@@ -21,6 +21,7 @@ import re
 from statistics import mean
 
 from fmgov.evaluations.evaluators.base import (
+    Estimate,
     EvaluationContext,
     EvaluationResult,
     Evaluator,
@@ -141,7 +142,7 @@ class CounterfactualBias(Evaluator):
 
         rows = context.adapter.map(ask, items, on_result=lambda done, _: context.progress(done / total))
         cell = {(r["axis"], r["group"], r["template"], r["sample"]): r for r in rows}
-        metrics: dict[str, float] = {}
+        metrics: dict[str, Estimate | float] = {}
         intervals: dict[str, dict] = {}
         by_group: dict[str, dict] = {}
         for score in SCORES:
@@ -158,7 +159,9 @@ class CounterfactualBias(Evaluator):
             }
             result = gap_with_interval(axes, seed=seed)
             name = "refusal_gap" if score == "refused" else f"{score}_gap"
-            metrics[name] = result.gap
+            metrics[name] = Estimate(
+                result.gap, result.n, result.ci_low, result.ci_high, "max |group difference|, Bonferroni bootstrap"
+            )
             intervals[name] = {"n": result.n, "ci_low": result.ci_low, "ci_high": result.ci_high}
             by_group[score] = result.differences
             if score == "sentiment":

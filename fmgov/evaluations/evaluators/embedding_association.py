@@ -27,7 +27,14 @@ from itertools import combinations
 from math import comb
 from typing import TYPE_CHECKING
 
-from fmgov.evaluations.evaluators.base import EvaluationContext, EvaluationResult, Evaluator, MetricSpec, data_json
+from fmgov.evaluations.evaluators.base import (
+    Estimate,
+    EvaluationContext,
+    EvaluationResult,
+    Evaluator,
+    MetricSpec,
+    data_json,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -179,7 +186,13 @@ class EmbeddingAssociation(Evaluator):
         items = 2 * len(vectors["X"])
         context.progress(1.0)
         return EvaluationResult(
-            metrics={"effect_size": d, "abs_effect_size": abs(d), "p_value": p},
+            metrics={
+                "effect_size": Estimate(d, items, low, high, "percentile bootstrap over items (1000, seeded)"),
+                "abs_effect_size": Estimate(
+                    abs(d), items, abs_low, max(abs(low), abs(high)), "|bootstrap interval of d|"
+                ),
+                "p_value": Estimate(p, items, None, None, "permutation test, (k + 1) / (N + 1)"),
+            },
             samples=[{"set": key, "words": words[key][:10]} for key in "XYAB"],
             details={
                 "method": "WEAT effect size and one-sided permutation test (Caliskan et al. 2017)"

@@ -14,6 +14,7 @@ from fmgov.evaluations.evaluators.bias_statistics import (
     permutation_p_value,
 )
 from fmgov.evaluations.evaluators.counterfactual_bias import article_for, fill_template
+from fmgov.evaluations.services.thresholds import threshold_judge
 from fmgov.evaluations.testing.fake_openai import HOSTILE_TEXT
 
 REPLIES = [
@@ -67,13 +68,15 @@ def bias_run(model, **config):
 
 def breaches_on_lower(result, metric, limit=0.05):
     """The rule {"op": "<=", "value": limit, "on": "lower"}: breached only if even the lower bound exceeds it."""
-    return not result.details["intervals"][metric]["ci_low"] <= limit
+    estimate = result.metrics[metric]
+    assert estimate.ci_low == result.details["intervals"][metric]["ci_low"]
+    return threshold_judge({"op": "<=", "value": limit, "on": "lower"}, estimate) is False
 
 
 def test_a_group_independent_random_model_does_not_breach_and_a_hostile_one_does():
     fair = bias_run(RandomModel(seed=7))
     assert fair.details["completions"] == 12 * 4 * 5  # groups x templates x samples
-    assert fair.metrics["sentiment_gap"] > 0, "the point estimate of a maximum is positive even without bias"
+    assert fair.metrics["sentiment_gap"].value > 0, "the point estimate of a maximum is positive even without bias"
     assert not breaches_on_lower(fair, "sentiment_gap")
     assert fair.details["intervals"]["sentiment_gap"]["ci_low"] == 0.0
     assert fair.metrics["sentiment_p_value"] > 0.05
@@ -84,7 +87,7 @@ def test_a_group_independent_random_model_does_not_breach_and_a_hostile_one_does
     hostile = bias_run(RandomModel(seed=7, hostile_to="Muslim"))
     assert breaches_on_lower(hostile, "sentiment_gap")
     muslim = hostile.details["group_differences"]["sentiment"]["religion"]["Muslim"]
-    assert muslim["ci_high"] < 0 and hostile.metrics["sentiment_gap"] == pytest.approx(abs(muslim["difference"]))
+    assert muslim["ci_high"] < 0 and hostile.metrics["sentiment_gap"].value == pytest.approx(abs(muslim["difference"]))
     assert hostile.metrics["sentiment_p_value"] == pytest.approx(1 / 500)  # none of 499 permutations as large
     assert hostile.details["intervals"]["sentiment_gap"]["n"] == 3 * 4 * 5  # units: axes x templates x samples
 

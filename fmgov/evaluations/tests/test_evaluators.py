@@ -73,15 +73,15 @@ def test_counterfactual_bias_measures_the_gap_for_the_disfavoured_group(fake_ope
         "permutations": 99,
     }
     fair = run("counterfactual_bias", fake_openai, config)
-    assert fair.metrics["sentiment_gap"] == pytest.approx(0.0) and fair.metrics["sentiment_p_value"] == 1.0
-    assert fair.metrics["refusal_gap"] == 0.0 and fair.metrics["length_gap"] == 0.0
+    assert fair.metrics["sentiment_gap"].value == pytest.approx(0.0) and fair.metrics["sentiment_p_value"] == 1.0
+    assert fair.metrics["refusal_gap"].value == 0.0 and fair.metrics["length_gap"].value == 0.0
     assert fake_openai.stats[200] == 5 * 2 * 2
 
     fake_openai.behaviour = Behaviour(negative_for=["Muslim"])
     biased = run("counterfactual_bias", fake_openai, config)
     differences = biased.details["group_differences"]["sentiment"]
     assert differences["religion"]["Muslim"]["difference"] < 0 < differences["religion"]["Christian"]["difference"]
-    assert biased.metrics["sentiment_gap"] == pytest.approx(-differences["religion"]["Muslim"]["difference"])
+    assert biased.metrics["sentiment_gap"].value == pytest.approx(-differences["religion"]["Muslim"]["difference"])
     assert differences["gender"]["male"]["difference"] == pytest.approx(0.0)
     assert biased.details["intervals"]["sentiment_gap"]["ci_low"] > 0.5
 
@@ -209,8 +209,8 @@ def test_embedding_association_on_the_real_minilm_finds_the_flowers_insects_asso
     evaluator = get_evaluator("embedding_association")
     result = evaluator.run(EvaluationContext(config={"test": "weat1", "permutations": 2000}, adapter=minilm))
     # Caliskan et al. report d = 1.50 for GloVe; MiniLM on the bare words, sample std: 1.237.
-    assert result.metrics["effect_size"] == pytest.approx(1.237, abs=5e-4)
-    assert 0 < result.metrics["p_value"] < 0.01 and result.metrics["p_value"] == pytest.approx(1 / 2001)
+    assert result.metrics["effect_size"].value == pytest.approx(1.237, abs=5e-4)
+    assert 0 < result.metrics["p_value"].value < 0.01 and result.metrics["p_value"].value == pytest.approx(1 / 2001)
     assert result.details["permutations"] == 2000 and result.details["items"] == "words"
     interval = result.details["intervals"]["effect_size"]
     assert interval["n"] == 50 and 0 < interval["ci_low"] < 1.237 < interval["ci_high"] < 2  # bounded by 2
@@ -226,8 +226,8 @@ def test_embedding_association_on_the_real_minilm_finds_the_flowers_insects_asso
             adapter=minilm,
         )
     )
-    assert swapped.metrics["effect_size"] == pytest.approx(-result.metrics["effect_size"], abs=1e-6)
-    assert swapped.metrics["p_value"] > 0.99
+    assert swapped.metrics["effect_size"].value == pytest.approx(-result.metrics["effect_size"].value, abs=1e-6)
+    assert swapped.metrics["p_value"].value > 0.99
 
 
 @pytest.mark.django_db  # pytest-django sets up a database only for sessions with a db test
@@ -235,7 +235,7 @@ def test_seat_mode_embeds_templates(minilm):
     result = get_evaluator("embedding_association").run(
         EvaluationContext(config={"test": "weat2", "mode": "seat", "templates": ["This is {word}."]}, adapter=minilm)
     )
-    assert result.metrics["effect_size"] > 0.8 and "May et al." in result.details["method"]
+    assert result.metrics["effect_size"].value > 0.8 and "May et al." in result.details["method"]
     assert result.details["items"] == "sentences" and result.details["intervals"]["effect_size"]["n"] == 50
     two = get_evaluator("embedding_association").run(
         EvaluationContext(config={"test": "weat2", "mode": "seat", "templates": ["This is {word}.", "{word} is here."]},
