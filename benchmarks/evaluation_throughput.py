@@ -139,7 +139,8 @@ def build(base_url: str, n: int, concurrency: int) -> dict:
         endpoint_model="bench",
         owner=user,
     )
-    items = [{"prompt": b["messages"][0]["content"], "answer": "here is a clear"} for b in payloads(n)]
+    answer = {"answer": "here is a clear", "match": "contains"}  # the fake server's reply holds it
+    items = [{"prompt": b["messages"][0]["content"], **answer} for b in payloads(n)]
     suite = services.suite_create(
         actor=user,
         name="bench qa",
