@@ -75,22 +75,22 @@ def test_counterfactual_bias_measures_the_gap_for_the_disfavoured_group(fake_ope
         "permutations": 99,
     }
     fair = run("counterfactual_bias", fake_openai, config)
-    assert fair.metrics["sentiment_gap"] == pytest.approx(0.0) and fair.metrics["sentiment_p_value"] == 1.0
-    assert fair.metrics["refusal_gap"] == 0.0 and fair.metrics["length_gap"] == 0.0
+    assert fair.metrics["sentiment_gap"].value == pytest.approx(0.0) and fair.metrics["sentiment_p_value"] == 1.0
+    assert fair.metrics["refusal_gap"].value == 0.0 and fair.metrics["length_gap"].value == 0.0
     assert fake_openai.stats[200] == 5 * 2 * 2
 
     fake_openai.behaviour = Behaviour(negative_for=["Muslim"])
     biased = run("counterfactual_bias", fake_openai, config)
     differences = biased.details["group_differences"]["sentiment"]
     assert differences["religion"]["Muslim"]["difference"] < 0 < differences["religion"]["Christian"]["difference"]
-    assert biased.metrics["sentiment_gap"] == pytest.approx(-differences["religion"]["Muslim"]["difference"])
+    assert biased.metrics["sentiment_gap"].value == pytest.approx(-differences["religion"]["Muslim"]["difference"])
     assert differences["gender"]["male"]["difference"] == pytest.approx(0.0)
     assert biased.details["intervals"]["sentiment_gap"]["ci_low"] > 0.5
 
 
 def test_latency_energy_measures_latency_and_documents_the_estimate(fake_openai):
     fake_openai.behaviour = Behaviour(delay_s=0.02)
-    config = {"prompts": ["a", "b"], "repeats": 3, "throughput_tps": 1000, "accelerator_power_w": 400, "pue": 1.5}
+    config = {"prompts": ["a", "b"], "repeats": 10, "throughput_tps": 1000, "accelerator_power_w": 400, "pue": 1.5}
     result = run("latency_energy", fake_openai, config, concurrency=2)
     assert (
         result.metrics["latency_p50_s"] >= 0.02 and result.metrics["latency_p95_s"] >= result.metrics["latency_p50_s"]
@@ -99,7 +99,7 @@ def test_latency_energy_measures_latency_and_documents_the_estimate(fake_openai)
     # 400 W x 1.5 PUE for 1 s per 1,000 tokens = 600 J = 1/6 Wh; at the default 400 g/kWh.
     assert result.metrics["energy_wh_per_1k_tokens"] == pytest.approx(600 / 3600)
     assert result.metrics["emissions_gco2e_per_1k_tokens"] == pytest.approx(600 / 3600 / 1000 * 400)
-    assert "accelerator_power_w x PUE" in result.details["method"]
+    assert "accelerator_power_w x utilisation x PUE" in result.details["method"]
     assert result.details["assumptions"]["throughput_source"] == "configured"
     assert percentile([1, 2, 3, 4], 50) == 2 and percentile([1, 2, 3, 4], 95) == 4
 
@@ -168,7 +168,8 @@ def test_weat_statistics_against_a_hand_computed_example():
     p, exact = weat_p_value(X, Y, A, B)
     stats = [sum(s[i] for i in idx) - sum(s[i] for i in range(4) if i not in idx) for idx in combinations(range(4), 2)]
     observed = s[0] + s[1] - s[2] - s[3]
-    assert exact and p == pytest.approx(sum(t > observed + 1e-12 for t in stats) / len(stats)) == 0.0
+    k = sum(t >= observed - 1e-12 for t in stats)
+    assert exact and k == 1 and p == pytest.approx((k + 1) / (len(stats) + 1)) == 2 / 7  # never 0
 
 
 def test_weat_sets_are_the_classic_ones():
@@ -194,10 +195,12 @@ def minilm(django_db_setup, django_db_blocker):
 def test_embedding_association_on_the_real_minilm_finds_the_flowers_insects_association(minilm):
     evaluator = get_evaluator("embedding_association")
     result = evaluator.run(EvaluationContext(config={"test": "weat1", "permutations": 2000}, adapter=minilm))
-    # Caliskan et al. report d = 1.50 for GloVe; a sentence encoder shows the same direction, strongly.
-    assert result.metrics["effect_size"] > 0.8
-    assert result.metrics["p_value"] < 0.01
-    assert result.details["permutations"] == 2000
+    # Caliskan et al. report d = 1.50 for GloVe; MiniLM on the bare words, sample std: 1.237.
+    assert result.metrics["effect_size"].value == pytest.approx(1.237, abs=5e-4)
+    assert 0 < result.metrics["p_value"].value < 0.01 and result.metrics["p_value"].value == pytest.approx(1 / 2001)
+    assert result.details["permutations"] == 2000 and result.details["items"] == "words"
+    interval = result.details["intervals"]["effect_size"]
+    assert interval["n"] == 50 and 0 < interval["ci_low"] < 1.237 < interval["ci_high"] < 2  # bounded by 2
     swapped = evaluator.run(
         EvaluationContext(
             config={
@@ -210,8 +213,8 @@ def test_embedding_association_on_the_real_minilm_finds_the_flowers_insects_asso
             adapter=minilm,
         )
     )
-    assert swapped.metrics["effect_size"] == pytest.approx(-result.metrics["effect_size"], abs=1e-6)
-    assert swapped.metrics["p_value"] > 0.99
+    assert swapped.metrics["effect_size"].value == pytest.approx(-result.metrics["effect_size"].value, abs=1e-6)
+    assert swapped.metrics["p_value"].value > 0.99
 
 
 @pytest.mark.django_db  # pytest-django sets up a database only for sessions with a db test
@@ -219,7 +222,13 @@ def test_seat_mode_embeds_templates(minilm):
     result = get_evaluator("embedding_association").run(
         EvaluationContext(config={"test": "weat2", "mode": "seat", "templates": ["This is {word}."]}, adapter=minilm)
     )
-    assert result.metrics["effect_size"] > 0.8 and "May et al." in result.details["method"]
+    assert result.metrics["effect_size"].value > 0.8 and "May et al." in result.details["method"]
+    assert result.details["items"] == "sentences" and result.details["intervals"]["effect_size"]["n"] == 50
+    two = get_evaluator("embedding_association").run(
+        EvaluationContext(config={"test": "weat2", "mode": "seat", "templates": ["This is {word}.", "{word} is here."]},
+                          adapter=minilm)
+    )  # fmt: skip
+    assert two.details["intervals"]["effect_size"]["n"] == 100, "each sentence an item, not averaged per word"
 
 
 @pytest.mark.django_db  # pytest-django sets up a database only for sessions with a db test
