@@ -10,15 +10,17 @@ in the card are stored redacted; the events' context says which kinds
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 
 from audits.context import bind_context
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput
 from fmgov.registry.choices import Access
-from fmgov.registry.model_cards import infer_adaptation_kind, infer_modality, parse_model_card
+from fmgov.registry.model_cards import ParsedCard, infer_adaptation_kind, infer_modality, parse_model_card
 from fmgov.registry.models import Adaptation, FoundationModel
-from fmgov.registry.services._common import Actor, _ensure_writer
+from fmgov.registry.services._common import _ensure_writer
 from fmgov.registry.services.adaptations import adaptation_create, adaptation_update
 from fmgov.registry.services.foundation_models import foundation_model_create, foundation_model_update
 
@@ -45,7 +47,7 @@ def _find_by_repo(model: type[FoundationModel] | type[Adaptation], repo: str) ->
 
 
 @transaction.atomic
-def model_card_import(  # noqa: C901 -- to be split (create or update, model or adaptation)
+def model_card_import(
     *,
     actor: Actor,
     card: str,
@@ -75,7 +77,50 @@ def model_card_import(  # noqa: C901 -- to be split (create or update, model or 
     if not name:
         message = "The card names no model: give a name or the Hugging Face repo id."
         raise InvalidInput(message, field_errors={"name": [message]})
+    parents, unresolved = _resolve_base_models(parsed)
+    target = _CardTarget(actor=actor, parsed=parsed, repo=repo, name=name, version=version)
+    # The audit events of this import carry which kinds of credential were scrubbed from the card.
+    with bind_context(model_card_import=repo or name, redacted=list(parsed.redacted) or None):
+        if parents["derived_from_models"] or parents["derived_from_adaptations"]:
+            record, created = _import_adaptation(target, parents, kind=kind)
+        else:
+            given = {"version": version, "provider": provider, "modality": modality, "access": access}
+            record, created = _import_foundation_model(target, {k: v for k, v in given.items() if v})
+    return CardImport(record, created, unresolved)
 
+
+@dataclass(frozen=True)
+class _CardTarget:
+    """What both record kinds need from one import: who, the parsed card, and the names it is found by."""
+
+    actor: Actor
+    parsed: ParsedCard
+    repo: str
+    name: str
+    version: str
+
+    def common_fields(self) -> dict[str, Any]:
+        fields = {
+            "license": self.parsed.license,
+            "model_card": self.parsed.body,
+            "model_card_metadata": self.parsed.metadata(),
+        }
+        if self.repo:
+            fields["hf_repo_id"] = self.repo
+        return fields
+
+    def datasets(self) -> str:
+        named = self.parsed.datasets
+        return f"Datasets named in the model card: {', '.join(named)}." if named else ""
+
+    def existing(self, model: type[FoundationModel] | type[Adaptation]) -> FoundationModel | Adaptation | None:
+        return (
+            _find_by_repo(model, self.repo) or model.objects.filter(name=self.name, version=self.version or "1").first()
+        )
+
+
+def _resolve_base_models(parsed: ParsedCard) -> tuple[dict[str, list[int]], list[str]]:
+    """The card's base models as registered parents (models, adaptations) and the names not registered."""
     parent_models, parent_adaptations, unresolved = [], [], []
     for base in parsed.base_models:
         if found := _find_by_repo(FoundationModel, base):
@@ -84,53 +129,43 @@ def model_card_import(  # noqa: C901 -- to be split (create or update, model or 
             parent_adaptations.append(found.pk)
         else:
             unresolved.append(base)
+    return {"derived_from_models": parent_models, "derived_from_adaptations": parent_adaptations}, unresolved
 
-    common = {"license": parsed.license, "model_card": parsed.body, "model_card_metadata": parsed.metadata()}
-    if repo:
-        common["hf_repo_id"] = repo
-    datasets = f"Datasets named in the model card: {', '.join(parsed.datasets)}." if parsed.datasets else ""
 
-    # The audit events of this import carry which kinds of credential were scrubbed from the card.
-    with bind_context(model_card_import=repo or name, redacted=list(parsed.redacted) or None):
-        if parent_models or parent_adaptations:
-            existing = (
-                _find_by_repo(Adaptation, repo) or Adaptation.objects.filter(name=name, version=version or "1").first()
-            )
-            fields = {**common, **({"kind": kind} if kind else {}), **({"version": version} if version else {})}
-            if datasets and not (existing and existing.data_summary):
-                fields["data_summary"] = datasets
-            parents = {"derived_from_models": parent_models, "derived_from_adaptations": parent_adaptations}
-            if existing:
-                record = adaptation_update(adaptation=existing, actor=actor, **parents, **fields)
-                return CardImport(record, False, unresolved)
-            fields.setdefault("kind", infer_adaptation_kind(parsed, repo or name))
-            record = adaptation_create(actor=actor, name=name, **parents, **fields)
-            return CardImport(record, True, unresolved)
+def _import_adaptation(target: _CardTarget, parents: dict[str, list[int]], *, kind: str) -> tuple[Adaptation, bool]:
+    existing = target.existing(Adaptation)
+    fields = target.common_fields()
+    if kind:
+        fields["kind"] = kind
+    if target.version:
+        fields["version"] = target.version
+    datasets = target.datasets()
+    if datasets and not (existing and existing.data_summary):
+        fields["data_summary"] = datasets
+    if existing:
+        return adaptation_update(adaptation=existing, actor=target.actor, **parents, **fields), False
+    fields.setdefault("kind", infer_adaptation_kind(target.parsed, target.repo or target.name))
+    return adaptation_create(actor=target.actor, name=target.name, **parents, **fields), True
 
-        existing = (
-            _find_by_repo(FoundationModel, repo)
-            or FoundationModel.objects.filter(name=name, version=version or "1").first()
-        )
-        fields = dict(common)
-        for key, value in (("version", version), ("provider", provider), ("modality", modality), ("access", access)):
-            if value:
-                fields[key] = value
-        if parsed.emissions_grams is not None:
-            fields["training_emissions_tco2e"] = parsed.emissions_grams / 1_000_000  # grams → tonnes
-        if datasets and not (existing and existing.training_data_summary):
-            fields["training_data_summary"] = datasets
-        if existing:
-            record = foundation_model_update(foundation_model=existing, actor=actor, **fields)
-            return CardImport(record, False, unresolved)
-        fields.setdefault("provider", repo.partition("/")[0] if repo else "")
-        fields.setdefault("modality", infer_modality(parsed) or "")
-        fields.setdefault("access", Access.OPEN_WEIGHTS)  # a card on the Hub is usually for published weights
-        errors = {}
-        if not fields["provider"]:
-            errors["provider"] = ["The card does not say who provides the model: give provider or hf_repo_id."]
-        if not fields["modality"]:
-            errors["modality"] = ["The card has no pipeline_tag or other sign of its modality: give modality."]
-        if errors:
-            raise InvalidInput("The card lacks facts the registry needs.", field_errors=errors)
-        record = foundation_model_create(actor=actor, name=name, **fields)
-        return CardImport(record, True, unresolved)
+
+def _import_foundation_model(target: _CardTarget, given: dict[str, str]) -> tuple[FoundationModel, bool]:
+    existing = target.existing(FoundationModel)
+    fields = {**target.common_fields(), **given}
+    if target.parsed.emissions_grams is not None:
+        fields["training_emissions_tco2e"] = target.parsed.emissions_grams / 1_000_000  # grams → tonnes
+    datasets = target.datasets()
+    if datasets and not (existing and existing.training_data_summary):
+        fields["training_data_summary"] = datasets
+    if existing:
+        return foundation_model_update(foundation_model=existing, actor=target.actor, **fields), False
+    fields.setdefault("provider", target.repo.partition("/")[0] if target.repo else "")
+    fields.setdefault("modality", infer_modality(target.parsed) or "")
+    fields.setdefault("access", Access.OPEN_WEIGHTS)  # a card on the Hub is usually for published weights
+    errors = {}
+    if not fields["provider"]:
+        errors["provider"] = ["The card does not say who provides the model: give provider or hf_repo_id."]
+    if not fields["modality"]:
+        errors["modality"] = ["The card has no pipeline_tag or other sign of its modality: give modality."]
+    if errors:
+        raise InvalidInput("The card lacks facts the registry needs.", field_errors=errors)
+    return foundation_model_create(actor=target.actor, name=target.name, **fields), True
