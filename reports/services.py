@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.services import audit_record, created
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import Conflict, InvalidInput, NotAllowed
 from fmgov.core.roles import has_role
 from fmgov.core.tasks_util import enqueue_on_commit
@@ -49,7 +50,7 @@ def evidence_to_json(evidence: dict) -> str:
 @transaction.atomic
 def report_request(
     *,
-    actor,
+    actor: Actor,
     kind: str,
     deployment: Deployment | None = None,
     period_start: dt.date | None = None,
@@ -228,7 +229,7 @@ def _complete(report: Report, attempt: int, pdf: bytes, pages: int) -> Report:
 
 
 @transaction.atomic
-def report_open_for_download(*, actor, report: Report):
+def report_open_for_download(*, actor: Actor, report: Report):
     """Check, record the download in the trail, and open the stored file for streaming."""
     if not may_see_report(actor, report):
         raise NotAllowed("Engineers may download reports only about their own deployments.")

@@ -9,6 +9,7 @@ from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from audits.services import audit_record, diff
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.core.schedules import builtin_schedule
@@ -65,7 +66,12 @@ def _retime(task: PeriodicTask, *, every_minutes: int | None, cron: str | None) 
 
 @transaction.atomic
 def periodic_task_update(
-    *, task: PeriodicTask, actor, enabled: bool | None = None, every_minutes: int | None = None, cron: str | None = None
+    *,
+    task: PeriodicTask,
+    actor: Actor,
+    enabled: bool | None = None,
+    every_minutes: int | None = None,
+    cron: str | None = None,
 ) -> PeriodicTask:
     """Change a built-in task's enabled flag or timing; records ``schedule.update`` by the acting admin."""
     if actor is None or not has_role(actor, Role.ADMIN):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from audits.services import audit_record, created, diff
 from fmgov.accounts.guards import audited_write
 from fmgov.accounts.models import ApiToken, hash_token_key
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput
 from fmgov.core.roles import Role
 
@@ -46,7 +47,7 @@ def _groups(roles: list[str]) -> list[Group]:
     return [Group.objects.get_or_create(name=role)[0] for role in roles]
 
 
-def _system(actor) -> str:
+def _system(actor: Actor) -> str:
     """Events without an acting user (commands, start-up) are attributed to this app."""
     return "" if actor is not None else "accounts"
 
@@ -63,7 +64,7 @@ def user_create(
     password: str | None = None,
     email: str = "",
     is_superuser: bool = False,
-    actor=None,
+    actor: Actor = None,
 ):
     """Create a user holding the given roles; creation, roles and a superuser flag are one audited change."""
     if not username:
@@ -107,7 +108,7 @@ def user_create(
 
 
 @transaction.atomic
-def user_update(*, user, actor, **fields):
+def user_update(*, user, actor: Actor, **fields):
     """Edit a user's name and e-mail; anything else goes through its own service so it is its own event."""
     unknown = sorted(set(fields) - set(USER_PROFILE_FIELDS))
     if unknown:
@@ -132,7 +133,7 @@ def user_update(*, user, actor, **fields):
 
 
 @transaction.atomic
-def user_set_roles(*, user, roles: list[str], actor=None):
+def user_set_roles(*, user, roles: list[str], actor: Actor = None):
     """Roles are groups; admins are staff (they reach the Django admin), nobody else is."""
     groups = _groups(roles)
     user = _locked(user)
@@ -160,7 +161,7 @@ def user_set_roles(*, user, roles: list[str], actor=None):
 
 
 @transaction.atomic
-def user_set_superuser(*, user, is_superuser: bool, actor=None):
+def user_set_superuser(*, user, is_superuser: bool, actor: Actor = None):
     """A superuser passes every permission check: granting or taking it is an event of its own."""
     user = _locked(user)
     if user.is_superuser == is_superuser:
@@ -200,7 +201,7 @@ def token_create(*, user, name: str = "", lifetime_days: int | None = None) -> t
     return token, key
 
 
-def _revoke(token: ApiToken, *, actor, reason: str) -> bool:
+def _revoke(token: ApiToken, *, actor: Actor, reason: str) -> bool:
     """Revoke one locked token row; False if it was already revoked."""
     if token.revoked_at is not None:
         return False
@@ -220,7 +221,7 @@ def _revoke(token: ApiToken, *, actor, reason: str) -> bool:
 
 
 @transaction.atomic
-def token_revoke(*, token: ApiToken, actor, reason: str = "") -> ApiToken:
+def token_revoke(*, token: ApiToken, actor: Actor, reason: str = "") -> ApiToken:
     """Revoke one token (idempotent: a second revoke records nothing)."""
     token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
     _revoke(token, actor=actor, reason=reason)
@@ -228,14 +229,14 @@ def token_revoke(*, token: ApiToken, actor, reason: str = "") -> ApiToken:
 
 
 @transaction.atomic
-def user_tokens_revoke(*, user, actor=None, reason: str) -> int:
+def user_tokens_revoke(*, user, actor: Actor = None, reason: str) -> int:
     """Revoke every token of ``user`` still unrevoked; returns how many, each one audited."""
     tokens = ApiToken.objects.select_for_update().select_related("user").filter(user=user, revoked_at__isnull=True)
     return sum(_revoke(token, actor=actor, reason=reason) for token in tokens)
 
 
 @transaction.atomic
-def user_set_active(*, user, is_active: bool, actor=None):
+def user_set_active(*, user, is_active: bool, actor: Actor = None):
     """Activate or deactivate; a deactivated user's API tokens are revoked with it."""
     user = _locked(user)
     if user.is_active == is_active:
@@ -256,7 +257,7 @@ def user_set_active(*, user, is_active: bool, actor=None):
 
 
 @transaction.atomic
-def user_set_password(*, user, password: str | None, actor=None):
+def user_set_password(*, user, password: str | None, actor: Actor = None):
     """Set a password under the validators, or switch password login off (``None``).
 
     Either way whoever held an API token must log in again, so every token is revoked.

@@ -16,6 +16,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from audits.services import audit_record
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput, NotAllowed, TransitionNotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.findings.choices import ACTIVE_STATES, FINDING_TRANSITIONS, FindingSource, FindingState, Severity
@@ -57,7 +58,7 @@ def finding_open(
     severity: str = Severity.HIGH,
     detail: dict[str, Any] | None = None,
     dedupe_key: str = "",
-    actor: AbstractBaseUser | None = None,
+    actor: Actor = None,
     system: str = "",
 ) -> tuple[Finding, bool]:
     """Open a finding, or return the active one with the same dedupe key: (finding, whether it is new)."""
@@ -107,7 +108,7 @@ def finding_open(
     return finding, True
 
 
-def may_acknowledge(actor: AbstractBaseUser | None, finding: Finding) -> bool:
+def may_acknowledge(actor: Actor, finding: Finding) -> bool:
     """Reviewers, admins, and the owner of the subject (who has to act on it)."""
     if has_role(actor, Role.REVIEWER, Role.ADMIN):
         return True
@@ -115,7 +116,7 @@ def may_acknowledge(actor: AbstractBaseUser | None, finding: Finding) -> bool:
     return actor is not None and subject is not None and getattr(subject, "owner_id", None) == actor.pk
 
 
-def may_resolve(actor: AbstractBaseUser | None, finding: Finding) -> bool:
+def may_resolve(actor: Actor, finding: Finding) -> bool:
     """Reviewers and admins: resolving closes the matter for the board."""
     return has_role(actor, Role.REVIEWER, Role.ADMIN)
 
@@ -129,7 +130,9 @@ def _ensure_transition(finding: Finding, to: str) -> None:
         raise TransitionNotAllowed(f"A finding that is {finding.state} cannot become {to}.")
 
 
-def _transition(finding: Finding, to: str, *, action: str, actor, stamp: str, note_field: str, note: str) -> Finding:
+def _transition(
+    finding: Finding, to: str, *, action: str, actor: Actor, stamp: str, note_field: str, note: str
+) -> Finding:
     """Move a locked finding to ``to``, stamping ``<stamp>_by``/``<stamp>_at`` and the note, with its event."""
     _ensure_transition(finding, to)
     before = finding.state

@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from audits.services import audit_record, diff, snapshot
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.core.tasks_util import enqueue_on_commit
@@ -26,7 +26,7 @@ SETTINGS_FIELDS = frozenset({"hhi_alert_threshold", "single_point_of_failure_sha
 
 
 @transaction.atomic
-def portfolio_settings_update(*, actor, **fields: Any) -> PortfolioSettings:
+def portfolio_settings_update(*, actor: Actor, **fields: Any) -> PortfolioSettings:
     if not has_role(actor, Role.ADMIN):
         raise NotAllowed("Only admins may change the portfolio thresholds.")
     unknown = sorted(set(fields) - SETTINGS_FIELDS)
@@ -47,7 +47,9 @@ def portfolio_settings_update(*, actor, **fields: Any) -> PortfolioSettings:
     return row
 
 
-def _open(kind: str, subject_label: str, value: float, threshold: float, details: dict, subject=None, actor=None):
+def _open(
+    kind: str, subject_label: str, value: float, threshold: float, details: dict, subject=None, actor: Actor = None
+):
     """Open a finding unless one is still active for the same kind and subject; returns it if new."""
     finding, created = finding_open(
         source=FindingSource.PORTFOLIO,
@@ -63,7 +65,7 @@ def _open(kind: str, subject_label: str, value: float, threshold: float, details
 
 
 @transaction.atomic
-def portfolio_check(*, actor: AbstractBaseUser | None = None) -> list[Finding]:
+def portfolio_check(*, actor: Actor = None) -> list[Finding]:
     """Open findings for a concentration above the alert threshold and for each single point of failure."""
     report = concentration()
     opened = []

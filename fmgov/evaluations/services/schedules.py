@@ -8,6 +8,7 @@ from celery.schedules import crontab
 from django.db import transaction
 
 from audits.services import audit_record, created, deleted, diff, snapshot
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput
 from fmgov.evaluations.models import EvaluationSchedule, EvaluationSuite
 from fmgov.evaluations.services.common import _ensure_engineer, _ensure_owner_or_admin
@@ -68,7 +69,7 @@ def _sync_periodic_task(schedule: EvaluationSchedule) -> None:
 
 @transaction.atomic
 def schedule_create(
-    *, actor, suite: EvaluationSuite, deployment, cron: str, enabled: bool = True
+    *, actor: Actor, suite: EvaluationSuite, deployment, cron: str, enabled: bool = True
 ) -> EvaluationSchedule:
     _ensure_engineer(actor)
     _ensure_owner_or_admin(actor, deployment.owner_id, "deployment")
@@ -88,7 +89,7 @@ def schedule_create(
 
 @transaction.atomic
 def schedule_update(
-    *, schedule: EvaluationSchedule, actor, cron: str | None = None, enabled: bool | None = None
+    *, schedule: EvaluationSchedule, actor: Actor, cron: str | None = None, enabled: bool | None = None
 ) -> EvaluationSchedule:
     _ensure_engineer(actor)
     schedule = EvaluationSchedule.objects.select_for_update().select_related("suite", "deployment").get(pk=schedule.pk)
@@ -108,7 +109,7 @@ def schedule_update(
 
 
 @transaction.atomic
-def schedule_delete(*, schedule: EvaluationSchedule, actor) -> None:
+def schedule_delete(*, schedule: EvaluationSchedule, actor: Actor) -> None:
     _ensure_engineer(actor)
     schedule = EvaluationSchedule.objects.select_for_update().get(pk=schedule.pk)
     _ensure_owner_or_admin(actor, schedule.owner_id, "schedule")

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from audits.services import audit_record, created, diff, snapshot
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput
 from fmgov.evaluations.evaluators import REGISTRY, config_errors, get_evaluator, threshold_errors
 from fmgov.evaluations.models import EvaluationSuite
@@ -39,7 +40,7 @@ def _validate_suite_fields(fields: dict[str, Any]) -> None:
 @transaction.atomic
 def suite_create(
     *,
-    actor,
+    actor: Actor,
     name: str,
     evaluator: str,
     config: dict | None = None,
@@ -65,7 +66,7 @@ def suite_create(
 
 
 @transaction.atomic
-def suite_update(*, suite: EvaluationSuite, actor, **fields: Any) -> EvaluationSuite:
+def suite_update(*, suite: EvaluationSuite, actor: Actor, **fields: Any) -> EvaluationSuite:
     _ensure_engineer(actor)
     suite = EvaluationSuite.objects.select_for_update().get(pk=suite.pk)
     _ensure_owner_or_admin(actor, suite.owner_id, "suite")

@@ -13,20 +13,18 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model
 
 from audits.services import audit_record
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 
-__all__ = ["IMPORT_ONLY_FIELDS", "Actor", "_ensure_writer", "_ensure_owner", "_owner", "_unknown_fields", "_full_clean"]
+__all__ = ["IMPORT_ONLY_FIELDS", "_ensure_writer", "_ensure_owner", "_owner", "_unknown_fields", "_full_clean"]
 
 # Writable by a service but set only from an imported model card (it is evidence): not on forms, read-only in the
 # API, not editable in the admin.
 IMPORT_ONLY_FIELDS = frozenset({"model_card_metadata"})
 
-# The person acting; None means the system (a task, the demo seed), recorded by its ``system`` name.
-Actor = AbstractBaseUser | None
 
-
-def _ensure_writer(actor) -> None:
+def _ensure_writer(actor: Actor) -> None:
     if actor is not None and not has_role(actor, Role.ENGINEER, Role.ADMIN):
         raise NotAllowed("Only engineers and admins may change the registry.")
 
@@ -47,7 +45,7 @@ def _deactivate(model: type[Model], pk: int, *, actor: Actor, action: str) -> Mo
     return obj
 
 
-def _ensure_owner(actor, obj) -> None:
+def _ensure_owner(actor: Actor, obj) -> None:
     """Engineers change their own records; admins and the system change any."""
     _ensure_writer(actor)
     if actor is not None and not has_role(actor, Role.ADMIN) and obj.owner_id != actor.pk:

@@ -13,10 +13,11 @@ from django.db import connection, transaction
 
 from audits.base import bulk_writes_recorded
 from audits.services import audit_record, created, diff, snapshot
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput
 from fmgov.registry.models import Adaptation, AdaptationParent, FoundationModel
 from fmgov.registry.selectors import adaptation_descendant_ids
-from fmgov.registry.services._common import Actor, _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
+from fmgov.registry.services._common import _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
 
 __all__ = ["ADAPTATION_FIELDS", "PARENT_KEYS", "adaptation_create", "adaptation_update"]
 

@@ -12,11 +12,12 @@ from typing import Any
 from django.db import transaction
 
 from audits.services import audit_record, created, diff
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput
 from fmgov.registry.choices import CredentialSource
 from fmgov.registry.credential_store import CredentialUnavailable, seal
 from fmgov.registry.models import EndpointCredential
-from fmgov.registry.services._common import Actor, _deactivate, _ensure_admin, _full_clean
+from fmgov.registry.services._common import _deactivate, _ensure_admin, _full_clean
 
 __all__ = [
     "CREDENTIAL_AUDIT_FIELDS",

@@ -16,12 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.services import audit_record, created, diff, snapshot
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput, TransitionNotAllowed
 from fmgov.core.redaction import redact_url
 from fmgov.registry.choices import DEPLOYMENT_TRANSITIONS, HTTP_ADAPTERS, DeploymentStatus, EndpointAdapter
 from fmgov.registry.models import Deployment, LocalModel
 from fmgov.registry.selectors import deployment_go_live_blocker
-from fmgov.registry.services._common import Actor, _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
+from fmgov.registry.services._common import _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
 
 __all__ = [
     "DEPLOYMENT_FIELDS",

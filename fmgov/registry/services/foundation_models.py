@@ -12,9 +12,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from audits.services import audit_record, created, diff, snapshot
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput
 from fmgov.registry.models import FoundationModel
-from fmgov.registry.services._common import Actor, _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
+from fmgov.registry.services._common import _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
 
 __all__ = ["FOUNDATION_MODEL_FIELDS", "foundation_model_create", "foundation_model_update"]
 

@@ -16,9 +16,10 @@ from django.conf import settings
 from django.db import transaction
 
 from audits.services import audit_record, created, diff
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput
 from fmgov.registry.models import LocalModel
-from fmgov.registry.services._common import Actor, _deactivate, _ensure_admin, _full_clean
+from fmgov.registry.services._common import _deactivate, _ensure_admin, _full_clean
 
 __all__ = [
     "LocalModelRefused",

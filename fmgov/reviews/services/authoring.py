@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.services import audit_record, created, deleted, diff, snapshot
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import Conflict, InvalidInput, TransitionNotAllowed
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.reviews.choices import EDITABLE_STATES, OPEN_STATES, SCORE_MAX, SCORE_MIN, ReviewState
@@ -64,7 +65,7 @@ def _validate_evidence(evidence) -> list[str]:
     return cleaned
 
 
-def _reopen_if_submitted(review: RiskReview, actor, *, because: str) -> None:
+def _reopen_if_submitted(review: RiskReview, actor: Actor, *, because: str) -> None:
     """An edit of a submitted review voids its sign-offs (kept, marked void) and returns it to draft."""
     if review.state not in EDITABLE_STATES:
         raise TransitionNotAllowed(
@@ -99,7 +100,7 @@ def _reopen_if_submitted(review: RiskReview, actor, *, because: str) -> None:
 
 @transaction.atomic
 def review_create(
-    *, deployment, actor, policy: ReviewPolicy | None = None, title: str = "", summary: str = ""
+    *, deployment, actor: Actor, policy: ReviewPolicy | None = None, title: str = "", summary: str = ""
 ) -> RiskReview:
     from fmgov.registry.models import Deployment
 
@@ -125,7 +126,7 @@ def review_create(
 
 
 @transaction.atomic
-def review_update(*, review: RiskReview, actor, **fields) -> RiskReview:
+def review_update(*, review: RiskReview, actor: Actor, **fields) -> RiskReview:
     """Title, summary and policy. On a submitted review this voids its sign-offs and returns it to draft."""
     _refuse_unknown(fields, REVIEW_FIELDS)
     review = _lock(review)
@@ -165,7 +166,7 @@ def _item_values(values: dict) -> dict:
 def review_item_create(
     *,
     review: RiskReview,
-    actor,
+    actor: Actor,
     category: RiskCategory,
     description: str,
     likelihood: int,
@@ -196,7 +197,7 @@ def review_item_create(
 
 
 @transaction.atomic
-def review_item_update(*, item: ReviewItem, actor, **fields) -> ReviewItem:
+def review_item_update(*, item: ReviewItem, actor: Actor, **fields) -> ReviewItem:
     _refuse_unknown(fields, REVIEW_ITEM_FIELDS)
     review = _lock(item.review)
     item = ReviewItem.objects.select_for_update(of=("self",)).select_related("category").get(pk=item.pk)
@@ -221,7 +222,7 @@ def review_item_update(*, item: ReviewItem, actor, **fields) -> ReviewItem:
 
 
 @transaction.atomic
-def review_item_delete(*, item: ReviewItem, actor) -> None:
+def review_item_delete(*, item: ReviewItem, actor: Actor) -> None:
     review = _lock(item.review)
     _require_author(review, actor)
     _reopen_if_submitted(review, actor, because="remove an item")

@@ -1,10 +1,8 @@
-"""Checks every reviews service shares: the transition table, the row lock, who may do what.
-
-Split out of the old single ``services.py`` so the per-concern modules need not import one another for these.
-"""
+"""Checks every reviews service shares: the transition table, the row lock, who may do what."""
 
 from collections.abc import Collection
 
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput, NotAllowed, TransitionNotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.reviews.choices import REVIEW_TRANSITIONS, ReviewState
@@ -36,7 +34,7 @@ def _lock(review: RiskReview) -> RiskReview:
     return RiskReview.objects.select_for_update(of=("self",)).select_related("deployment", "policy").get(pk=review.pk)
 
 
-def _require_admin(actor, system: str = "") -> None:
+def _require_admin(actor: Actor, system: str = "") -> None:
     """An admin, or a named system actor (a management command) when there is no user."""
     if actor is None and system:
         return
@@ -44,7 +42,7 @@ def _require_admin(actor, system: str = "") -> None:
         raise NotAllowed("Only admins may change the risk taxonomy and review policies.")
 
 
-def _require_deployment_owner(deployment, actor, *, doing: str) -> None:
+def _require_deployment_owner(deployment, actor: Actor, *, doing: str) -> None:
     """Only the deployment's owner (an engineer) or an admin acts on its governance record."""
     if has_role(actor, Role.ADMIN):
         return
@@ -54,12 +52,12 @@ def _require_deployment_owner(deployment, actor, *, doing: str) -> None:
         raise NotAllowed(f"Only the owner of deployment {deployment} or an admin may {doing}.")
 
 
-def _require_author(review: RiskReview, actor) -> None:
+def _require_author(review: RiskReview, actor: Actor) -> None:
     """The deployment's owner or an admin writes and submits its reviews (not another engineer, not a past author)."""
     _require_deployment_owner(review.deployment, actor, doing="change or submit this risk review")
 
 
-def _require_board_member(review: RiskReview, actor, *, doing: str) -> None:
+def _require_board_member(review: RiskReview, actor: Actor, *, doing: str) -> None:
     """A reviewer without a stake: not the author, submitter or owner of the deployment, its target or an ancestor."""
     from fmgov.reviews.selectors import review_stakeholder_ids
 

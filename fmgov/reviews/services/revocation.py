@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.services import audit_record
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import Conflict, DomainError, InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.reviews import tasks
@@ -21,7 +22,9 @@ from fmgov.reviews.services.common import _enqueue, _lock, ensure_transition
 logger = logging.getLogger(__name__)
 
 
-def _withdraw_deployment_approval_if_uncovered(review: RiskReview, actor, *, reason: str, system: str = "") -> None:
+def _withdraw_deployment_approval_if_uncovered(
+    review: RiskReview, actor: Actor, *, reason: str, system: str = ""
+) -> None:
     """The deployment keeps its approval only while some other approved review still covers it."""
     if current_approved_review(review.deployment) is not None:
         return
@@ -31,7 +34,9 @@ def _withdraw_deployment_approval_if_uncovered(review: RiskReview, actor, *, rea
 
 
 @transaction.atomic
-def review_revoke(*, review: RiskReview, actor=None, reason: str, system: str = "", finding=None) -> RiskReview:
+def review_revoke(
+    *, review: RiskReview, actor: Actor = None, reason: str, system: str = "", finding=None
+) -> RiskReview:
     """By an admin, or by the system (an evaluation's threshold breach names its finding)."""
     if actor is not None and not has_role(actor, Role.ADMIN):
         raise NotAllowed("Only admins may revoke an approved review.")

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.services import audit_record, created, diff, snapshot
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import Conflict, InvalidInput, TransitionNotAllowed
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.reviews import hooks, tasks
@@ -21,7 +22,7 @@ def _submission_blockers(review: RiskReview) -> list[str]:
 
 
 @transaction.atomic
-def review_submit(*, review: RiskReview, actor) -> RiskReview:
+def review_submit(*, review: RiskReview, actor: Actor) -> RiskReview:
     review = _lock(review)
     _require_author(review, actor)
     ensure_transition(review, ReviewState.SUBMITTED, doing="submit the review")
@@ -56,7 +57,7 @@ def review_submit(*, review: RiskReview, actor) -> RiskReview:
 def sign_off_create(
     *,
     review: RiskReview,
-    actor,
+    actor: Actor,
     decision: str,
     comment: str = "",
     conditions: str = "",
@@ -121,7 +122,7 @@ def sign_off_create(
     return sign_off
 
 
-def _decide(review: RiskReview, actor, state: str) -> None:
+def _decide(review: RiskReview, actor: Actor, state: str) -> None:
     ensure_transition(review, state, doing=f"mark the review {ReviewState(state).label.lower()}")
     now = timezone.now()
     fields = ["state", "decided_at", "updated_at"]
@@ -154,7 +155,7 @@ def _decide(review: RiskReview, actor, state: str) -> None:
 
 
 @transaction.atomic
-def review_request_changes(*, review: RiskReview, actor, comment: str) -> RiskReview:
+def review_request_changes(*, review: RiskReview, actor: Actor, comment: str) -> RiskReview:
     review = _lock(review)
     _require_board_member(review, actor, doing="request changes to")
     ensure_transition(review, ReviewState.CHANGES_REQUESTED, doing="request changes")

@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from audits.services import audit_record, created, diff, snapshot
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput
 from fmgov.reviews.models import ReviewPolicy, RiskCategory
 from fmgov.reviews.services.common import _refuse_unknown, _require_admin
@@ -48,7 +49,7 @@ def _unique_category(*, slug: str | None, name: str | None, exclude: int | None 
 @transaction.atomic
 def risk_category_create(
     *,
-    actor,
+    actor: Actor,
     slug: str,
     name: str,
     description: str = "",
@@ -73,7 +74,7 @@ def risk_category_create(
 
 
 @transaction.atomic
-def risk_category_update(*, category: RiskCategory, actor, **fields) -> RiskCategory:
+def risk_category_update(*, category: RiskCategory, actor: Actor, **fields) -> RiskCategory:
     """Also retires (``retired=True``) and restores; a retired category stays on old reviews."""
     _require_admin(actor)
     _refuse_unknown(fields, RISK_CATEGORY_FIELDS)
@@ -93,7 +94,7 @@ def risk_category_update(*, category: RiskCategory, actor, **fields) -> RiskCate
 @transaction.atomic
 def review_policy_create(
     *,
-    actor,
+    actor: Actor,
     system: str = "",
     name: str,
     quorum: int = 2,
@@ -130,7 +131,7 @@ def review_policy_create(
     return policy
 
 
-def _clear_default(actor) -> None:
+def _clear_default(actor: Actor) -> None:
     for old in ReviewPolicy.objects.select_for_update().filter(is_default=True):
         old.is_default = False
         old.save(update_fields=["is_default", "updated_at"])
@@ -138,7 +139,7 @@ def _clear_default(actor) -> None:
 
 
 @transaction.atomic
-def review_policy_update(*, policy: ReviewPolicy, actor, required_categories=None, **fields) -> ReviewPolicy:
+def review_policy_update(*, policy: ReviewPolicy, actor: Actor, required_categories=None, **fields) -> ReviewPolicy:
     """Changing a policy changes the content of its reviews: approvals under it stop covering go-live."""
     _require_admin(actor)
     _refuse_unknown([*fields, "required_categories"], REVIEW_POLICY_FIELDS)
