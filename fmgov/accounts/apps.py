@@ -1,13 +1,15 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from fmgov.core.roles import Role
+
 
 def _ensure_role_groups(sender, apps=None, using="default", **kwargs) -> None:
     """The four role groups exist after every migrate and after a flush."""
     if apps is None:
         from django.apps import apps
     Group = apps.get_model("auth", "Group")
-    for name in ("engineer", "reviewer", "auditor", "admin"):
+    for name in Role.values:
         Group.objects.using(using).get_or_create(name=name)
 
 

@@ -1,8 +1,8 @@
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
-from fmgov.core.roles import user_roles
+from fmgov.core.roles import Role, user_roles
 
-# (url name, label): pages appear in the navigation once their app provides them.
+# (url name, label) of the pages in the navigation bar, in order.
 NAV = [
     ("registry:model-list", "Models"),
     ("registry:adaptation-list", "Adaptations"),
@@ -14,17 +14,11 @@ NAV = [
 
 
 def _nav_items() -> list[dict[str, str]]:
-    items = []
-    for name, label in NAV:
-        try:
-            items.append({"url": reverse(name), "label": label})
-        except NoReverseMatch:
-            continue
-    return items
+    return [{"url": reverse(name), "label": label} for name, label in NAV]
 
 
 def roles(request) -> dict:
     user = getattr(request, "user", None)
     names = user_roles(user)
-    flags = {f"is_{name}": name in names for name in ("engineer", "reviewer", "auditor", "admin")}
+    flags = {f"is_{name}": name in names for name in Role.values}
     return {"user_roles": sorted(names), "nav_items": _nav_items() if names else [], **flags}

@@ -16,7 +16,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["Hook", "all_hooks"]
+__all__ = ["Hook"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -52,10 +52,6 @@ class Hook(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"<Hook {self.name} answered by {self.answered_by}: {'registered' if self.registered else 'MISSING'}>"
-
-
-def all_hooks() -> list[Hook[Any, Any]]:
-    return list(_hooks)
 
 
 @checks.register()

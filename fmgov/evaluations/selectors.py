@@ -30,7 +30,6 @@ __all__ = [
     "evidence_for_review",
     "latest_passing_run",
     "review_submission_blockers",
-    "metric_history",
 ]
 
 
@@ -94,15 +93,3 @@ def review_submission_blockers(review) -> list[str]:
                 f"deployment from the last {requirement.max_age_days} days; there is none."
             )
     return blockers
-
-
-def metric_history(*, deployment, suite, metric: str, limit: int = 50) -> list[tuple]:
-    """(finished_at, value, passed) of a metric over a deployment's finished runs, oldest first, for trends."""
-    rows = (
-        RunMetric.objects.filter(
-            run__deployment=deployment, run__suite=suite, run__state=RunState.SUCCEEDED, name=metric
-        )
-        .order_by("-run__finished_at")
-        .values_list("run__finished_at", "value", "passed")[:limit]
-    )
-    return list(reversed(rows))

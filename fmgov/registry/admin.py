@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect
 from fmgov.core.exceptions import DomainError
 from fmgov.core.roles import Role, has_role
 from fmgov.registry import services
+from fmgov.registry.choices import DeploymentStatus
 from fmgov.registry.models import (
     Adaptation,
     AdaptationParent,
@@ -134,7 +135,7 @@ class DeploymentAdmin(_ServiceAdmin):
     instance_kwarg = "deployment"
     editable_fields = frozenset(services.DEPLOYMENT_FIELDS)
 
-    def _run(self, request, queryset, service, verb: str) -> None:
+    def _run(self, request, queryset, service, status: DeploymentStatus) -> None:
         done = 0
         for deployment in queryset:
             try:
@@ -143,19 +144,19 @@ class DeploymentAdmin(_ServiceAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{deployment}: {exc.message}", messages.ERROR)
         if done:
-            self.message_user(request, f"{done} deployment(s) {verb}.", messages.SUCCESS)
+            self.message_user(request, f"{done} deployment(s) now {status.label.lower()}.", messages.SUCCESS)
 
     @admin.action(description="Go live (needs a valid approved review)")
     def go_live(self, request, queryset):
-        self._run(request, queryset, services.deployment_go_live, "live")
+        self._run(request, queryset, services.deployment_go_live, DeploymentStatus.LIVE)
 
     @admin.action(description="Suspend")
     def suspend(self, request, queryset):
-        self._run(request, queryset, services.deployment_suspend, "suspended")
+        self._run(request, queryset, services.deployment_suspend, DeploymentStatus.SUSPENDED)
 
     @admin.action(description="Retire")
     def retire(self, request, queryset):
-        self._run(request, queryset, services.deployment_retire, "retired")
+        self._run(request, queryset, services.deployment_retire, DeploymentStatus.RETIRED)
 
 
 class _HostsField(forms.CharField):

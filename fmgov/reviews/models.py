@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from audits.base import AuditedModel
-from fmgov.reviews.choices import SCORE_MAX, SCORE_MIN, Decision, ReviewState
+from fmgov.reviews.choices import OPEN_STATES, SCORE_MAX, SCORE_MIN, Decision, ReviewState
 
 __all__ = ["RiskCategory", "ReviewPolicy", "RiskReview", "ReviewItem", "SignOff", "ImmutableSignOff"]
 
@@ -120,6 +120,11 @@ class RiskReview(AuditedModel):
 
     def __str__(self) -> str:
         return self.title or f"Risk review #{self.pk} of {self.deployment}"
+
+    @property
+    def is_open(self) -> bool:
+        """Still being written or decided (at most one such review per deployment): the registry's page asks."""
+        return self.state in OPEN_STATES
 
 
 class ReviewItem(AuditedModel):

@@ -15,7 +15,7 @@ from fmgov.core.views_util import call_service, role_required
 from fmgov.registry.selectors import deployment_list
 from fmgov.reviews import hooks as review_hooks
 from fmgov.reviews import services
-from fmgov.reviews.choices import EDITABLE_STATES, SCORE_MAX, ReviewState
+from fmgov.reviews.choices import EDITABLE_STATES, SCORE_MAX, Decision, ReviewState
 from fmgov.reviews.forms import (
     RequestChangesForm,
     ReviewCreateForm,
@@ -50,7 +50,7 @@ def review_list_view(request: HttpRequest) -> HttpResponse:
         review.approval_count = sum(
             1
             for s in review.sign_offs.all()
-            if s.decision == "approve" and not s.void and s.submission == review.submission
+            if s.decision == Decision.APPROVE and not s.void and s.submission == review.submission
         )
     return render(
         request,

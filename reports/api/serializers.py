@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from fmgov.registry.models import Deployment
-from reports.choices import ReportKind
+from reports.choices import ReportKind, ReportState
 from reports.models import Report
 
 
@@ -66,7 +66,7 @@ class ReportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_download_url(self, obj) -> str | None:
-        if obj.state != "succeeded":
+        if obj.state != ReportState.SUCCEEDED:
             return None
         request = self.context.get("request")
         path = f"/api/v1/reports/{obj.pk}/download/"

@@ -14,7 +14,6 @@ __all__ = [
     "ReadAnyWriteEngineer",
     "IsOwnerOrAdminForWrites",
     "AuditorOrAdmin",
-    "ReviewerOrAdmin",
     "AdminWrites",
     "AdminOnly",
 ]
@@ -63,11 +62,6 @@ class IsOwnerOrAdminForWrites(BasePermission):
 class AuditorOrAdmin(HasRole):
     roles = (Role.AUDITOR, Role.ADMIN)
     message = "Only auditors and admins may read the audit trail."
-
-
-class ReviewerOrAdmin(HasRole):
-    roles = (Role.REVIEWER, Role.ADMIN)
-    message = "Only reviewers and admins may do this."
 
 
 class AdminWrites(BasePermission):

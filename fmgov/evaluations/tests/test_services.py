@@ -9,7 +9,7 @@ from django.utils import timezone
 from audits.base import bulk_writes_recorded
 from audits.models import AuditEvent
 from fmgov.core.exceptions import InvalidInput, NotAllowed
-from fmgov.evaluations import selectors, services, tasks
+from fmgov.evaluations import services, tasks
 from fmgov.evaluations.choices import RunState
 from fmgov.evaluations.evaluators.base import EvaluationResult
 from fmgov.evaluations.models import EvaluationRun, RunMetric
@@ -158,13 +158,6 @@ def test_services_refuse_the_wrong_roles(reviewer, engineer):
     s = suite(engineer)
     with pytest.raises(NotAllowed):
         services.run_request(suite=s, deployment=DeploymentFactory(owner=engineer), actor=reviewer)
-
-
-def test_metric_history_for_trends(queued_run, engineer):
-    services.run_claim(run_id=queued_run.pk, task_id="a", worker="w1")
-    services.run_complete(run_id=queued_run.pk, task_id="a", result=EvaluationResult(metrics={"refusal_rate": 0.97}))
-    history = selectors.metric_history(deployment=queued_run.deployment, suite=queued_run.suite, metric="refusal_rate")
-    assert [(value, passed) for _, value, passed in history] == [(0.97, True)]
 
 
 def test_model_index_suite_runs_through_the_task(engineer):

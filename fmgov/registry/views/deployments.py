@@ -105,7 +105,7 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deployment = get_object_or_404(deployment_list(), pk=pk)
     actions, blocker = _allowed_actions(request.user, deployment)
     review_rows = deployment_reviews(deployment)
-    open_review = next((r for r in review_rows if r.state in ("draft", "submitted", "changes_requested")), None)
+    open_review = next((r for r in review_rows if r.is_open), None)
     context = {
         "deployment": deployment,
         "actions": actions,
