@@ -15,6 +15,7 @@ from django.db.models import FloatField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
+from fmgov.evaluations.choices import RunState
 from fmgov.findings.choices import FindingSource
 from fmgov.findings.models import Finding
 from fmgov.findings.selectors import finding_list
@@ -241,7 +242,9 @@ def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | 
         )
 
     latest_run = (
-        EvaluationRun.objects.filter(deployment_id=OuterRef("pk"), evaluator__in=ENERGY_EVALUATORS, state="succeeded")
+        EvaluationRun.objects.filter(
+            deployment_id=OuterRef("pk"), evaluator__in=ENERGY_EVALUATORS, state=RunState.SUCCEEDED
+        )
         .order_by("-finished_at", "-id")
         .values("id")[:1]
     )

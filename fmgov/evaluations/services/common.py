@@ -1,7 +1,4 @@
-"""What every evaluations service shares: the system actor, attempt and time limits, role checks.
-
-Split out of the old single ``services.py`` so the per-concern modules need not import one another for these.
-"""
+"""What every evaluations service shares: the system actor, attempt and time limits, role checks."""
 
 from __future__ import annotations
 
@@ -9,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import NotAllowed
 from fmgov.core.roles import Role, has_role
 
@@ -37,12 +35,12 @@ def _env_int(name: str, default: int) -> int:
         return default
 
 
-def _ensure_engineer(actor) -> None:
+def _ensure_engineer(actor: Actor) -> None:
     if not has_role(actor, Role.ENGINEER, Role.ADMIN):
         raise NotAllowed("Only engineers and admins may do this.")
 
 
-def _ensure_owner_or_admin(actor, owner_id: int | None, what: str) -> None:
+def _ensure_owner_or_admin(actor: Actor, owner_id: int | None, what: str) -> None:
     if has_role(actor, Role.ADMIN):
         return
     if owner_id != getattr(actor, "pk", None):
@@ -56,7 +54,7 @@ def _enqueue(task, *args: Any) -> None:
     services.enqueue_on_commit(task, *args)
 
 
-def _ensure_deployment_owner(actor, deployment, *, doing: str) -> None:
+def _ensure_deployment_owner(actor: Actor, deployment, *, doing: str) -> None:
     """Only the deployment's owner (an engineer) or an admin acts on its evaluations and evidence."""
     if has_role(actor, Role.ADMIN):
         return

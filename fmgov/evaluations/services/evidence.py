@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from audits.services import audit_record, created, deleted, snapshot
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.evaluations.models import EvaluationRun, EvaluationSuite
@@ -15,7 +16,7 @@ from fmgov.findings.selectors import subject_type_for
 
 @transaction.atomic
 def evidence_link_create(
-    *, actor, review_item, run: EvaluationRun | None = None, finding: Finding | None = None, note: str = ""
+    *, actor: Actor, review_item, run: EvaluationRun | None = None, finding: Finding | None = None, note: str = ""
 ):
     """Cite a run or a finding on a review item; the run or finding must concern the review's deployment."""
     from fmgov.evaluations.models import EvidenceLink
@@ -54,7 +55,7 @@ def evidence_link_create(
 
 
 @transaction.atomic
-def evidence_link_delete(*, actor, link) -> None:
+def evidence_link_delete(*, actor: Actor, link) -> None:
     _ensure_engineer(actor)
     _ensure_owner_or_admin(actor, link.created_by_id, "evidence link")
     audit_record(action="evidence_link.delete", actor=actor, obj=link, changes=deleted(snapshot(link)))
@@ -62,7 +63,7 @@ def evidence_link_delete(*, actor, link) -> None:
 
 
 @transaction.atomic
-def suite_requirement_create(*, actor, policy, suite: EvaluationSuite, max_age_days: int = 30):
+def suite_requirement_create(*, actor: Actor, policy, suite: EvaluationSuite, max_age_days: int = 30):
     """Admins only: the policy's reviews need a passing run of ``suite`` younger than ``max_age_days``."""
     from fmgov.evaluations.models import SuiteRequirement
 
@@ -78,7 +79,7 @@ def suite_requirement_create(*, actor, policy, suite: EvaluationSuite, max_age_d
 
 
 @transaction.atomic
-def suite_requirement_delete(*, actor, requirement) -> None:
+def suite_requirement_delete(*, actor: Actor, requirement) -> None:
     if not has_role(actor, Role.ADMIN):
         raise NotAllowed("Only admins change review policies.")
     audit_record(

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.services import audit_record, created
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput
 from fmgov.core.redaction import redact_mapping
 from fmgov.evaluations.choices import RunState
@@ -36,7 +37,7 @@ def _redacted(result: EvaluationResult) -> tuple[EvaluationResult, tuple[str, ..
 
 @transaction.atomic
 def run_import_results(
-    *, suite: EvaluationSuite, deployment, actor, result: EvaluationResult, source: str
+    *, suite: EvaluationSuite, deployment, actor: Actor, result: EvaluationResult, source: str
 ) -> EvaluationRun:
     """An imported results file becomes a finished run, thresholds and findings included (no worker needed)."""
     _ensure_deployment_owner(actor, deployment, doing="upload evaluation results for it")

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audits.services import audit_record, created, diff
+from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput, NotAllowed, TransitionNotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.evaluations.choices import RUN_FINAL_STATES, RunState
@@ -60,7 +61,7 @@ def _check_runnable(suite: EvaluationSuite, deployment) -> None:
         )
 
 
-def _new_run(*, suite, deployment, actor, schedule, state=RunState.QUEUED) -> EvaluationRun:
+def _new_run(*, suite, deployment, actor: Actor, schedule, state=RunState.QUEUED) -> EvaluationRun:
     return EvaluationRun.objects.create(
         suite=suite,
         deployment=deployment,
@@ -77,7 +78,12 @@ def _new_run(*, suite, deployment, actor, schedule, state=RunState.QUEUED) -> Ev
 
 @transaction.atomic
 def run_request(
-    *, suite: EvaluationSuite, deployment, actor=None, schedule: EvaluationSchedule | None = None, system: str = ""
+    *,
+    suite: EvaluationSuite,
+    deployment,
+    actor: Actor = None,
+    schedule: EvaluationSchedule | None = None,
+    system: str = "",
 ) -> EvaluationRun:
     """Queue a run; the worker task is sent only when this transaction commits."""
     if actor is not None:
@@ -98,7 +104,7 @@ def run_request(
 
 
 @transaction.atomic
-def run_cancel(*, run: EvaluationRun, actor) -> EvaluationRun:
+def run_cancel(*, run: EvaluationRun, actor: Actor) -> EvaluationRun:
     run = EvaluationRun.objects.select_for_update().select_related("deployment").get(pk=run.pk)
     allowed = has_role(actor, Role.ADMIN) or actor.pk in (run.requested_by_id, run.deployment.owner_id)
     if not allowed:
