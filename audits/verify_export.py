@@ -191,20 +191,18 @@ def signature_problem(cp: dict, keys: dict, hmac_key) -> str | None:
     return None
 
 
-def verify(path: str) -> dict:  # noqa: C901 -- one readable pass for a stdlib-only script; rewritten with issue 14
-    digest = hashlib.sha256()
-    prev_hash, expected_seq = GENESIS_HASH, 1
-    hash_at = {0: GENESIS_HASH}
-    checkpoints = []
-    trailer = None
-    with open(path, "rb") as handle:
-        raw_lines = handle.read().split(b"\n")
-    if raw_lines and raw_lines[-1] == b"":
-        raw_lines.pop()
-    else:
-        raise Invalid(len(raw_lines), "the file does not end with a newline (truncated?)")
-    for number, raw in enumerate(raw_lines, start=1):
-        if trailer is not None:
+class _Walk:
+    """One pass over the export's lines: the header, the chained events, the checkpoints, the trailer."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.prev_hash, self.expected_seq = GENESIS_HASH, 1
+        self.hash_at = {0: GENESIS_HASH}
+        self.checkpoints: list = []
+        self.trailer = None
+
+    def line(self, number: int, raw: bytes) -> None:
+        if self.trailer is not None:
             raise Invalid(number, "content after the trailer")
         try:
             text = raw.decode("utf-8")
@@ -215,52 +213,80 @@ def verify(path: str) -> dict:  # noqa: C901 -- one readable pass for a stdlib-o
             raise Invalid(number, "not in canonical form")
         kind = obj.get("type")
         if number == 1:
-            if kind != "header" or obj.get("format") != "fmgov-audit-trail" or obj.get("version") != 2:
-                raise Invalid(number, "not an fmgov audit-trail export header")
-            if obj.get("genesis") != GENESIS_HASH:
-                raise Invalid(number, "unexpected genesis hash")
+            self.header(number, obj)
         elif kind == "event":
-            if checkpoints:
-                raise Invalid(number, "event after checkpoints")
-            seq = obj.get("seq")
-            if seq != expected_seq:
-                raise Invalid(number, f"gap: expected sequence {expected_seq}, found {seq}")
-            if obj.get("prev_hash") != prev_hash:
-                raise Invalid(number, f"sequence {seq}: previous hash does not match")
-            event = {name: obj.get(name) for name in HASHED_FIELDS}
-            if set(obj) != set(HASHED_FIELDS) | {"type", "hash"}:
-                raise Invalid(number, f"sequence {seq}: unexpected fields")
-            computed = hashlib.sha256(prev_hash.encode("ascii") + canonical_json(event).encode("utf-8")).hexdigest()
-            if computed != obj.get("hash"):
-                raise Invalid(number, f"sequence {seq}: hash mismatch")
-            prev_hash, expected_seq = computed, expected_seq + 1
-            hash_at[seq] = computed
+            self.event(number, obj)
         elif kind == "checkpoint":
-            checkpoints.append((number, obj))
+            self.checkpoints.append((number, obj))
         elif kind == "trailer":
-            trailer = (number, obj)
-            if obj.get("sha256") != digest.hexdigest():
-                raise Invalid(number, "the file's SHA-256 does not match the trailer (edited?)")
-            if obj.get("events") != expected_seq - 1 or obj.get("checkpoints") != len(checkpoints):
-                raise Invalid(number, "the trailer's counts do not match the file")
-            continue
+            self.end(number, obj)
+            return
         else:
             raise Invalid(number, f"unknown line type {kind!r}")
-        digest.update(raw + b"\n")
-    if trailer is None:
+        self.digest.update(raw + b"\n")
+
+    @staticmethod
+    def header(number: int, obj: dict) -> None:
+        if obj.get("type") != "header" or obj.get("format") != "fmgov-audit-trail" or obj.get("version") != 2:
+            raise Invalid(number, "not an fmgov audit-trail export header")
+        if obj.get("genesis") != GENESIS_HASH:
+            raise Invalid(number, "unexpected genesis hash")
+
+    def event(self, number: int, obj: dict) -> None:
+        if self.checkpoints:
+            raise Invalid(number, "event after checkpoints")
+        seq = obj.get("seq")
+        if seq != self.expected_seq:
+            raise Invalid(number, f"gap: expected sequence {self.expected_seq}, found {seq}")
+        if obj.get("prev_hash") != self.prev_hash:
+            raise Invalid(number, f"sequence {seq}: previous hash does not match")
+        event = {name: obj.get(name) for name in HASHED_FIELDS}
+        if set(obj) != set(HASHED_FIELDS) | {"type", "hash"}:
+            raise Invalid(number, f"sequence {seq}: unexpected fields")
+        computed = hashlib.sha256(self.prev_hash.encode("ascii") + canonical_json(event).encode("utf-8")).hexdigest()
+        if computed != obj.get("hash"):
+            raise Invalid(number, f"sequence {seq}: hash mismatch")
+        self.prev_hash, self.expected_seq = computed, self.expected_seq + 1
+        self.hash_at[seq] = computed
+
+    def end(self, number: int, obj: dict) -> None:
+        self.trailer = (number, obj)
+        if obj.get("sha256") != self.digest.hexdigest():
+            raise Invalid(number, "the file's SHA-256 does not match the trailer (edited?)")
+        if obj.get("events") != self.expected_seq - 1 or obj.get("checkpoints") != len(self.checkpoints):
+            raise Invalid(number, "the trailer's counts do not match the file")
+
+    def check_checkpoints(self) -> None:
+        last_seq = self.expected_seq - 1
+        for number, cp in self.checkpoints:
+            seq = cp.get("seq")
+            if not isinstance(seq, int) or seq > last_seq:
+                raise Invalid(
+                    number, f"missing tail: a checkpoint covers sequence {seq} but the chain ends at {last_seq}"
+                )
+            if self.hash_at.get(seq) != cp.get("head_hash"):
+                raise Invalid(number, f"checkpoint at sequence {seq} names a different hash")
+
+
+def verify(path: str) -> dict:
+    """Walk the export: canonical lines, an unbroken chain, checkpoints on it, a trailer that matches."""
+    with open(path, "rb") as handle:
+        raw_lines = handle.read().split(b"\n")
+    if raw_lines and raw_lines[-1] == b"":
+        raw_lines.pop()
+    else:
+        raise Invalid(len(raw_lines), "the file does not end with a newline (truncated?)")
+    walk = _Walk()
+    for number, raw in enumerate(raw_lines, start=1):
+        walk.line(number, raw)
+    if walk.trailer is None:
         raise Invalid(len(raw_lines), "no trailer: the export is incomplete")
-    last_seq = expected_seq - 1
-    for number, cp in checkpoints:
-        seq = cp.get("seq")
-        if not isinstance(seq, int) or seq > last_seq:
-            raise Invalid(number, f"missing tail: a checkpoint covers sequence {seq} but the chain ends at {last_seq}")
-        if hash_at.get(seq) != cp.get("head_hash"):
-            raise Invalid(number, f"checkpoint at sequence {seq} names a different hash")
+    walk.check_checkpoints()
     return {
-        "events": last_seq,
-        "checkpoints": checkpoints,
-        "head_hash": prev_hash,
-        "hash_at": hash_at,
+        "events": walk.expected_seq - 1,
+        "checkpoints": walk.checkpoints,
+        "head_hash": walk.prev_hash,
+        "hash_at": walk.hash_at,
         "last_line": len(raw_lines),
     }
 
