@@ -11,10 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from fmgov.core.exceptions import DomainError
 from fmgov.core.roles import Role, has_role
 from fmgov.core.svg import DagNode, lineage_svg
-from fmgov.core.views import paginate, show_refusal, sort_headers, sort_queryset
+from fmgov.core.views import paginate, sort_headers, sort_queryset
+from fmgov.core.views_util import call_service
 from fmgov.registry.selectors import (
     adaptation_lineage,
     adaptation_list,
@@ -93,13 +93,9 @@ def _save_form(
     message, ``{}`` standing for the record; then the record's ``detail`` page.
     """
     if request.method == "POST" and form.is_valid():
-        try:
-            obj = save()
-        except DomainError as exc:
-            show_refusal(request, exc, form)
-        else:
-            messages.success(request, saved.format(obj))
-            return redirect(detail, obj.pk)
+        done = call_service(request, save, success=saved.format, to=lambda obj: (detail, obj.pk), form=form)
+        if done is not None:
+            return done
     return render(request, "registry/form.html", {"form": form, "title": title})
 
 

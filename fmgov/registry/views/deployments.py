@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from fmgov.core.exceptions import DomainError
 from fmgov.core.roles import has_role
-from fmgov.core.views import show_refusal
-from fmgov.core.views_util import role_required
+from fmgov.core.views_util import call_service, role_required
 from fmgov.registry import services
 from fmgov.registry.choices import DEPLOYMENT_TRANSITIONS, DeploymentStatus
 from fmgov.registry.endpoints import deployment_run_blocker
@@ -131,10 +128,9 @@ def deployment_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     form = TransitionForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     kwargs = {} if action == "go-live" else {"reason": reason}
-    try:
-        deployment = service(deployment=deployment, actor=request.user, **kwargs)
-    except DomainError as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, f"{deployment}: now {deployment.get_status_display().lower()}.")
-    return redirect("registry:deployment-detail", pk)
+    return call_service(
+        request,
+        lambda: service(deployment=deployment, actor=request.user, **kwargs),
+        success=lambda done: f"{done}: now {done.get_status_display().lower()}.",
+        to=("registry:deployment-detail", pk),
+    )
