@@ -17,6 +17,8 @@ from fmgov.registry.services import (
     IMPORT_ONLY_FIELDS,
     PARENT_KEYS,
 )
+from fmgov.registry.services.credentials import CREDENTIAL_FIELDS
+from fmgov.registry.services.local_models import LOCAL_MODEL_FIELDS
 
 __all__ = [
     "FoundationModelSerializer",
@@ -174,18 +176,7 @@ class EndpointCredentialSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EndpointCredential
-        fields = [
-            "id",
-            "name",
-            "source",
-            "env_var",
-            "value",
-            "allowed_hosts",
-            "active",
-            "created_by",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *CREDENTIAL_FIELDS, "active", "created_by", "created_at", "updated_at"]
         read_only_fields = ["id", "active", "created_by", "created_at", "updated_at"]
         # Uniqueness is the service's check (a per-field 400 either way).
         extra_kwargs = {"name": {"validators": []}}
@@ -208,7 +199,7 @@ class LocalModelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LocalModel
-        fields = ["id", "name", "source", "description", "active", "created_by", "created_at", "updated_at"]
+        fields = ["id", *LOCAL_MODEL_FIELDS, "active", "created_by", "created_at", "updated_at"]
         read_only_fields = ["id", "active", "created_by", "created_at", "updated_at"]
         extra_kwargs = {"name": {"validators": []}}
 

@@ -20,12 +20,16 @@ from fmgov.registry.models import EndpointCredential
 from fmgov.registry.services._common import _deactivate, _ensure_admin, _full_clean
 
 __all__ = [
+    "CREDENTIAL_FIELDS",
     "CREDENTIAL_AUDIT_FIELDS",
     "normalise_hosts",
     "endpoint_credential_create",
     "endpoint_credential_update",
     "endpoint_credential_deactivate",
 ]
+
+#: What an admin writes on a credential (create); ``value`` is write-only.
+CREDENTIAL_FIELDS = ("name", "source", "env_var", "value", "allowed_hosts")
 
 # What an audit event may show of a credential; ``sealed_value`` is never among them.
 CREDENTIAL_AUDIT_FIELDS = ("name", "source", "env_var", "allowed_hosts", "active")

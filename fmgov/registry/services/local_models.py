@@ -22,12 +22,16 @@ from fmgov.registry.models import LocalModel
 from fmgov.registry.services._common import _deactivate, _ensure_admin, _full_clean
 
 __all__ = [
+    "LOCAL_MODEL_FIELDS",
     "LocalModelRefused",
     "local_model_location",
     "local_model_create",
     "local_model_update",
     "local_model_deactivate",
 ]
+
+#: What an admin writes on a local model (create).
+LOCAL_MODEL_FIELDS = ("name", "source", "description")
 
 PACKAGE_PREFIX = "package:"
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
