@@ -26,6 +26,14 @@ def _migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_schema():
+    """Leave the session's database as every other test expects it: all migrations applied, other apps' too."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_old_findings_are_carried_over_with_their_data(engineer, reviewer):
     deployment = DeploymentFactory(owner=engineer, name="support-bot")

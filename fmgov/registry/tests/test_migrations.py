@@ -22,6 +22,14 @@ def _migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_schema():
+    """Leave the session's database as every other test expects it: all migrations applied, other apps' too."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_legacy_names_are_registered_or_kept_as_missing(django_user_model):
     owner = django_user_model.objects.create(username="owner")
