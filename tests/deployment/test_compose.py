@@ -18,24 +18,38 @@ def compose() -> dict:
 
 def test_services_and_health_checks():
     services = compose()["services"]
-    assert set(services) == {"db", "redis", "migrate", "web", "worker", "beat", "flower"}
+    assert set(services) == {"db", "redis", "migrate", "web", "worker", "signer", "beat", "flower"}
     assert services["db"]["image"] == "postgres:16" and services["redis"]["image"] == "redis:7"
     for name in ("db", "redis", "web", "worker"):
         assert "healthcheck" in services[name], name
     for name in ("migrate", "web", "worker", "beat", "flower"):
         depends = services[name]["depends_on"]
         assert depends["db"]["condition"] == depends["redis"]["condition"] == "service_healthy"
-    for name in ("web", "worker", "beat", "flower"):
+    for name in ("web", "worker", "signer", "beat", "flower"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
     assert services["migrate"]["restart"] == "no"
 
 
-def test_worker_scales_and_serves_every_queue():
-    worker = compose()["services"]["worker"]
+def _queues(service: dict) -> list[str]:
+    return " ".join(service["command"].split()).split(" -Q ")[1].split()[0].split(",")
+
+
+def test_worker_scales_and_the_signer_serves_the_signing_queue():
+    """Workers scale and serve every queue but audit-signing; the one signer, alone with the key, serves that."""
+    services = compose()["services"]
+    worker, signer = services["worker"], services["signer"]
     assert "container_name" not in worker and "ports" not in worker, "--scale worker=N needs neither"
-    command = " ".join(worker["command"].split())
-    queues = command.split(" -Q ")[1].split()[0].split(",")
-    assert sorted(queues) == sorted(settings.FMGOV_WORKER_QUEUES)
+    assert sorted(_queues(worker) + _queues(signer)) == sorted(settings.FMGOV_WORKER_QUEUES)
+    assert _queues(signer) == ["audit-signing"] and "--concurrency 1" in signer["command"]
+    assert signer["environment"]["AUDIT_SIGNER"] == "1"
+    key_dir = signer["environment"]["AUDIT_SIGNING_KEY_FILE"].rsplit("/", 1)[0]
+    assert any(v.endswith(":" + key_dir) for v in signer["volumes"])
+    for name, service in services.items():
+        if name != "signer":
+            assert "AUDIT_SIGNING_KEY_FILE" not in (service.get("environment") or {}), name
+            assert not any(key_dir in str(v) for v in service.get("volumes") or []), name
+    for name in ("web", "worker", "beat", "flower", "signer"):
+        assert services[name]["environment"]["AUDIT_PUBLIC_KEY_FILES"] == "/run/secrets/audit_public_key", name
 
 
 def test_migrate_runs_as_the_owner_and_every_app_service_as_the_restricted_role():
@@ -82,7 +96,13 @@ def compose_text() -> str:
 
 def test_secrets_are_required_never_defaulted():
     text = compose_text()
-    for name in (*REQUIRED, "CREDENTIAL_PUBLIC_KEY", "CREDENTIAL_PRIVATE_KEY_PATH"):
+    for name in (
+        *REQUIRED,
+        "CREDENTIAL_PUBLIC_KEY",
+        "CREDENTIAL_PRIVATE_KEY_PATH",
+        "AUDIT_PUBLIC_KEY_PATH",
+        "AUDIT_SIGNER_DIR",
+    ):
         assert re.search(r"\$\{" + name + r":\?[^}]+\}", text), f"{name} must be ${{{name}:?…}}"
         assert not re.search(r"\$\{" + name + r":?-", text), f"{name} must have no default"
     services = compose()["services"]
@@ -124,10 +144,10 @@ def test_trusted_proxy_default_is_the_gateway_of_the_published_network():
 
 def test_only_workers_hold_the_credential_private_key():
     services = compose()["services"]
-    assert services["worker"]["secrets"] == ["credential_private_key"]
+    assert "credential_private_key" in services["worker"]["secrets"]
     assert services["worker"]["environment"]["CREDENTIAL_PRIVATE_KEY_FILE"] == "/run/secrets/credential_private_key"
-    for name in ("web", "beat", "flower"):
-        assert "secrets" not in services[name]
+    for name in ("web", "signer", "beat", "flower"):
+        assert services[name]["secrets"] == ["audit_public_key"], name
         assert not any(key.startswith("CREDENTIAL_PRIVATE") for key in services[name]["environment"]), name
 
 
