@@ -126,7 +126,7 @@ def test_self_approval_attempt_shows_the_refusal(browser, site, make_user):
     expect(page.locator(".signoff .notice")).to_contain_text("does not let you sign it off")
     page.get_by_label("Approve").check()
     page.get_by_role("button", name="Record my decision").click()
-    expect(_message(page)).to_contain_text("You submitted this review, so you cannot sign off it yourself.")
+    expect(_message(page)).to_contain_text("You wrote this review, so you cannot sign off it yourself.")
     assert review.sign_offs.count() == 0
 
 
