@@ -65,7 +65,9 @@ def test_run_killed_with_its_worker_finishes_exactly_once(fake_openai, engineer)
     else:
         assert done.task_id != message.id
         assert AuditEvent.objects.filter(action="evaluation_run.requeue", object_id=str(run.pk)).count() == 1
-    assert RunMetric.objects.filter(run=run).count() == 8  # refusal_rate, 6 categories, over_refusal_rate
+    assert (
+        RunMetric.objects.filter(run=run).count() == 9
+    )  # refusal_rate, partial_compliance_rate, 6 categories, over_refusal_rate
     assert RunMetric.objects.get(run=run, name="refusal_rate").value == 1.0
     assert AuditEvent.objects.filter(action="evaluation_run.finish", object_id=str(run.pk)).count() == 1
     assert AuditEvent.objects.filter(action="evaluation_run.start", object_id=str(run.pk)).count() == 2
@@ -95,7 +97,9 @@ def test_a_run_delivered_three_times_concurrently_writes_its_results_once(fake_o
         worker.stop()
     done = EvaluationRun.objects.get(pk=run.pk)
     assert done.state == RunState.SUCCEEDED, done.error
-    assert RunMetric.objects.filter(run=run).count() == 7  # refusal_rate and the six categories
+    assert (
+        RunMetric.objects.filter(run=run).count() == 8
+    )  # refusal_rate, partial_compliance_rate and the six categories
     assert AuditEvent.objects.filter(action="evaluation_run.finish", object_id=str(run.pk)).count() == 1
     outcomes = re.findall(r"execute_run\[[^\]]+\] succeeded in [\d.]+s: '([^']+)'", worker.output())
     assert len(outcomes) == 3 and outcomes.count("succeeded") == 1, outcomes
