@@ -123,8 +123,12 @@ def client_for():
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker):
     """One real worker process for the session, on every queue. Use with transactional tests."""
+    from fmgov.celery import app
     from fmgov.core.testing.worker import start_worker
 
+    # Tests that ran before this fixture (transactional ones, with no worker listening)
+    # left their tasks on the broker; a new worker would first work through all of them.
+    app.control.purge()
     with django_db_blocker.unblock():
         worker = start_worker()
     yield worker
