@@ -14,6 +14,10 @@ api_v1 = [
     path("", include("fmgov.evaluations.api.urls")),
     path("", include("fmgov.portfolio.api.urls")),
     path("", include("reports.api.urls")),
+    path("", include("fmgov.webhooks.api.urls")),
+    path("", include("fmgov.incidents.api.urls")),
+    path("", include("fmgov.interop.api.urls")),
+    path("", include("fmgov.documentation.api.urls")),
 ]
 
 urlpatterns = [

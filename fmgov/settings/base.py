@@ -52,6 +52,10 @@ INSTALLED_APPS = [
     "fmgov.notifications",
     "reports",
     "fmgov.dashboard",
+    "fmgov.webhooks",
+    "fmgov.incidents",
+    "fmgov.interop",
+    "fmgov.documentation",
 ]
 
 MIDDLEWARE = [
