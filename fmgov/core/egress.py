@@ -272,6 +272,7 @@ class EgressClient:
         url: str,
         *,
         json: Any = None,
+        content: bytes | None = None,
         headers: dict[str, str] | None = None,
         deadline_s: float | None = None,
         connect_timeout_s: float | None = None,
@@ -280,6 +281,7 @@ class EgressClient:
         """Send one request and read the whole capped response before the deadline.
 
         ``deadline_s``, ``connect_timeout_s`` and ``max_bytes`` may tighten the policy's limits, never widen them.
+        ``content`` sends exact bytes instead of ``json`` (a body whose signature covers its bytes).
         """
         target = httpx.URL(url)
         origin = f"{target.scheme}://{target.netloc.decode('ascii', 'replace')}"
@@ -293,7 +295,12 @@ class EgressClient:
         connect = min(self.policy.connect_timeout_s, connect_timeout_s or self.policy.connect_timeout_s, budget)
         timeout = httpx.Timeout(budget, connect=connect)
         request = self._client.build_request(
-            method, target, json=json, headers={"Accept-Encoding": "identity", **(headers or {})}, timeout=timeout
+            method,
+            target,
+            json=json,
+            content=content,
+            headers={"Accept-Encoding": "identity", **(headers or {})},
+            timeout=timeout,
         )
         request_deadline.at = started + budget
         try:
