@@ -9,6 +9,8 @@ from fmgov.core import views as core_views
 api_v1 = [
     path("", include("fmgov.accounts.api.urls")),
     path("", include("audits.api.urls")),
+    # Before the registry: its router would read foundation-models/import-ml-bom/ as a detail route.
+    path("", include("fmgov.interop.api.urls")),
     path("", include("fmgov.registry.api.urls")),
     path("", include("fmgov.reviews.api.urls")),
     path("", include("fmgov.evaluations.api.urls")),
@@ -16,7 +18,6 @@ api_v1 = [
     path("", include("reports.api.urls")),
     path("", include("fmgov.webhooks.api.urls")),
     path("", include("fmgov.incidents.api.urls")),
-    path("", include("fmgov.interop.api.urls")),
     path("", include("fmgov.documentation.api.urls")),
 ]
 
