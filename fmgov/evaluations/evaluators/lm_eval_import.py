@@ -10,8 +10,13 @@ No model is called. Three generations of lm-evaluation-harness output are read:
   ``model_name``, ``git_hash``, ``date`` and more.
 
 Every ``results[task]["metric,filter"]`` becomes a metric named
-``task:metric`` (``task:metric[filter]`` when the filter is not ``none``);
-standard errors are kept in the run's details, not as metrics; the file's
+``task:metric`` (``task:metric[filter]`` when the filter is not ``none``),
+with a 95% interval from the file's own standard error
+(``metric_stderr,filter``: value ± 1.96 standard errors; none where the file
+says ``"N/A"`` or gives none) and ``n`` from the file's ``n-samples``
+(``effective``, else ``original``; a group's is the sum over its
+``group_subtasks``) where present. Standard errors are also kept in the run's
+details, not as metrics of their own; the file's
 ``config``, ``versions``, ``n-shot``, ``git_hash`` and model name are kept too,
 after credentials in them are redacted (``fmgov.core.redaction``; the kinds
 removed are listed in ``details["redacted"]``).
@@ -27,11 +32,13 @@ import math
 from typing import Any
 
 from fmgov.core.redaction import redact_mapping
-from fmgov.evaluations.evaluators.base import EvaluationContext, EvaluationResult, Evaluator
+from fmgov.evaluations.evaluators.base import Estimate, EvaluationContext, EvaluationResult, Evaluator, from_stderr
 
 __all__ = ["LmEvalImport", "parse_lm_eval_results", "parse_model_index"]
 
 LOWER_IS_BETTER_WORDS = ("perplexity", "bits_per_byte", "bpb", "loss", "ter", "wer", "cer")
+STDERR_METHOD = "normal interval from the file's standard error"
+NO_STDERR_METHOD = "point (the file gives no standard error)"
 
 
 def _guess_higher_is_better(metric: str) -> bool:
@@ -54,15 +61,50 @@ def _number(value: Any) -> float | None:
     return None
 
 
+def _sample_counts(data: dict) -> dict[str, int]:
+    """Items per task from ``n-samples`` (v0.4 later); a group's count is the sum over its subtasks."""
+    declared = data.get("n-samples")
+    counts: dict[str, int] = {}
+    for task, entry in declared.items() if isinstance(declared, dict) else ():
+        raw = entry.get("effective", entry.get("original")) if isinstance(entry, dict) else entry
+        if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0:
+            counts[task] = raw
+    groups = data.get("group_subtasks")
+    if not isinstance(groups, dict):
+        return counts
+
+    def group_count(task: str, seen: frozenset[str]) -> int | None:
+        if task in counts:
+            return counts[task]
+        subtasks = groups.get(task)
+        if task in seen or not isinstance(subtasks, list) or not subtasks:
+            return None
+        parts = [group_count(sub, seen | {task}) for sub in subtasks if isinstance(sub, str)]
+        return sum(parts) if parts and None not in parts else None
+
+    for group in groups:
+        if isinstance(group, str) and (total := group_count(group, frozenset())) is not None:
+            counts[group] = total
+    return counts
+
+
+def _estimate(value: float, stderr: float | None, n: int | None) -> Estimate:
+    if stderr is None:
+        return Estimate(value, n, None, None, NO_STDERR_METHOD)
+    return from_stderr(value, stderr, n=n, method=STDERR_METHOD)
+
+
 def parse_lm_eval_results(data: Any) -> EvaluationResult:
     """Metrics, higher-is-better and provenance from an lm-evaluation-harness results file."""
     if not isinstance(data, dict) or not isinstance(data.get("results"), dict) or not data["results"]:
         raise ValueError("not an lm-evaluation-harness results file: no 'results' object with tasks.")
     # model_args and configs often carry ``token=hf_...``: nothing from the file is kept unscrubbed.
     data, redacted = redact_mapping(data)
-    metrics: dict[str, float] = {}
+    points: dict[str, float] = {}
     stderr: dict[str, float] = {}
     higher: dict[str, bool] = {}
+    counts = _sample_counts(data)
+    task_of: dict[str, str] = {}
     declared = data.get("higher_is_better") or {}
     for task, values in data["results"].items():
         if not isinstance(values, dict):
@@ -78,14 +120,19 @@ def parse_lm_eval_results(data: Any) -> EvaluationResult:
             if metric.endswith("_stderr"):
                 stderr[name] = value
                 continue
-            metrics[name] = value
+            points[name] = value
+            task_of[name] = task
             task_declared = declared.get(task) if isinstance(declared, dict) else None
             if isinstance(task_declared, dict) and isinstance(task_declared.get(metric), bool):
                 higher[name] = task_declared[metric]
             else:
                 higher[name] = _guess_higher_is_better(metric)
-    if not metrics:
+    if not points:
         raise ValueError("the results file holds no numeric metrics.")
+    metrics = {
+        name: _estimate(value, stderr.get(_stderr_name(name)), counts.get(task_of[name]))
+        for name, value in points.items()
+    }
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
     if "model_args" in config and isinstance(config["model_args"], str):
         model = config["model_args"]
@@ -110,6 +157,12 @@ def parse_lm_eval_results(data: Any) -> EvaluationResult:
         "redacted": list(redacted),
     }
     return EvaluationResult(metrics=metrics, details=details, higher_is_better=higher)
+
+
+def _stderr_name(name: str) -> str:
+    """``task:acc[filter]`` -> ``task:acc_stderr[filter]``, the name its standard error is kept under."""
+    metric, bracket, filter_part = name.partition("[")
+    return f"{metric}_stderr{bracket}{filter_part}"
 
 
 def parse_model_index(metadata: Any) -> EvaluationResult:

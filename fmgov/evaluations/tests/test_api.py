@@ -266,6 +266,10 @@ def test_upload_each_lm_eval_results_file(engineer, client_for, path):
             if key != "alias" and isinstance(value, int | float) and "_stderr" not in key.split(",")[0]
         )
     assert run.metrics.count() == expected
+    with_stderr = sum(
+        1 for values in data["results"].values() for k, v in values.items() if "_stderr" in k and isinstance(v, float)
+    )
+    assert run.metrics.filter(ci_low__isnull=False, ci_high__isnull=False).count() == with_stderr > 0
     assert run.details["source"] == "lm-evaluation-harness" and run.details["config"] == data["config"]
     assert run.details["versions"] == data["versions"]
     assert AuditEvent.objects.filter(action="evaluation_run.import", object_id=str(run.pk)).exists()

@@ -251,17 +251,17 @@ def test_every_lm_eval_generation_parses():
     assert set(seen) == {"v0.3", "v0.4.0", "v0.4 (later)"}
 
     old = seen["v0.3"][1]
-    assert old.metrics["hendrycksTest-high_school_geography:acc"] == pytest.approx(0.2828282828282828)
+    assert old.metrics["hendrycksTest-high_school_geography:acc"].value == pytest.approx(0.2828282828282828)
     assert old.details["stderr"]["hendrycksTest-high_school_geography:acc_stderr"] == pytest.approx(0.0320877955878675)
     assert old.details["n_shot"] == 5 and "pythia" in old.details["model"]
 
     mid = seen["v0.4.0"][1]
-    assert mid.metrics["truthfulqa_mc1:acc"] == pytest.approx(0.3537331701346389)
-    assert mid.metrics["truthfulqa_gen:bleu_max"] == pytest.approx(29.892398101025726)
+    assert mid.metrics["truthfulqa_mc1:acc"].value == pytest.approx(0.3537331701346389)
+    assert mid.metrics["truthfulqa_gen:bleu_max"].value == pytest.approx(29.892398101025726)
     assert not any("stderr" in name or "alias" in name for name in mid.metrics)
 
     new = seen["v0.4 (later)"][1]
-    assert new.metrics["arc_easy:acc"] == pytest.approx(0.7542087542087542)
+    assert new.metrics["arc_easy:acc"].value == pytest.approx(0.7542087542087542)
     assert new.higher_is_better["arc_easy:acc"] is True
     assert new.details["git_hash"] and new.details["versions"]["arc_easy"] == 1.0
 
