@@ -13,6 +13,7 @@ class FindingSource(models.TextChoices):
     INCIDENT = "incident", _("Overdue incident")
     DOCUMENTATION = "documentation", _("Missing documentation")
     WITNESS = "witness", _("Failing witness")
+    WEBHOOK = "webhook", _("Failing webhook")
 
 
 class FindingState(models.TextChoices):
