@@ -7,3 +7,4 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         from fmgov.registry import hooks  # noqa: F401  (declares the hooks that apps above answer)
+        from fmgov.registry import lineage  # noqa: F401  (its LineageRoot model, kept beside its maintenance)

@@ -1,13 +1,13 @@
 # ruff: noqa: S608, S611 -- only table and column names from model _meta are interpolated; values are parameters.
 """Reads for the registry: list querysets shaped for views, and the lineage walks.
 
-The lineage walks are recursive CTEs, so "what depends on this model?" costs one
-query whatever the depth of the DAG. ``UNION`` (not ``UNION ALL``) keeps one row
-per (adaptation, depth) so diamonds in the DAG do not multiply rows into paths;
-the depth reported is the shortest distance from the start. A node reachable at
-several depths is still walked once per depth, so where only membership matters
-(affected deployments, the cycle check) a depth-free walk visits each node once.
-The SQL is plain SQL-99 and runs unchanged on SQLite and PostgreSQL.
+Lineage reads never enumerate (node, depth) pairs, which on a DAG with fan-in
+walks a node once per distinct depth it is reachable at. Below or above an
+adaptation, one recursive query returns every edge of the subgraph once
+(``UNION`` over the edge) and the shortest depths come from a breadth-first
+pass over those edges here. Below a foundation model, and for the models an
+adaptation rests on, the stored roots (``fmgov.registry.lineage``) answer with
+an index scan. The SQL is plain SQL-99 and runs unchanged on SQLite and PostgreSQL.
 """
 
 from collections import defaultdict
@@ -19,6 +19,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from fmgov.registry import hooks
+from fmgov.registry.lineage import LineageRoot
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
 
 __all__ = [
@@ -65,20 +66,6 @@ def _start(model_id: int | None, adaptation_id: int | None) -> tuple[str, int]:
     return "parent_adaptation_id", int(adaptation_id)
 
 
-def _descendants_cte(start_column: str) -> str:
-    """The recursive walk down the edges; params: start id, depth guard."""
-    edges = AdaptationParent._meta.db_table
-    return (
-        f"WITH RECURSIVE walk(adaptation_id, depth) AS ("
-        f" SELECT child_id, 1 FROM {edges} WHERE {start_column} = %s"
-        f" UNION"
-        f" SELECT e.child_id, walk.depth + 1 FROM {edges} e"
-        f" JOIN walk ON e.parent_adaptation_id = walk.adaptation_id"
-        f" WHERE walk.depth < %s"
-        f")"
-    )
-
-
 def _reach_cte(start_column: str) -> str:
     """The walk down without depths; params: start id.
 
@@ -96,8 +83,46 @@ def _reach_cte(start_column: str) -> str:
     )
 
 
+def _down_sql(columns: str = "", join: str = "") -> str:
+    """Every edge below an adaptation (param), each once, as (child, parent adaptation, extra columns)."""
+    edges = AdaptationParent._meta.db_table
+    return (
+        f"WITH RECURSIVE down(child_id, parent_id) AS ("
+        f" SELECT child_id, parent_adaptation_id FROM {edges} WHERE parent_adaptation_id = %s"
+        f" UNION"
+        f" SELECT e.child_id, e.parent_adaptation_id FROM {edges} e JOIN down ON e.parent_adaptation_id = down.child_id"
+        f") SELECT down.child_id, down.parent_id{columns} FROM down{join}"
+    )
+
+
+def _bfs(children: dict[Any, list[Any]], start: Any) -> dict[Any, int]:
+    """Shortest depth of everything reachable from ``start`` in an adjacency map, level by level."""
+    depths: dict[Any, int] = {}
+    frontier, level = children.get(start, []), 1
+    while frontier:
+        following = []
+        for node in frontier:
+            if node not in depths:
+                depths[node] = level
+                following.extend(children.get(node, ()))
+        frontier, level = following, level + 1
+    return depths
+
+
+def _depths_below(rows: Iterable[tuple], start: int) -> tuple[dict[int, int], dict[int, tuple]]:
+    """Depths below ``start`` from a ``_down_sql`` result, and each child's extra columns."""
+    children: dict[int, list[int]] = defaultdict(list)
+    extra: dict[int, tuple] = {}
+    for child, parent, *columns in rows:
+        children[parent].append(child)
+        extra[child] = tuple(columns)
+    return _bfs(children, start), extra
+
+
 def adaptation_descendant_ids(*, model_id: int | None = None, adaptation_id: int | None = None) -> set[int]:
-    """Ids of everything downstream, in one query that visits each adaptation once."""
+    """Ids of everything downstream: the stored roots for a model, one walk visiting each node once otherwise."""
+    if model_id is not None and adaptation_id is None:
+        return set(LineageRoot.objects.filter(foundation_model_id=model_id).values_list("adaptation_id", flat=True))
     column, start = _start(model_id, adaptation_id)
     with connection.cursor() as cursor:
         cursor.execute(_reach_cte(column) + " SELECT adaptation_id FROM reach", [start])
@@ -105,144 +130,117 @@ def adaptation_descendant_ids(*, model_id: int | None = None, adaptation_id: int
 
 
 def adaptation_descendants(*, model_id: int | None = None, adaptation_id: int | None = None) -> list[tuple[int, int]]:
-    """(adaptation_id, depth) of everything downstream, nearest first, in one query."""
-    column, start = _start(model_id, adaptation_id)
-    sql = (
-        _descendants_cte(column) + " SELECT adaptation_id, MIN(depth) AS depth FROM walk"
-        " GROUP BY adaptation_id ORDER BY depth, adaptation_id"
-    )
+    """(adaptation_id, depth) of everything downstream, nearest first, in one query.
+
+    Below a model: an index scan of the stored roots. Below an adaptation: every
+    edge of the subgraph once, and the depths by a breadth-first pass over them
+    here, instead of a recursive query that walks every (node, depth) pair.
+    """
+    _start(model_id, adaptation_id)
+    if model_id is not None:
+        rows = LineageRoot.objects.filter(foundation_model_id=model_id).order_by("depth", "adaptation_id")
+        return list(rows.values_list("adaptation_id", "depth"))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [start, MAX_LINEAGE_DEPTH])
-        return [(int(row[0]), int(row[1])) for row in cursor.fetchall()]
+        cursor.execute(_down_sql(), [int(adaptation_id)])
+        depths, _ = _depths_below(cursor.fetchall(), int(adaptation_id))
+    return sorted(depths.items(), key=lambda pair: (pair[1], pair[0]))
+
+
+_DESCENDANT_KEYS = ("id", "name", "version", "kind", "owner_id", "depth")
 
 
 def descendant_adaptations(*, model_id: int | None = None, adaptation_id: int | None = None) -> list[dict[str, Any]]:
     """Descendants with the columns a person needs to read them, still one query."""
-    column, start = _start(model_id, adaptation_id)
+    _start(model_id, adaptation_id)
     table = Adaptation._meta.db_table
-    sql = (
-        _descendants_cte(column) + f", nearest(adaptation_id, depth) AS ("
-        " SELECT adaptation_id, MIN(depth) FROM walk GROUP BY adaptation_id)"
-        f" SELECT a.id, a.name, a.version, a.kind, a.owner_id, nearest.depth FROM nearest"
-        f" JOIN {table} a ON a.id = nearest.adaptation_id ORDER BY nearest.depth, a.name, a.version, a.id"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [start, MAX_LINEAGE_DEPTH])
-        rows = cursor.fetchall()
-    keys = ("id", "name", "version", "kind", "owner_id", "depth")
-    return [dict(zip(keys, row, strict=True)) for row in rows]
+        if model_id is not None:
+            cursor.execute(
+                f"SELECT a.id, a.name, a.version, a.kind, a.owner_id, r.depth FROM {LineageRoot._meta.db_table} r"
+                f" JOIN {table} a ON a.id = r.adaptation_id WHERE r.foundation_model_id = %s"
+                " ORDER BY r.depth, a.name, a.version, a.id",
+                [int(model_id)],
+            )
+            return [dict(zip(_DESCENDANT_KEYS, row, strict=True)) for row in cursor.fetchall()]
+        columns = ", a.name, a.version, a.kind, a.owner_id"
+        cursor.execute(_down_sql(columns, f" JOIN {table} a ON a.id = down.child_id"), [int(adaptation_id)])
+        depths, extra = _depths_below(cursor.fetchall(), int(adaptation_id))
+    rows = [dict(zip(_DESCENDANT_KEYS, (pk, *extra[pk], depth), strict=True)) for pk, depth in depths.items()]
+    return sorted(rows, key=lambda r: (r["depth"], r["name"], r["version"], r["id"]))
 
 
-def _ancestors_sql(with_names: bool) -> str:
+def _ancestor_rows(adaptation_id: int, with_names: bool) -> list[dict[str, Any]]:
+    """Every edge above the adaptation once, then the depths by a breadth-first pass upwards."""
     edges = AdaptationParent._meta.db_table
-    cte = (
-        f"WITH RECURSIVE up(kind, node_id, depth) AS ("
-        f" SELECT CASE WHEN parent_model_id IS NULL THEN 'adaptation' ELSE 'foundation_model' END,"
-        f" COALESCE(parent_model_id, parent_adaptation_id), 1 FROM {edges} WHERE child_id = %s"
-        f" UNION"
-        f" SELECT CASE WHEN e.parent_model_id IS NULL THEN 'adaptation' ELSE 'foundation_model' END,"
-        f" COALESCE(e.parent_model_id, e.parent_adaptation_id), up.depth + 1 FROM {edges} e"
-        f" JOIN up ON up.kind = 'adaptation' AND e.child_id = up.node_id"
-        f" WHERE up.depth < %s"
-        f"), nearest(kind, node_id, depth) AS (SELECT kind, node_id, MIN(depth) FROM up GROUP BY kind, node_id)"
-    )
-    if not with_names:
-        return cte + " SELECT kind, node_id, depth FROM nearest ORDER BY depth, kind, node_id"
     models, adaptations = FoundationModel._meta.db_table, Adaptation._meta.db_table
-    return cte + (
-        " SELECT n.kind, n.node_id, n.depth, COALESCE(m.name, a.name), COALESCE(m.version, a.version)"
-        f" FROM nearest n LEFT JOIN {models} m ON n.kind = 'foundation_model' AND m.id = n.node_id"
-        f" LEFT JOIN {adaptations} a ON n.kind = 'adaptation' AND a.id = n.node_id"
-        " ORDER BY n.depth, n.kind, n.node_id"
+    sql = (
+        f"WITH RECURSIVE up(child_id, parent_model_id, parent_adaptation_id) AS ("
+        f" SELECT child_id, parent_model_id, parent_adaptation_id FROM {edges} WHERE child_id = %s"
+        f" UNION"
+        f" SELECT e.child_id, e.parent_model_id, e.parent_adaptation_id FROM {edges} e"
+        f" JOIN up ON e.child_id = up.parent_adaptation_id"
+        f") SELECT up.child_id, up.parent_model_id, up.parent_adaptation_id"
     )
+    if with_names:
+        sql += (
+            ", COALESCE(m.name, a.name), COALESCE(m.version, a.version) FROM up"
+            f" LEFT JOIN {models} m ON m.id = up.parent_model_id"
+            f" LEFT JOIN {adaptations} a ON a.id = up.parent_adaptation_id"
+        )
+    else:
+        sql += " FROM up"
+    parents: dict[Any, list[Any]] = defaultdict(list)
+    names: dict[tuple[str, int], tuple] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [int(adaptation_id)])
+        for child, model, parent, *columns in cursor.fetchall():
+            key = ("foundation_model", int(model)) if model is not None else ("adaptation", int(parent))
+            parents[("adaptation", int(child))].append(key)
+            names[key] = tuple(columns)
+    depths = _bfs(parents, ("adaptation", int(adaptation_id)))
+    rows = []
+    for (kind, node_id), depth in sorted(depths.items(), key=lambda item: (item[1], item[0])):
+        row: dict[str, Any] = {"kind": kind, "id": node_id, "depth": depth}
+        if with_names:
+            row["name"], row["version"] = names[(kind, node_id)]
+        rows.append(row)
+    return rows
 
 
 def adaptation_ancestors(*, adaptation_id: int) -> list[dict[str, Any]]:
-    """Every ancestor up to the foundation models, as {kind, id, depth}, in one query."""
-    with connection.cursor() as cursor:
-        cursor.execute(_ancestors_sql(with_names=False), [int(adaptation_id), MAX_LINEAGE_DEPTH])
-        return [{"kind": kind, "id": int(node_id), "depth": int(depth)} for kind, node_id, depth in cursor.fetchall()]
+    """Every ancestor up to the foundation models, as {kind, id, depth}, nearest first, in one query."""
+    return _ancestor_rows(adaptation_id, with_names=False)
 
 
 def adaptation_lineage(*, adaptation_id: int) -> list[dict[str, Any]]:
     """Ancestors with their names and versions, for people; one query."""
-    with connection.cursor() as cursor:
-        cursor.execute(_ancestors_sql(with_names=True), [int(adaptation_id), MAX_LINEAGE_DEPTH])
-        rows = cursor.fetchall()
-    return [
-        {"kind": kind, "id": int(node_id), "depth": int(depth), "name": name, "version": version}
-        for kind, node_id, depth, name, version in rows
-    ]
+    return _ancestor_rows(adaptation_id, with_names=True)
 
 
 def deployments_affected_by(*, model_id: int | None = None, adaptation_id: int | None = None) -> QuerySet[Deployment]:
     """Deployments of the target and of every descendant adaptation: a lazy queryset, one query."""
     column, start = _start(model_id, adaptation_id)
+    if model_id is not None:
+        downstream = LineageRoot.objects.filter(foundation_model_id=start).values("adaptation_id")
+        return deployment_list().filter(Q(foundation_model_id=start) | Q(adaptation_id__in=downstream))
     downstream = RawSQL(_reach_cte(column) + " SELECT adaptation_id FROM reach", [start])
-    itself = Q(foundation_model_id=start) if model_id is not None else Q(adaptation_id=start)
-    return deployment_list().filter(itself | Q(adaptation_id__in=downstream))
+    return deployment_list().filter(Q(adaptation_id=start) | Q(adaptation_id__in=downstream))
 
 
 def root_models_of(adaptation_ids: Iterable[int]) -> dict[int, list[tuple[int, float]]]:
-    """Foundation models each adaptation rests on, weighted by lineage share.
+    """Foundation models each adaptation rests on, weighted by lineage share; one query on the stored roots.
 
     Each adaptation splits its weight equally among its parents, so an
     adaptation merged from two models rests 0.5 on each and the weights of one
-    adaptation sum to 1. Portfolio views use this to attribute a deployment of
-    an adaptation to providers. One query for all the ids together.
+    adaptation sum to 1 (``fmgov.registry.lineage``).
     """
     ids = sorted({int(i) for i in adaptation_ids})
-    if not ids:
-        return {}
-    edges = AdaptationParent._meta.db_table
-    placeholders = ", ".join(["%s"] * len(ids))
-    # No depth column: UNION then visits each ancestor once, however many paths lead to it
-    # (the DAG is acyclic by construction, and UNION would end even on a cycle).
-    sql = (
-        f"WITH RECURSIVE up(node_id) AS ("
-        f" SELECT child_id FROM {edges} WHERE child_id IN ({placeholders})"
-        f" UNION"
-        f" SELECT e.parent_adaptation_id FROM {edges} e JOIN up ON e.child_id = up.node_id"
-        f" WHERE e.parent_adaptation_id IS NOT NULL"
-        f") SELECT child_id, parent_model_id, parent_adaptation_id FROM {edges}"
-        f" WHERE child_id IN (SELECT node_id FROM up)"
-    )
-    parents: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
-        for child_id, parent_model_id, parent_adaptation_id in cursor.fetchall():
-            if parent_model_id is not None:
-                parents[child_id].append(("m", int(parent_model_id)))
-            else:
-                parents[child_id].append(("a", int(parent_adaptation_id)))
-
-    memo: dict[int, dict[int, float]] = {}
-
-    def weights(node: int) -> dict[int, float]:
-        # Iterative post-order so that a deep chain does not hit the recursion limit.
-        stack = [node]
-        while stack:
-            current = stack[-1]
-            pending = [p for kind, p in parents.get(current, []) if kind == "a" and p not in memo]
-            if pending:
-                stack.extend(pending)
-                continue
-            stack.pop()
-            if current in memo:
-                continue
-            own: dict[int, float] = defaultdict(float)
-            edges_of = parents.get(current, [])
-            for kind, parent in edges_of:
-                share = 1.0 / len(edges_of)
-                if kind == "m":
-                    own[parent] += share
-                else:
-                    for root, w in memo[parent].items():
-                        own[root] += share * w
-            memo[current] = dict(own)
-        return memo[node]
-
-    return {i: sorted(weights(i).items()) for i in ids}
+    result: dict[int, list[tuple[int, float]]] = {i: [] for i in ids}
+    if ids:
+        rows = LineageRoot.objects.filter(adaptation_id__in=ids).order_by("adaptation_id", "foundation_model_id")
+        for adaptation, model, weight in rows.values_list("adaptation_id", "foundation_model_id", "weight"):
+            result[adaptation].append((model, weight))
+    return result
 
 
 def deployment_go_live_blocker(deployment: Deployment) -> str | None:

@@ -11,6 +11,7 @@ import hashlib
 from django.db import transaction
 
 from audits.services import audit_record, created, snapshot
+from fmgov.registry.lineage import lineage_parents_written
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
 
 MODEL_CARD = """# Model card
@@ -69,6 +70,7 @@ def make_adaptation(owner, parents, name="Atlas-support", version="1", kind="lor
         field = "parent_model" if isinstance(parent, FoundationModel) else "parent_adaptation"
         edge = AdaptationParent.objects.create(child=adaptation, **{field: parent})
         audit_record(action="adaptation.add_parent", actor=owner, obj=edge, changes={"parent": [None, str(parent)]})
+    lineage_parents_written(adaptation.pk)  # the stored roots, as the adaptation services keep them
     return adaptation
 
 

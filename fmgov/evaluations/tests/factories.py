@@ -6,6 +6,7 @@ import factory
 
 from fmgov.evaluations import services
 from fmgov.registry.choices import Access, AdaptationKind, EndpointAdapter, Environment, Modality
+from fmgov.registry.lineage import lineage_parents_written
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
 
 
@@ -41,6 +42,7 @@ def adaptation_of(parent, owner, **kwargs) -> Adaptation:
         AdaptationParent.objects.create(child=child, parent_model=parent)
     else:
         AdaptationParent.objects.create(child=child, parent_adaptation=parent)
+    lineage_parents_written(child.pk)  # the stored roots, as the adaptation services keep them
     return child
 
 

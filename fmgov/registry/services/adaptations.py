@@ -15,6 +15,7 @@ from audits.base import bulk_writes_recorded
 from audits.services import audit_record, created, diff, snapshot
 from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput
+from fmgov.registry.lineage import lineage_parents_written
 from fmgov.registry.models import Adaptation, AdaptationParent, FoundationModel
 from fmgov.registry.selectors import adaptation_descendant_ids
 from fmgov.registry.services._common import _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
@@ -95,6 +96,7 @@ def _write_parents(adaptation: Adaptation, models: list[FoundationModel], adapta
             [AdaptationParent(child=adaptation, parent_model=m) for m in models]
             + [AdaptationParent(child=adaptation, parent_adaptation=a) for a in adaptations]
         )
+    lineage_parents_written(adaptation.pk)  # the stored roots of it and all below it, same transaction
 
 
 @transaction.atomic
