@@ -37,9 +37,11 @@ run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) -m fmgov.core.devserver
 
-## make test: the whole suite (SQLite + embedded broker, or DATABASE_URL / CELERY_BROKER_URL).
+## make test: the whole suite (SQLite + embedded broker, or DATABASE_URL / CELERY_BROKER_URL),
+## in one process per CPU (PYTEST_WORKERS=0 runs it in this process); a test file stays in one process.
+PYTEST_WORKERS ?= auto
 test: install-test
-	DJANGO_SETTINGS_MODULE=fmgov.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=fmgov.settings.test $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

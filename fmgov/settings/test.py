@@ -20,6 +20,18 @@ if not os.environ.get("FMGOV_VAR_DIR"):
     atexit.register(lambda: os.getpid() == _owner and shutil.rmtree(_made, ignore_errors=True))
 _var = Path(os.environ["FMGOV_VAR_DIR"])
 _session = os.environ.setdefault("FMGOV_TEST_SESSION", str(os.getpid()))
+# Under pytest-xdist every worker process is a session of its own: its own database (pytest-django
+# adds the suffix), broker queues, media, locks and signing state. Worker subprocesses it starts
+# inherit the already-suffixed names.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker and not _session.endswith(f"-{_xdist_worker}"):
+    _session = os.environ["FMGOV_TEST_SESSION"] = f"{_session}-{_xdist_worker}"
+    for _inherited in ("FMGOV_BROKER_DIR", "FMGOV_BROKER_KEYPREFIX", "MEDIA_ROOT"):
+        os.environ.pop(_inherited, None)
+    # The signer's state file sits beside its key: one key directory per database.
+    if os.environ.get("AUDIT_SIGNING_KEY_FILE", "").startswith(str(_var)):
+        os.environ.pop("AUDIT_SIGNING_KEY_FILE")
+        os.environ.pop("AUDIT_PUBLIC_KEY_FILES", None)
 os.environ.setdefault("FMGOV_BROKER_DIR", str(_var / f"test-broker-{_session}"))
 os.environ.setdefault("FMGOV_BROKER_KEYPREFIX", f"fmgov-test-{_session}:")
 os.environ.setdefault("MEDIA_ROOT", str(_var / f"test-media-{_session}"))
