@@ -104,7 +104,13 @@ SUITES = [
         "name": "Embedding latency and energy",
         "evaluator": "embedding_latency_energy",
         "description": "Embeddings request latency and estimated Wh and gCO2e per 1,000 input tokens on an L4.",
-        "config": {"accelerator_power_w": 72, "throughput_tps": 20000, "grid_intensity_gco2e_per_kwh": 250},
+        # 8 texts x 20 in batches of 8: 20 requests, the fewest a p95 is claimed from.
+        "config": {
+            "repeats": 20,
+            "accelerator_power_w": 72,
+            "throughput_tps": 20000,
+            "grid_intensity_gco2e_per_kwh": 250,
+        },
         # The retrieval service's budget for one embeddings call (the whole search answers within a second).
         "thresholds": {"latency_p95_s": {"op": "<=", "value": 0.5, "severity": "low"}},
         "concurrency": 2,

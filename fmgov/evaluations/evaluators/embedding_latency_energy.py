@@ -1,8 +1,9 @@
 """Latency, throughput and an estimate of inference energy for an embeddings endpoint.
 
 Measured: wall-clock latency of each embeddings request (one batch of texts,
-timed around the adapter's call; p50 and p95, nearest-rank) and input tokens
-per second. Embeddings endpoints return no completion, and the adapters
+timed around the adapter's call; p50 and p95, nearest-rank, with intervals
+and the sample minimums of latency_energy: p95 of fewer than 20 requests is
+null and insufficient) and input tokens per second. Embeddings endpoints return no completion, and the adapters
 report no token counts, so tokens are the whitespace-separated words of the
 inputs (sub-word tokenisers give roughly 1.3 tokens per English word, so the
 per-token figures lean high). One warm-up request is sent first and not
@@ -23,7 +24,7 @@ CPU, networking and embodied emissions are left out. The assumptions are returne
 import time
 
 from fmgov.evaluations.evaluators.base import EvaluationContext, EvaluationResult, Evaluator, MetricSpec, sample_rows
-from fmgov.evaluations.evaluators.latency_energy import ENERGY_CONFIG_PROPERTIES, timed_metrics
+from fmgov.evaluations.evaluators.latency_energy import ENERGY_CONFIG_PROPERTIES, energy_validate, timed_metrics
 
 DEFAULT_TEXTS = [
     "Staff may work remotely for up to three days a week with their manager's agreement.",
@@ -62,6 +63,9 @@ class EmbeddingLatencyEnergy(Evaluator):
             "request_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
         },
     }
+
+    def validate(self, config: dict) -> None:
+        energy_validate(config)
 
     def run(self, context: EvaluationContext) -> EvaluationResult:
         config = context.config

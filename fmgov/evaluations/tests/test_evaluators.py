@@ -92,13 +92,13 @@ def test_latency_energy_measures_latency_and_documents_the_estimate(fake_openai)
     fake_openai.behaviour = Behaviour(delay_s=0.02)
     config = {"prompts": ["a", "b"], "repeats": 10, "throughput_tps": 1000, "accelerator_power_w": 400, "pue": 1.5}
     result = run("latency_energy", fake_openai, config, concurrency=2)
-    assert (
-        result.metrics["latency_p50_s"] >= 0.02 and result.metrics["latency_p95_s"] >= result.metrics["latency_p50_s"]
-    )
-    assert result.metrics["tokens_per_second"] > 0
+    p50, p95 = result.metrics["latency_p50_s"], result.metrics["latency_p95_s"]
+    assert p50.value >= 0.02 and p95.value >= p50.value and p50.n == p95.n == 20
+    assert p50.ci_low <= p50.value <= p50.ci_high and p95.ci_high is None, "20 samples leave p95 open above"
+    assert result.metrics["tokens_per_second"].value > 0
     # 400 W x 1.5 PUE for 1 s per 1,000 tokens = 600 J = 1/6 Wh; at the default 400 g/kWh.
-    assert result.metrics["energy_wh_per_1k_tokens"] == pytest.approx(600 / 3600)
-    assert result.metrics["emissions_gco2e_per_1k_tokens"] == pytest.approx(600 / 3600 / 1000 * 400)
+    assert result.metrics["energy_wh_per_1k_tokens"].value == pytest.approx(600 / 3600)
+    assert result.metrics["emissions_gco2e_per_1k_tokens"].value == pytest.approx(600 / 3600 / 1000 * 400)
     assert "accelerator_power_w x utilisation x PUE" in result.details["method"]
     assert result.details["assumptions"]["throughput_source"] == "configured"
     assert percentile([1, 2, 3, 4], 50) == 2 and percentile([1, 2, 3, 4], 95) == 4
@@ -127,12 +127,13 @@ def test_embedding_latency_energy_times_each_batch_and_documents_the_estimate(fa
     assert result.details["requests"] == 3 and result.details["texts"] == 10
     assert [r["texts"] for r in result.samples] == [4, 4, 2]
     assert [r["tokens"] for r in result.samples] == [10, 7, 5]  # words of each batch
-    assert result.metrics["latency_p50_s"] >= 0.02
-    assert result.metrics["latency_p95_s"] >= result.metrics["latency_p50_s"]
-    assert result.metrics["tokens_per_second"] == pytest.approx(22 / sum(r["latency_s"] for r in result.samples))
+    assert result.metrics["latency_p50_s"].value is None, "p50 of 3 batches is not claimed"
+    assert result.metrics["latency_p95_s"].insufficient and result.metrics["latency_p95_s"].n == 3
+    tps = result.metrics["tokens_per_second"].value
+    assert tps == pytest.approx(22 / sum(r["latency_s"] for r in result.samples))
     # The same estimate as latency_energy: 400 W x 1.5 PUE for 1 s per 1,000 tokens = 1/6 Wh; 400 g/kWh default.
-    assert result.metrics["energy_wh_per_1k_tokens"] == pytest.approx(600 / 3600)
-    assert result.metrics["emissions_gco2e_per_1k_tokens"] == pytest.approx(600 / 3600 / 1000 * 400)
+    assert result.metrics["energy_wh_per_1k_tokens"].value == pytest.approx(600 / 3600)
+    assert result.metrics["emissions_gco2e_per_1k_tokens"].value == pytest.approx(600 / 3600 / 1000 * 400)
     assumptions = result.details["assumptions"]
     assert assumptions["throughput_source"] == "configured"
     assert assumptions["token_count"] == "whitespace-separated words of the inputs"
@@ -237,10 +238,10 @@ def test_embedding_latency_energy_on_the_real_minilm_measures_its_throughput(min
         EvaluationContext(config={"repeats": 2, "accelerator_power_w": 72}, adapter=minilm)
     )
     assert result.details["dimensions"] == 384 and result.details["requests"] == 2  # 16 texts, batches of 8
-    tps = result.metrics["tokens_per_second"]
+    tps = result.metrics["tokens_per_second"].value
     assert tps > 0 and result.details["assumptions"]["throughput_source"] == "measured"
     assert result.details["assumptions"]["throughput_tps"] == pytest.approx(tps)
-    assert result.metrics["energy_wh_per_1k_tokens"] == pytest.approx(72 * 1.2 * (1000 / tps) / 3600)
+    assert result.metrics["energy_wh_per_1k_tokens"].value == pytest.approx(72 * 1.2 * (1000 / tps) / 3600)
 
 
 def test_every_lm_eval_generation_parses():
