@@ -14,7 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from fmgov.accounts import beat_admin
 from fmgov.accounts.forms import AuditedAdminPasswordChangeForm, acting_admin
 from fmgov.accounts.models import ApiToken
+from fmgov.accounts.selectors import is_sso_user
 from fmgov.accounts.services import (
+    SSO_ROLE_REFUSAL,
     USER_PROFILE_FIELDS,
     token_revoke,
     user_create,
@@ -23,9 +25,11 @@ from fmgov.accounts.services import (
     user_set_superuser,
     user_update,
 )
+from fmgov.accounts.sso_config import manages_roles, provider_name
 from fmgov.core.roles import Role
 
 User = get_user_model()
+ROLE_FIELDS = ("groups", "is_superuser")
 beat_admin.register()
 
 
@@ -85,6 +89,23 @@ class FmgovUserAdmin(UserAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         """Refused: a user is deactivated (audited, tokens revoked) so the trail keeps naming them."""
         return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """For a single sign-on user, a change of groups or superuser is refused on the form, with the reason."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None or not (manages_roles() and is_sso_user(obj)):
+            return form
+        refusal = SSO_ROLE_REFUSAL.format(username=obj.username, provider=provider_name())
+
+        class SsoUserChangeForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                for name in ROLE_FIELDS:
+                    if name in self.changed_data:
+                        self.add_error(name, refusal)
+                return cleaned
+
+        return SsoUserChangeForm
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "groups":

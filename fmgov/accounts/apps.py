@@ -20,6 +20,10 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_role_groups, sender=self, dispatch_uid="accounts-role-groups")
+        from django.core import checks
+
         from fmgov.accounts import guards
+        from fmgov.accounts.sso_config import check_sso_settings
 
         guards.connect()
+        checks.register(check_sso_settings, checks.Tags.security)

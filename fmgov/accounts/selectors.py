@@ -1,11 +1,11 @@
-"""Reads for accounts: which API tokens a user may see."""
+"""Reads for accounts: which API tokens a user may see, whether a user signs in through single sign-on."""
 
 from django.db.models import QuerySet
 
-from fmgov.accounts.models import ApiToken
+from fmgov.accounts.models import ApiToken, SsoIdentity
 from fmgov.core.roles import Role, has_role
 
-__all__ = ["tokens_visible_to"]
+__all__ = ["is_sso_user", "tokens_visible_to"]
 
 
 def tokens_visible_to(user) -> QuerySet[ApiToken]:
@@ -14,3 +14,10 @@ def tokens_visible_to(user) -> QuerySet[ApiToken]:
     if has_role(user, Role.ADMIN):
         return tokens
     return tokens.filter(user=user)
+
+
+def is_sso_user(user) -> bool:
+    """Whether ``user`` was created by (and is linked to) the OpenID Connect identity provider."""
+    if user is None or user.pk is None:
+        return False
+    return SsoIdentity.objects.filter(user_id=user.pk).exists()

@@ -14,11 +14,16 @@ from django.utils import timezone
 from audits.services import audit_record, created, diff
 from fmgov.accounts.guards import audited_write
 from fmgov.accounts.models import ApiToken, hash_token_key
+from fmgov.accounts.selectors import is_sso_user
+from fmgov.accounts.sso_config import manages_roles, provider_name
 from fmgov.core.actors import Actor
-from fmgov.core.exceptions import InvalidInput
+from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role
 
 __all__ = [
+    "ROLE_SOURCE_LOCAL",
+    "ROLE_SOURCE_SSO",
+    "SSO_ROLE_REFUSAL",
     "USER_PROFILE_FIELDS",
     "user_create",
     "user_update",
@@ -35,6 +40,14 @@ User = get_user_model()
 
 # What an admin may edit on a user besides roles, superuser, active flag and password (each its own service).
 USER_PROFILE_FIELDS = ("username", "email", "first_name", "last_name")
+
+# Who sets a user's roles: an admin (the user admin, commands) or the identity provider at each single sign-on.
+ROLE_SOURCE_LOCAL = "local"
+ROLE_SOURCE_SSO = "sso"
+SSO_ROLE_REFUSAL = (
+    "{username} signs in through {provider}: their roles come from the identity provider's groups and are applied "
+    "at every sign-in. Change their groups there; local role and superuser edits are refused."
+)
 
 
 def _groups(roles: list[str]) -> list[Group]:
@@ -54,6 +67,22 @@ def _system(actor: Actor) -> str:
 
 def _locked(user):
     return User.objects.select_for_update().get(pk=user.pk)
+
+
+def _refuse_local_role_edit(user, source: str) -> None:
+    """While single sign-on is on, the identity provider is the only source of its users' roles."""
+    if source == ROLE_SOURCE_SSO:
+        return
+    if manages_roles() and is_sso_user(user):
+        message = SSO_ROLE_REFUSAL.format(username=user.username, provider=provider_name())
+        raise NotAllowed(message, field_errors={"roles": [message]})
+
+
+def _role_event_origin(actor: Actor, source: str) -> tuple[str, dict]:
+    """(system, context) of a role event: the identity provider's changes are attributed to it."""
+    if source == ROLE_SOURCE_SSO:
+        return "sso", {"source": "identity provider"}
+    return _system(actor), {}
 
 
 @transaction.atomic
@@ -133,9 +162,13 @@ def user_update(*, user, actor: Actor, **fields):
 
 
 @transaction.atomic
-def user_set_roles(*, user, roles: list[str], actor: Actor = None):
-    """Roles are groups; admins are staff (they reach the Django admin), nobody else is."""
+def user_set_roles(*, user, roles: list[str], actor: Actor = None, source: str = ROLE_SOURCE_LOCAL):
+    """Roles are groups; admins are staff (they reach the Django admin), nobody else is.
+
+    A single sign-on user's roles are set by the identity provider only (``source=ROLE_SOURCE_SSO``).
+    """
     groups = _groups(roles)
+    _refuse_local_role_edit(user, source)
     user = _locked(user)
     before = sorted(user.groups.values_list("name", flat=True))
     after = sorted(set(roles))
@@ -149,32 +182,35 @@ def user_set_roles(*, user, roles: list[str], actor: Actor = None):
         user.is_staff = staff
         user.save(update_fields=["is_staff"])
     added, removed = sorted(set(after) - set(before)), sorted(set(before) - set(after))
+    system, origin = _role_event_origin(actor, source)
     audit_record(
         action="user.roles_changed",
         actor=actor,
-        system=_system(actor),
+        system=system,
         obj=user,
         changes=changes,
-        context={**({"added": added} if added else {}), **({"removed": removed} if removed else {})},
+        context={**origin, **({"added": added} if added else {}), **({"removed": removed} if removed else {})},
     )
     return user
 
 
 @transaction.atomic
-def user_set_superuser(*, user, is_superuser: bool, actor: Actor = None):
+def user_set_superuser(*, user, is_superuser: bool, actor: Actor = None, source: str = ROLE_SOURCE_LOCAL):
     """A superuser passes every permission check: granting or taking it is an event of its own."""
+    _refuse_local_role_edit(user, source)
     user = _locked(user)
     if user.is_superuser == is_superuser:
         return user
     user.is_superuser = is_superuser
     user.save(update_fields=["is_superuser"])
+    system, origin = _role_event_origin(actor, source)
     audit_record(
         action="user.superuser_grant" if is_superuser else "user.superuser_revoke",
         actor=actor,
-        system=_system(actor),
+        system=system,
         obj=user,
         changes={"is_superuser": [not is_superuser, is_superuser]},
-        context={"username": user.username},
+        context={"username": user.username, **origin},
     )
     return user
 

@@ -324,3 +324,33 @@ LOGGING = {
         "fmgov.notifications.outbox": {"level": "INFO"},
     },
 }
+
+# --- Single sign-on: OpenID Connect (fmgov/accounts/oidc.py; README "Single sign-on") ------------------
+# Off unless OIDC_RP_CLIENT_ID is set; local accounts keep working beside it. Endpoints are given explicitly (no
+# discovery). The web process itself calls the token, user-info and JWKS endpoints an admin configured here (not
+# under the workers' egress policy), each call capped by OIDC_TIMEOUT seconds, no redirects, 256 KiB.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=5.0)
+OIDC_USE_PKCE = True
+FMGOV_OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+FMGOV_OIDC_PROVIDER_NAME = env.str("FMGOV_OIDC_PROVIDER_NAME", default="single sign-on")
+FMGOV_OIDC_USERNAME_CLAIM = env.str("FMGOV_OIDC_USERNAME_CLAIM", default="preferred_username")
+# Roles come only from this explicit map of the groups claim, e.g. "fmgov-engineers=engineer,fmgov-board=reviewer";
+# a group not listed gives no role, and only a group mapped to admin makes an admin (and superuser).
+FMGOV_OIDC_GROUPS_CLAIM = env.str("FMGOV_OIDC_GROUPS_CLAIM", default="groups")
+FMGOV_OIDC_ROLE_MAP = env.str("FMGOV_OIDC_ROLE_MAP", default="")
+FMGOV_OIDC_DISABLE_LOCAL_PASSWORD = env.bool("FMGOV_OIDC_DISABLE_LOCAL_PASSWORD", default=False)
+if FMGOV_OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS = [
+        "axes.backends.AxesStandaloneBackend",
+        "fmgov.accounts.oidc.LocalPasswordBackend",
+        "fmgov.accounts.oidc.SsoBackend",
+    ]
