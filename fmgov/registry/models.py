@@ -91,6 +91,15 @@ class Adaptation(AuditedModel):
     license = models.CharField(_("licence"), max_length=100, blank=True)
     model_card = models.TextField(_("model card (Markdown)"), blank=True)
     model_card_metadata = models.JSONField(_("model card metadata"), default=dict, blank=True)
+    supersedes = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        verbose_name=_("supersedes"),
+        help_text=_("The version this one replaces: a registered artifact is never edited, it is superseded."),
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="adaptations")
 
     class Meta:
@@ -222,6 +231,17 @@ class Deployment(AuditedModel):
     expected_tokens_per_request = models.PositiveIntegerField(_("expected tokens per request"), null=True, blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deployments")
     went_live_at = models.DateTimeField(_("went live at"), null=True, blank=True)
+    # A revision: the proposed change of an approved or live deployment, reviewed on its own; its go-live
+    # retires the deployment it revises (see fmgov.registry.services.revisions).
+    revises = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="revisions",
+        verbose_name=_("revises"),
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("deployment")
