@@ -38,3 +38,36 @@ def benchmark_database():
 
 def describe_database() -> str:
     return "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
+
+
+def emit(
+    benchmark: str,
+    value: float,
+    *,
+    baseline: float | None = None,
+    goal: float | None = None,
+    op: str = "<=",
+    unit: str = "",
+) -> dict:
+    """Print one figure as a JSON line (``make bench`` tabulates them) and return it.
+
+    With a baseline the goal is on the ratio value/baseline, without one on the value itself.
+    """
+    import json
+
+    ratio = value / baseline if baseline else None
+    measured = ratio if baseline else value
+    met = None if goal is None else (measured <= goal if op == "<=" else measured >= goal)
+    figure = {
+        "benchmark": benchmark,
+        "value": round(value, 6),
+        "baseline": None if baseline is None else round(baseline, 6),
+        "ratio": None if ratio is None else round(ratio, 4),
+        "goal": goal,
+        "op": op,
+        "unit": unit,
+        "met": met,
+        "database": describe_database(),
+    }
+    print(json.dumps(figure), flush=True)
+    return figure

@@ -7,8 +7,12 @@ has diamonds and nodes reachable at several depths. Then it times
 ``fmgov.registry.selectors.adaptation_descendants`` (one query) against a
 breadth-first walk in Python over the same edges already loaded in memory,
 in the same run, and prints the ratio. Both answers are compared. For
-reference it also times what a Python walk really costs in a web process:
-reading every edge out of the database first.
+reference it also times what a Python walk really costs in a web process
+(reading every edge out of the database first) and the recursive CTE with
+depths that the selectors used before issue 18 (it walks every reachable
+(node, depth) pair). The stored lineage roots are rebuilt once after the bulk
+insert (``fmgov.registry.lineage.lineage_rebuild``), as ``seed_scale`` does.
+Every figure is also printed as one JSON line (``make bench`` tabulates them).
 
 SQLite by default (a temporary database file, removed afterwards); PostgreSQL
 when DATABASE_URL is set (a throwaway database, created and dropped).
@@ -38,6 +42,9 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import emit  # noqa: E402
 
 
 def build(adaptations: int, depth: int, second_parent: float, seed: int) -> tuple[int, list[tuple[int, str, int]]]:
@@ -79,9 +86,26 @@ def build(adaptations: int, depth: int, second_parent: float, seed: int) -> tupl
             for c, kind, p in edges
         ]  # fmt: skip
         AdaptationParent.objects.bulk_create(rows, batch_size=5000)
+    from fmgov.registry.lineage import lineage_rebuild
+
+    lineage_rebuild()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # planner statistics for the fresh tables, on both databases
     return root.pk, edges
+
+
+def depth_cte(column: str, start: int) -> list[tuple[int, int]]:
+    """The selectors' query before issue 18: every (adaptation, depth) pair, then the minimum per adaptation."""
+    sql = (
+        "WITH RECURSIVE walk(adaptation_id, depth) AS ("
+        f" SELECT child_id, 1 FROM registry_adaptationparent WHERE {column} = %s UNION"
+        " SELECT e.child_id, walk.depth + 1 FROM registry_adaptationparent e"
+        " JOIN walk ON e.parent_adaptation_id = walk.adaptation_id WHERE walk.depth < 10000)"
+        " SELECT adaptation_id, MIN(depth) AS depth FROM walk GROUP BY adaptation_id ORDER BY depth, adaptation_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [start])
+        return cursor.fetchall()
 
 
 def bfs(children: dict[tuple[str, int], list[int]], start: tuple[str, int]) -> dict[int, int]:
@@ -136,7 +160,7 @@ def main() -> None:
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
-        from fmgov.registry.selectors import adaptation_descendant_ids, adaptation_descendants
+        from fmgov.registry.selectors import adaptation_ancestors, adaptation_descendant_ids, adaptation_descendants
 
         start = time.perf_counter()
         root_id, edges = build(args.adaptations, args.depth, args.second_parent, args.seed)
@@ -151,6 +175,8 @@ def main() -> None:
         cte_seconds, cte_rows = timed(lambda: adaptation_descendants(model_id=root_id), args.repeat)
         bfs_seconds, bfs_depths = timed(lambda: bfs(children, root), args.repeat)
         assert dict(cte_rows) == bfs_depths, "the CTE and the BFS disagree"
+        before_seconds, before_rows = timed(lambda: depth_cte("parent_model_id", root_id), max(1, args.repeat // 2))
+        assert dict(before_rows) == bfs_depths
         ids_seconds, ids = timed(lambda: adaptation_descendant_ids(model_id=root_id), args.repeat)
         assert ids == set(bfs_depths)
         load_seconds, loaded = timed(lambda: bfs(load_children(), root), args.repeat)
@@ -164,6 +190,21 @@ def main() -> None:
         sub_bfs_seconds, sub_depths = timed(lambda: bfs(children, ("a", middle)), args.repeat)
         assert dict(sub_rows) == sub_depths
         sub_load_seconds, _ = timed(lambda: bfs(load_children(), ("a", middle)), args.repeat)
+        sub_before_seconds, _ = timed(lambda: depth_cte("parent_adaptation_id", middle), args.repeat)
+        deepest = max(bfs_depths, key=lambda a: (bfs_depths[a], a))
+        up_seconds, up_rows = timed(lambda: adaptation_ancestors(adaptation_id=deepest), args.repeat)
+        parents_of: dict[int, list[int]] = {}
+        for child, kind, parent in edges:
+            if kind == "a":
+                parents_of.setdefault(child, []).append(parent)
+
+        upward = {("a", c): ps for c, ps in parents_of.items()}
+
+        def up_bfs() -> dict[int, int]:
+            return bfs(upward, ("a", deepest))
+
+        up_bfs_seconds, up_depths = timed(up_bfs, args.repeat)
+        assert {r["id"]: r["depth"] for r in up_rows if r["kind"] == "adaptation"} == up_depths
         with connection.cursor() as cursor:
             # The work the CTE does: distinct (adaptation, depth) pairs, since UNION keeps one row per pair.
             cursor.execute(
@@ -189,7 +230,7 @@ def main() -> None:
     print(f"(adaptation, depth) pairs the depth CTE walks from the root: {pairs:,}")
     ms = 1000
     print(f"\nfrom the root model (all {len(cte_rows):,} descendants), medians of {args.repeat}:")
-    print(f"  recursive CTE with depths, one query:        {cte_seconds * ms:9,.1f} ms")
+    print(f"  adaptation_descendants (stored/BFS):        {cte_seconds * ms:9,.1f} ms")
     print(f"  Python BFS over in-memory edges (baseline):  {bfs_seconds * ms:9,.1f} ms")
     print(f"  ratio CTE/BFS:                               {cte_seconds / bfs_seconds:9.2f}")
     print(
@@ -200,14 +241,48 @@ def main() -> None:
         f"  reading every edge from the database, then the BFS: {load_seconds * ms:,.1f} ms"
         f" (CTE with depths / this: {cte_seconds / load_seconds:.2f})"
     )
+    print(f"  before issue 18, the recursive CTE with depths: {before_seconds * ms:,.1f} ms")
     print(f"\nfrom one adaptation at depth {args.from_depth} ({len(sub_rows):,} descendants):")
-    print(f"  recursive CTE with depths, one query:        {sub_cte_seconds * ms:9,.3f} ms")
+    print(f"  adaptation_descendants (stored/BFS):        {sub_cte_seconds * ms:9,.3f} ms")
     print(f"  Python BFS over in-memory edges (baseline):  {sub_bfs_seconds * ms:9,.3f} ms")
     print(f"  ratio CTE/BFS:                               {sub_cte_seconds / sub_bfs_seconds:9.2f}")
     print(
         f"  reading every edge from the database, then the BFS: {sub_load_seconds * ms:,.1f} ms"
         f" (CTE / this: {sub_cte_seconds / sub_load_seconds:.3f})"
     )
+    print(f"  before issue 18, the recursive CTE with depths: {sub_before_seconds * ms:,.3f} ms")
+    print(
+        f"\nancestors of the deepest adaptation ({len(up_rows)} nodes): {up_seconds * ms:,.3f} ms,"
+        f" BFS {up_bfs_seconds * ms:,.3f} ms"
+    )
+    emit(
+        "lineage: descendants of the root, with depths",
+        cte_seconds * ms,
+        baseline=bfs_seconds * ms,
+        goal=2.0,
+        unit="ms",
+    )
+    emit("lineage: descendants of the root, absolute", cte_seconds * ms, goal=100.0, unit="ms")
+    emit(
+        "lineage: descendants of the root, before (depth CTE)",
+        before_seconds * ms,
+        baseline=bfs_seconds * ms,
+        unit="ms",
+    )
+    emit(
+        f"lineage: descendants of a depth-{args.from_depth} node",
+        sub_cte_seconds * ms,
+        baseline=sub_bfs_seconds * ms,
+        goal=2.0,
+        unit="ms",
+    )
+    emit(
+        f"lineage: descendants of a depth-{args.from_depth} node, before",
+        sub_before_seconds * ms,
+        baseline=sub_bfs_seconds * ms,
+        unit="ms",
+    )
+    emit("lineage: ancestors of the deepest node", up_seconds * ms, baseline=up_bfs_seconds * ms, unit="ms")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Portfolio-wide measurements: provider concentration and the environmental footprint.
 
-Both run a constant number of queries whatever the size of the registry: the
-lineage is resolved for all live deployments at once
-(``fmgov.registry.selectors.root_models_of``) and the arithmetic is done in
-Python on those rows.
+Both run a constant number of queries whatever the size of the registry. The
+concentration is set-based: the weights each live deployment puts on its root
+foundation models come from the stored lineage (``fmgov.registry.lineage``),
+summed per model in the database; the footprint reads the roots of the
+deployments live in the period in one query (``root_models_of``).
 """
 
 import datetime as dt
@@ -11,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import FloatField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
@@ -115,26 +116,48 @@ def _models_by_id(ids: set[int]) -> dict[int, dict[str, Any]]:
     return {row["id"]: row for row in FoundationModel.objects.filter(id__in=ids).values(*fields)}
 
 
+def _model_totals(environment: str | None) -> tuple[int, dict[int, tuple[float, int]]]:
+    """Live deployments, and per foundation model (weighted deployments, dependent deployments). Two queries.
+
+    Set-based: a deployment of a model counts 1 on it; a deployment of an
+    adaptation counts its stored lineage share on each root model
+    (``fmgov.registry.lineage``), summed in the database.
+    """
+    live = Deployment.objects.filter(status=DeploymentStatus.LIVE)
+    if environment:
+        live = live.filter(environment=environment)
+    totals: dict[int, tuple[float, int]] = {}
+    total = 0
+    # Grouped by the model deployed; the group without one (deployments of adaptations) completes the total.
+    for row in live.values("foundation_model_id").annotate(n=Count("id")).order_by():
+        total += row["n"]
+        if row["foundation_model_id"] is not None:
+            totals[row["foundation_model_id"]] = (float(row["n"]), row["n"])
+    via = (
+        live.filter(adaptation__isnull=False)
+        .values(model_id=F("adaptation__lineage_roots__foundation_model_id"))
+        .annotate(weight=Sum("adaptation__lineage_roots__weight"), n=Count("id"))
+        .filter(model_id__isnull=False)
+    )
+    for row in via.order_by():
+        weight, n = totals.get(row["model_id"], (0.0, 0))
+        totals[row["model_id"]] = (weight + row["weight"], n + row["n"])
+    return total, totals
+
+
 def concentration(environment: str | None = None) -> dict[str, Any]:
     """Shares of live deployments per provider and per foundation model, the HHI and single points of failure.
 
     A deployment of an adaptation is attributed to its root foundation models,
     an adaptation with two parents weighing 1/2 on each. HHI is the sum of
-    squared percentage shares over providers (0-10,000).
+    squared percentage shares over providers (0-10,000). Four queries whatever the size of the registry.
     """
-    live = live_deployment_roots(environment)
+    total, totals = _model_totals(environment)
     settings_row = portfolio_settings()
-    models = _models_by_id({model_id for d in live for model_id, _ in d.roots})
-    total = len(live)
+    models = _models_by_id(set(totals))
 
-    per_model: dict[int, float] = defaultdict(float)
-    depends_on: dict[int, set[int]] = defaultdict(set)
-    for deployment in live:
-        for model_id, weight in deployment.roots:
-            per_model[model_id] += weight
-            depends_on[model_id].add(deployment.id)
     per_provider: dict[str, float] = defaultdict(float)
-    for model_id, count in per_model.items():
+    for model_id, (count, _) in totals.items():
         per_provider[models[model_id]["provider"]] += count
 
     def share(count: float) -> float:
@@ -153,9 +176,9 @@ def concentration(environment: str | None = None) -> dict[str, Any]:
                 "provider": models[model_id]["provider"],
                 "deployments": round(count, 6),
                 "share": round(share(count), 6),
-                "dependent_deployments": len(depends_on[model_id]),
+                "dependent_deployments": dependent,
             }
-            for model_id, count in per_model.items()
+            for model_id, (count, dependent) in totals.items()
         ),
         key=lambda row: (-row["deployments"], row["name"]),
     )
