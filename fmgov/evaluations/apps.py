@@ -8,6 +8,7 @@ class EvaluationsConfig(AppConfig):
     verbose_name = _("Evaluations")
 
     def ready(self) -> None:
+        from fmgov.evaluations.review_content import policy_suite_requirements, review_content_parts
         from fmgov.evaluations.review_evidence import review_evidence, run_for_evidence
         from fmgov.evaluations.selectors import review_submission_blockers
         from fmgov.evaluations.services import evidence_link_create
@@ -19,6 +20,8 @@ class EvaluationsConfig(AppConfig):
         review_hooks.review_evidence.register(review_evidence)
         review_hooks.evidence_run.register(run_for_evidence)
         review_hooks.evidence_link_create.register(evidence_link_create)
+        review_hooks.review_content_parts.register(review_content_parts)
+        review_hooks.policy_suite_requirements.register(policy_suite_requirements)
         evaluation_panel.register(deployment_evaluation_panel)
         from fmgov.core.schedules import BuiltinSchedule, register_builtin_schedule
 

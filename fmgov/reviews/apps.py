@@ -43,3 +43,10 @@ class ReviewsConfig(AppConfig):
                 crontab="10 3 * * *",
             )
         )
+        register_builtin_schedule(
+            BuiltinSchedule(
+                name="Verify that approvals still bind what runs",
+                task="fmgov.reviews.tasks.verify_approvals",
+                crontab="25 * * * *",
+            )
+        )

@@ -12,6 +12,7 @@ __all__ = [
     "SCORE_MIN",
     "SCORE_MAX",
     "EXPIRY_NOTICE_DAYS",
+    "HASH_SCHEME_CURRENT",
 ]
 
 
@@ -60,3 +61,7 @@ SCORE_MAX = 5
 
 # The owner is warned this many days before an approval expires.
 EXPIRY_NOTICE_DAYS = 14
+
+# The content-hash scheme new submissions are hashed under (``fmgov.reviews.content.HASH_SCHEMES``); a review and
+# its sign-offs keep the scheme they were made under. Scheme 1 is the one before issue 15.
+HASH_SCHEME_CURRENT = 2

@@ -10,7 +10,14 @@ from fmgov.core.hooks import Hook
 if TYPE_CHECKING:
     from fmgov.reviews.models import ReviewItem, RiskReview
 
-__all__ = ["review_submission_blockers", "review_evidence", "evidence_run", "evidence_link_create"]
+__all__ = [
+    "review_submission_blockers",
+    "review_evidence",
+    "evidence_run",
+    "evidence_link_create",
+    "review_content_parts",
+    "policy_suite_requirements",
+]
 
 #: Why a review may not be submitted yet (required evaluation suites lacking a passing run). Answered by evaluations.
 review_submission_blockers: Hook[[RiskReview], Iterable[str]] = Hook(
@@ -28,3 +35,16 @@ evidence_run: Hook[[str], Any | None] = Hook("reviews.evidence_run", answered_by
 
 #: Cite a run on a review item (the audited evaluations service). Answered by evaluations.
 evidence_link_create: Hook[..., Any] = Hook("reviews.evidence_link_create", answered_by="fmgov.evaluations")
+
+#: What apps above contribute to a review's content hash (scheme 2): ``{"evidence": {item id: [link, ...]},
+#: "required_suites": [{suite, evaluator, thresholds, max_age_days}, ...]}``, canonical-JSON-ready and ordered.
+#: Answered by evaluations; unanswered, ``manage.py check`` fails rather than a hash silently covering less.
+review_content_parts: Hook[[RiskReview], dict[str, Any]] = Hook(
+    "reviews.review_content_parts", answered_by="fmgov.evaluations"
+)
+
+#: The suites a policy requires, ``{suite id: {"max_age_days": n, "thresholds": {...}}}``, to compare two policies'
+#: strictness. Answered by evaluations.
+policy_suite_requirements: Hook[[Any], dict[int, dict[str, Any]]] = Hook(
+    "reviews.policy_suite_requirements", answered_by="fmgov.evaluations"
+)

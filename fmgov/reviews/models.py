@@ -12,9 +12,18 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from audits.base import AuditedModel
-from fmgov.reviews.choices import OPEN_STATES, SCORE_MAX, SCORE_MIN, Decision, ReviewState
+from fmgov.registry.choices import Environment
+from fmgov.reviews.choices import HASH_SCHEME_CURRENT, OPEN_STATES, SCORE_MAX, SCORE_MIN, Decision, ReviewState
 
-__all__ = ["RiskCategory", "ReviewPolicy", "RiskReview", "ReviewItem", "SignOff", "ImmutableSignOff"]
+__all__ = [
+    "RiskCategory",
+    "ReviewPolicy",
+    "EnvironmentPolicy",
+    "RiskReview",
+    "ReviewItem",
+    "SignOff",
+    "ImmutableSignOff",
+]
 
 score_validators = [MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)]
 
@@ -83,6 +92,23 @@ class ReviewPolicy(AuditedModel):
         return self.name
 
 
+class EnvironmentPolicy(AuditedModel):
+    """The policy an environment's reviews fall under (admins map them); an author may only choose a stricter one."""
+
+    environment = models.CharField(_("environment"), max_length=20, choices=Environment.choices, unique=True)
+    policy = models.ForeignKey(
+        ReviewPolicy, on_delete=models.PROTECT, related_name="environment_rules", verbose_name=_("policy")
+    )
+
+    class Meta:
+        verbose_name = _("environment policy")
+        verbose_name_plural = _("environment policies")
+        ordering = ["environment"]
+
+    def __str__(self) -> str:
+        return f"{self.environment}: {self.policy}"
+
+
 class RiskReview(AuditedModel):
     deployment = models.ForeignKey(
         "registry.Deployment", on_delete=models.PROTECT, related_name="risk_reviews", verbose_name=_("deployment")
@@ -97,6 +123,8 @@ class RiskReview(AuditedModel):
         _("submission number"), default=0, help_text=_("Incremented on every submit; sign-offs count per submission.")
     )
     content_hash = models.CharField(_("content hash (SHA-256)"), max_length=64, blank=True)
+    # Set on every submission; checks recompute under this scheme (fmgov.reviews.content.HASH_SCHEMES).
+    hash_scheme = models.PositiveSmallIntegerField(_("content hash scheme"), default=HASH_SCHEME_CURRENT)
     target_digest = models.CharField(_("target digest at submission"), max_length=64, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="risk_reviews_created"
@@ -185,6 +213,7 @@ class SignOff(AuditedModel):
     # A reviewer who declares a conflict of interest is recorded as abstaining, whatever they chose.
     conflict_of_interest = models.TextField(_("declared conflict of interest"), blank=True)
     content_hash = models.CharField(_("content hash approved"), max_length=64)
+    hash_scheme = models.PositiveSmallIntegerField(_("content hash scheme"))
     void = models.BooleanField(_("void"), default=False)
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     void_reason = models.CharField(_("void reason"), max_length=300, blank=True)

@@ -24,6 +24,8 @@ __all__ = [
     "review_approval_status",
     "review_heat_map",
     "review_stakeholder_ids",
+    "eligible_reviewers",
+    "reviewer_shortfall",
 ]
 
 
@@ -90,6 +92,40 @@ def review_stakeholder_ids(review: RiskReview) -> set[int]:
     return ids
 
 
+def eligible_reviewers(review: RiskReview, *, submitter=None) -> QuerySet:
+    """Active reviewers without a stake in the review (as if ``submitter`` submitted it): who may sign it off."""
+    from django.contrib.auth import get_user_model
+
+    excluded = review_stakeholder_ids(review) | ({submitter.pk} if submitter is not None else set())
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=Role.REVIEWER)
+        .exclude(pk__in=excluded)
+        .distinct()
+        .prefetch_related("groups")
+    )
+
+
+def reviewer_shortfall(review: RiskReview, *, submitter=None) -> str | None:
+    """Why the policy's quorum cannot be reached by eligible reviewers, or None when it can."""
+    policy = review.policy
+    eligible = list(eligible_reviewers(review, submitter=submitter))
+    groups = {g.name for user in eligible for g in user.groups.all()}
+    problems = []
+    if len(eligible) < policy.quorum:
+        problems.append(f"it needs {policy.quorum} approval(s) and only {len(eligible)} eligible reviewer(s) remain")
+    missing = sorted(set(policy.required_groups or []) - groups)
+    if missing:
+        problems.append(f"no eligible reviewer belongs to the required group(s) {', '.join(missing)}")
+    if not problems:
+        return None
+    return (
+        f"Under the policy {policy}, {' and '.join(problems)}. Eligible reviewers hold the reviewer role and did "
+        "not write, submit or own the deployment, its target or any ancestor; ask an admin to add reviewers or "
+        "choose the policy with them."
+    )
+
+
 def review_item_list(review_id: int) -> QuerySet[ReviewItem]:
     return ReviewItem.objects.filter(review_id=review_id).select_related("category")
 
@@ -145,7 +181,7 @@ def deployment_approval_blocker(deployment) -> str | None:
             f"The artifact digest of the deployed version changed since risk review #{review.pk} was approved; "
             "the new artifact needs a new review."
         )
-    if review_content_hash(review) != review.content_hash:
+    if review_content_hash(review, scheme=review.hash_scheme) != review.content_hash:
         return f"The content of risk review #{review.pk} changed after it was approved; it must be reviewed again."
     return None
 

@@ -17,7 +17,13 @@ from fmgov.notifications.services import email_send_once
 from fmgov.reviews.choices import Decision, ReviewState
 from fmgov.reviews.models import RiskReview
 
-__all__ = ["expire_reviews", "notify_reviewers_submitted", "notify_submitter_decision", "notify_owner_expiring"]
+__all__ = [
+    "expire_reviews",
+    "verify_approvals",
+    "notify_reviewers_submitted",
+    "notify_submitter_decision",
+    "notify_owner_expiring",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +47,14 @@ def expire_reviews() -> dict[str, int]:
     from fmgov.reviews.services import reviews_expire_due
 
     return reviews_expire_due()
+
+
+@shared_task(name="fmgov.reviews.tasks.verify_approvals")
+def verify_approvals() -> dict[str, list[int]]:
+    """Hourly: recompute the hash behind every approved and live deployment; suspend what drifted."""
+    from fmgov.reviews.services import approvals_verify
+
+    return {"drifted": [drift.deployment_id for drift in approvals_verify()]}
 
 
 @shared_task(bind=True, name="fmgov.reviews.tasks.notify_reviewers_submitted")

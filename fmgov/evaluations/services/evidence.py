@@ -12,6 +12,7 @@ from fmgov.evaluations.models import EvaluationRun, EvaluationSuite
 from fmgov.evaluations.services.common import _ensure_deployment_owner, _ensure_engineer, _ensure_owner_or_admin
 from fmgov.findings.models import Finding
 from fmgov.findings.selectors import subject_type_for
+from fmgov.reviews.services import review_evidence_changing
 
 
 @transaction.atomic
@@ -42,6 +43,8 @@ def evidence_link_create(
         raise InvalidInput(
             "Already linked.", field_errors={"run" if run else "finding": ["Already linked to this item."]}
         )
+    # Evidence is part of what reviewers sign: a submitted review reopens (its sign-offs void), an approved refuses.
+    review_evidence_changing(review=review_item.review, actor=actor, because="cite evidence on an item")
     link = EvidenceLink.objects.create(created_by=actor, note=note, **lookup)
     audit_record(
         action="evidence_link.create",
@@ -58,6 +61,7 @@ def evidence_link_create(
 def evidence_link_delete(*, actor: Actor, link) -> None:
     _ensure_engineer(actor)
     _ensure_owner_or_admin(actor, link.created_by_id, "evidence link")
+    review_evidence_changing(review=link.review_item.review, actor=actor, because="remove evidence from an item")
     audit_record(action="evidence_link.delete", actor=actor, obj=link, changes=deleted(snapshot(link)))
     link.delete()
 

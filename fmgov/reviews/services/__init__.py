@@ -14,6 +14,7 @@ The writers live in one module per concern; import them from here
     authoring   reviews and their items, as the author writes them
     signoffs    submission, sign-offs and quorum, requests for changes
     revocation  revocation, expiry and the expiry notice
+    drift       the approvals check behind verify_approvals and its beat task
 """
 
 from fmgov.core.tasks_util import enqueue_on_commit as enqueue_on_commit
@@ -23,12 +24,14 @@ from fmgov.reviews.services.authoring import (
     REVIEW_FIELDS,
     REVIEW_ITEM_FIELDS,
     review_create,
+    review_evidence_changing,
     review_item_create,
     review_item_delete,
     review_item_update,
     review_update,
 )
 from fmgov.reviews.services.common import ensure_transition
+from fmgov.reviews.services.drift import approvals_verify
 from fmgov.reviews.services.revocation import review_expire, review_expiry_notice, review_revoke, reviews_expire_due
 from fmgov.reviews.services.signoffs import review_request_changes, review_submit, sign_off_create
 from fmgov.reviews.services.taxonomy import (
@@ -52,6 +55,7 @@ __all__ = [
     "review_policy_update",
     "review_create",
     "review_update",
+    "review_evidence_changing",
     "review_item_create",
     "review_item_update",
     "review_item_delete",
@@ -62,4 +66,5 @@ __all__ = [
     "review_expire",
     "review_expiry_notice",
     "reviews_expire_due",
+    "approvals_verify",
 ]

@@ -99,6 +99,18 @@ def _reopen_if_submitted(review: RiskReview, actor: Actor, *, because: str) -> N
 
 
 @transaction.atomic
+def review_evidence_changing(*, review: RiskReview, actor: Actor, because: str) -> RiskReview:
+    """Called by whoever adds or removes evidence on a review, in its transaction, before the change.
+
+    Evidence is part of what the board signs: on a submitted review the change voids the sign-offs (the review
+    returns to draft), on an approved or closed one it is refused (409), as for any edit.
+    """
+    review = _lock(review)
+    _reopen_if_submitted(review, actor, because=because)
+    return review
+
+
+@transaction.atomic
 def review_create(
     *, deployment, actor: Actor, policy: ReviewPolicy | None = None, title: str = "", summary: str = ""
 ) -> RiskReview:

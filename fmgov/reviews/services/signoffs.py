@@ -10,10 +10,10 @@ from fmgov.core.actors import Actor
 from fmgov.core.exceptions import Conflict, InvalidInput, TransitionNotAllowed
 from fmgov.registry.choices import DeploymentStatus
 from fmgov.reviews import hooks, tasks
-from fmgov.reviews.choices import Decision, ReviewState
+from fmgov.reviews.choices import HASH_SCHEME_CURRENT, Decision, ReviewState
 from fmgov.reviews.content import review_content_hash
 from fmgov.reviews.models import RiskReview, SignOff
-from fmgov.reviews.selectors import review_approval_status
+from fmgov.reviews.selectors import review_approval_status, reviewer_shortfall
 from fmgov.reviews.services.common import _enqueue, _lock, _require_author, _require_board_member, ensure_transition
 
 
@@ -35,13 +35,19 @@ def review_submit(*, review: RiskReview, actor: Actor) -> RiskReview:
         raise Conflict(
             f"The policy {review.policy} needs an item for every required category; missing: {', '.join(missing)}."
         )
+    shortfall = reviewer_shortfall(review, submitter=actor)
+    if shortfall:
+        raise Conflict(f"The review cannot be submitted: {shortfall}")
     blockers = _submission_blockers(review)
     if blockers:
         raise Conflict("The review cannot be submitted yet: " + "; ".join(blockers))
-    before = snapshot(review, ["state", "submission", "content_hash", "target_digest", "submitted_by", "submitted_at"])
+    before = snapshot(
+        review, ["state", "submission", "content_hash", "hash_scheme", "target_digest", "submitted_by", "submitted_at"]
+    )
     review.state = ReviewState.SUBMITTED
     review.submission += 1
-    review.content_hash = review_content_hash(review)
+    review.hash_scheme = HASH_SCHEME_CURRENT
+    review.content_hash = review_content_hash(review, scheme=review.hash_scheme)
     review.target_digest = review.deployment.target_digest
     review.submitted_by = actor
     review.submitted_at = timezone.now()
@@ -86,7 +92,7 @@ def sign_off_create(
         decision, conditions = Decision.ABSTAIN, ""
     if review.sign_offs.filter(reviewer=actor, submission=review.submission).exists():
         raise Conflict("You have already signed off this submission of the review.")
-    if review_content_hash(review) != review.content_hash:
+    if review_content_hash(review, scheme=review.hash_scheme) != review.content_hash:
         raise Conflict("The review's content changed since it was submitted; it must be submitted again.")
     sign_off = SignOff.objects.create(
         review=review,
@@ -97,6 +103,7 @@ def sign_off_create(
         conditions=conditions.strip(),
         conflict_of_interest=conflict_of_interest,
         content_hash=review.content_hash,
+        hash_scheme=review.hash_scheme,
     )
     audit_record(
         action=f"signoff.{decision}",
@@ -108,6 +115,7 @@ def sign_off_create(
                 "submission": review.submission,
                 "decision": decision,
                 "content_hash": review.content_hash,
+                "hash_scheme": review.hash_scheme,
                 "comment": comment,
                 "conditions": sign_off.conditions,
                 "conflict_of_interest": conflict_of_interest,

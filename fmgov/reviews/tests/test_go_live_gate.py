@@ -18,6 +18,7 @@ from fmgov.reviews.tests.factories import (
     DeploymentFactory,
     approve,
     digest,
+    raw_update,
     ready_review,
     submitted_review,
 )
@@ -138,5 +139,9 @@ def test_endpoint_change_needs_a_new_review_but_a_rename_does_not(engineer, revi
     approve(review, reviewer, other_reviewer)
     deployment_update(deployment=review.deployment, actor=engineer, name="support-assistant-eu")
     assert deployment_approval_blocker(review.deployment) is None
-    deployment_update(deployment=review.deployment, actor=engineer, endpoint_model="another-model-v2")
+    with pytest.raises(Conflict, match="Propose a change"):
+        deployment_update(deployment=review.deployment, actor=engineer, endpoint_model="another-model-v2")
+    assert deployment_approval_blocker(review.deployment) is None
+    # Past the services (a raw edit), the recomputed hash still catches it.
+    raw_update(review.deployment, endpoint_model="another-model-v2")
     assert "changed after it was approved" in deployment_approval_blocker(review.deployment)
