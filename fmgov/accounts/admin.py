@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fmgov.accounts import beat_admin
 from fmgov.accounts.forms import AuditedAdminPasswordChangeForm, acting_admin
-from fmgov.accounts.models import ApiToken
+from fmgov.accounts.models import ApiToken, SsoIdentity
 from fmgov.accounts.selectors import is_sso_user
 from fmgov.accounts.services import (
     SSO_ROLE_REFUSAL,
@@ -52,6 +52,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             token_revoke(token=token, actor=request.user, reason="revoked in the admin")
         messages.success(request, f"{queryset.count()} token(s) revoked.")
+
+
+@admin.register(SsoIdentity)
+class SsoIdentityAdmin(admin.ModelAdmin):
+    """Who signs in through the identity provider: read-only, written by the sign-in service alone."""
+
+    list_display = ["user", "issuer", "subject", "last_login_at"]
+    search_fields = ["user__username", "subject"]
+    readonly_fields = ["user", "issuer", "subject", "groups", "created_at", "last_login_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 admin.site.unregister(User)

@@ -84,6 +84,19 @@ def test_the_user_admin_refuses_a_role_change_of_an_sso_user_on_the_form_and_kee
     assert bob.email == "bob@example.org"
 
 
+def test_the_identities_are_listed_read_only_in_the_admin(sso, client, admin_user):
+    bob = sso_user("bob", "fmgov-engineers")
+    client.force_login(admin_user, backend="fmgov.accounts.oidc.LocalPasswordBackend")
+    listing = client.get("/admin/accounts/ssoidentity/")
+    assert listing.status_code == 200 and b"sub-bob" in listing.content
+    identity = bob.sso_identity
+    change = client.post(f"/admin/accounts/ssoidentity/{identity.pk}/change/", {"subject": "sub-ada"})
+    assert change.status_code == 403
+    assert client.post(f"/admin/accounts/ssoidentity/{identity.pk}/delete/", {"post": "yes"}).status_code == 403
+    identity.refresh_from_db()
+    assert identity.subject == "sub-bob"
+
+
 def test_adduser_cannot_recreate_or_regrant_an_sso_user(sso):
     sso_user("bob", "fmgov-engineers")
     with pytest.raises(CommandError, match="already exists"):
