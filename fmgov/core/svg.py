@@ -224,9 +224,9 @@ def trend_svg(
 ) -> SafeString:
     """A metric over time, its 95% interval as a band, the threshold as a dashed line, failing points in red
     (linked where ``href`` is set)."""
+    points = sorted((p for p in points if p.value is not None), key=lambda p: p.time)  # insufficient: not drawn
     if not points:
         return mark_safe("")
-    points = sorted(points, key=lambda p: p.time)
     left, right, top, bottom = 56, 16, 16, 34
     bounds = [b for p in points if p.has_interval for b in (p.ci_low, p.ci_high)]
     values = [p.value for p in points] + bounds + ([threshold] if threshold is not None else [])

@@ -36,6 +36,16 @@ def threshold_parts(threshold: Any) -> tuple[str | None, float | None]:
     return None, None
 
 
+def metric_uncertainty(metric: Any) -> dict[str, Any]:
+    """A stored metric's sample size, 95% interval and method, and the interval bound its threshold is judged on.
+
+    Issue 17: a value without its uncertainty misleads; the reports show these beside every value.
+    """
+    rule = metric.threshold if isinstance(metric.threshold, dict) else {}
+    return {"n": metric.n, "ci_low": metric.ci_low, "ci_high": metric.ci_high, "method": metric.method,
+            "insufficient": metric.insufficient, "on": rule.get("on")}  # fmt: skip
+
+
 def user_name(user) -> str:
     return user.username if user else ""
 
@@ -74,6 +84,8 @@ def finding_row(f) -> dict[str, Any]:
     deployment = f.subject_id if f.subject_type and f.subject_type.model == "deployment" else None
     return {"id": f.pk, "source": f.source, "title": f.title, "subject": f.subject_label, "deployment": deployment,
             "run": detail.get("run"), "metric": detail.get("metric"), "value": detail.get("value"),
+            "n": detail.get("n"), "ci_low": detail.get("ci_low"), "ci_high": detail.get("ci_high"),
+            "on": (detail.get("threshold") or {}).get("on") if isinstance(detail.get("threshold"), dict) else None,
             "threshold": detail.get("threshold"), "op": op, "limit": limit, "severity": f.severity,
             "status": f.state, "note": f.note, "opened_at": ts(f.opened_at),
             "acknowledged_by": user_name(f.acknowledged_by), "acknowledged_at": ts(f.acknowledged_at),

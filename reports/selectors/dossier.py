@@ -19,6 +19,7 @@ from reports.selectors.common import (
     event_row,
     evidence_header,
     finding_row,
+    metric_uncertainty,
     threshold_parts,
     ts,
     user_name,
@@ -272,7 +273,7 @@ def _evaluations_section(deployment: Deployment) -> tuple[dict[str, Any], dict[s
         op, limit = threshold_parts(m.threshold)
         s = series.setdefault(key, {"suite": run.suite.name, "metric": m.name, "points": []})
         s["points"].append({"run": run.pk, "time": ts(run.finished_at), "value": m.value, "threshold": limit,
-                            "op": op, "passed": m.passed})  # fmt: skip
+                            "op": op, "passed": m.passed, **metric_uncertainty(m)})  # fmt: skip
     evaluations = {
         "runs": [
             {
