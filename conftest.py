@@ -24,7 +24,7 @@ def _patch_postgres_flush() -> None:
 
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
-        audit_tables = [t for t in ("audits_auditevent", "audits_checkpoint") if t in tables]
+        audit_tables = [t for t in ("audits_auditevent", "audits_checkpoint", "audits_checkpointanchor") if t in tables]
         if not statements or not audit_tables:
             return statements
         before = [f"ALTER TABLE {t} DISABLE TRIGGER USER;" for t in audit_tables]

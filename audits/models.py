@@ -127,3 +127,32 @@ class Checkpoint(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"checkpoint @{self.seq}"
+
+
+class CheckpointAnchor(AppendOnlyModel):
+    """A checkpoint held outside fmgov: an RFC 3161 timestamp token, or a witness that received it.
+
+    Written once per (checkpoint, kind, target) by the signer (audits/anchors.py); a timestamp's token is the
+    DER TimeStampToken over SHA-256 of ``audits.anchors.checkpoint_statement``.
+    """
+
+    TIMESTAMP, WITNESS = "timestamp", "witness"
+    KINDS = [(TIMESTAMP, _("RFC 3161 timestamp")), (WITNESS, _("witness"))]
+
+    # No database constraint, like AuditEvent.actor: the rows are never deleted (the triggers refuse it), and a
+    # deferred foreign-key check must not hold up an investigator's ALTER TABLE on the checkpoints.
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.DO_NOTHING, db_constraint=False, related_name="anchors")
+    kind = models.CharField(_("kind"), max_length=16, choices=KINDS)
+    target = models.CharField(_("authority or witness"), max_length=500)
+    token = models.BinaryField(_("timestamp token (DER)"), blank=True, default=b"", editable=False)
+    anchored_at = models.DateTimeField(_("time"))
+
+    class Meta:
+        ordering = ["checkpoint_id", "kind", "target"]
+        verbose_name = _("checkpoint anchor")
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "kind", "target"], name="audits_anchor_once_per_target")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of checkpoint @{self.checkpoint.seq} by {self.target}"

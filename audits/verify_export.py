@@ -3,18 +3,17 @@
 
 Usage:  python3 verify_export.py EXPORT.jsonl --public-key AUDIT_KEY.pub.pem [--public-key OLD.pub.pem]
                 [--known-checkpoint CHECKPOINT.json ...] [--all-signatures] [--hmac-key OLD_CHECKPOINT_KEY]
+                [--tsa-cert TSA_CA.pem]
 
-Checks that every line is canonical JSON, that the events form an unbroken
-hash chain from the genesis value with no gap in sequence numbers, that every
-checkpoint names an event and its hash, that no checkpoint lies beyond the last
-event, and that the trailer's SHA-256 covers every preceding byte. Then the
-signatures: the last event must be covered by a checkpoint whose Ed25519
-signature verifies under a --public-key (a trailer recomputed after cutting the
-tail cannot pass); each --known-checkpoint (a checkpoint JSON obtained earlier,
-e.g. from a witness) must be genuinely signed and the export must hold that
-sequence with that hash (a rollback cannot pass); --all-signatures checks every
-checkpoint. Checkpoints written before Ed25519 are HMAC-SHA256 and verify with
---hmac-key (the old AUDIT_CHECKPOINT_KEY).
+Checks that every line is canonical JSON, that the events form an unbroken hash chain from the genesis value
+with no gap, that every checkpoint names an event and its hash and none lies beyond the last event, and that
+the trailer's SHA-256 covers every preceding byte. Then: the last event must be covered by a checkpoint whose
+Ed25519 signature verifies under a --public-key (a recomputed trailer after cutting the tail cannot pass); each
+--known-checkpoint (obtained earlier, e.g. from a witness) must be genuinely signed and found in the export
+(a rollback cannot pass); --all-signatures checks every checkpoint; old HMAC-SHA256 checkpoints verify with
+--hmac-key. With --tsa-cert (PEM certificates the timestamp authorities chain to) the RFC 3161 tokens of the
+last checkpoint (of all with --all-signatures) must pass `openssl ts -verify` over SHA-256 of the canonical
+JSON of its STATEMENT_FIELDS, and the last checkpoint must carry one.
 
 Exit status 0 when all holds; 1 with the first bad line and why otherwise.
 The hash:  sha256( prev_hash as ASCII || canonical_json(event) as UTF-8 ), where
@@ -31,6 +30,7 @@ import hashlib
 import hmac
 import json
 import re
+import subprocess
 import sys
 
 GENESIS_HASH = hashlib.sha256(b"fmgov audit trail genesis v1").hexdigest()
@@ -227,7 +227,7 @@ class _Walk:
 
     @staticmethod
     def header(number: int, obj: dict) -> None:
-        if obj.get("type") != "header" or obj.get("format") != "fmgov-audit-trail" or obj.get("version") != 2:
+        if obj.get("type") != "header" or obj.get("format") != "fmgov-audit-trail" or obj.get("version") not in (2, 3):
             raise Invalid(number, "not an fmgov audit-trail export header")
         if obj.get("genesis") != GENESIS_HASH:
             raise Invalid(number, "unexpected genesis hash")
@@ -316,12 +316,10 @@ def check_signatures(summary: dict, keys: dict, hmac_key=None, known=(), all_sig
             "the newest events are not covered by a signed checkpoint",
         )
     for line, cp in checkpoints if all_signatures else [(number, last)]:
-        problem = signature_problem(cp, keys, hmac_key)
-        if problem:
+        if problem := signature_problem(cp, keys, hmac_key):
             raise Invalid(line, f"checkpoint at sequence {cp.get('seq')}: {problem}")
     for path, cp in known:
-        problem = signature_problem(cp, keys, hmac_key)
-        if problem:
+        if problem := signature_problem(cp, keys, hmac_key):
             raise Refused(f"known checkpoint {path}: {problem}")
         seq = cp["seq"]
         if seq > last_seq:
@@ -331,6 +329,41 @@ def check_signatures(summary: dict, keys: dict, hmac_key=None, known=(), all_sig
     return last.get("key_id") or last.get("algorithm")
 
 
+STATEMENT_FIELDS = ("seq", "head_hash", "created_at", "algorithm", "key_id", "signature")
+
+
+def timestamp_problem(cp: dict, stamp, tsa_cert: str) -> str | None:
+    """None when ``openssl ts -verify`` accepts the token over this checkpoint's statement; else why not."""
+    if not isinstance(stamp, dict) or not isinstance(stamp.get("token"), str):
+        return "a timestamp without a token"
+    try:
+        token = base64.b64decode(stamp["token"], validate=True)
+    except (binascii.Error, ValueError):
+        return f"the token of {stamp.get('tsa')} is not base64"
+    digest = hashlib.sha256(canonical_json({k: cp.get(k) for k in STATEMENT_FIELDS}).encode("utf-8")).hexdigest()
+    command = ["openssl", "ts", "-verify", "-token_in", "-in", "/dev/stdin", "-digest", digest, "-CAfile", tsa_cert]
+    try:
+        done = subprocess.run([*command, "-untrusted", tsa_cert], input=token, capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise Refused(f"cannot run openssl ts -verify: {exc}") from None
+    if done.returncode == 0 and b"Verification: OK" in done.stdout:
+        return None
+    why = ((done.stderr + done.stdout).decode("utf-8", "replace").strip().splitlines() or ["openssl failed"])[-1]
+    return f"the timestamp token of {stamp.get('tsa')} does not verify ({why})"
+
+
+def check_timestamps(summary: dict, tsa_cert: str, all_checkpoints=False) -> int:
+    """The RFC 3161 tokens: those of the last checkpoint (or of all) verify, and the last has one; returns a count."""
+    checkpoints = summary["checkpoints"] if all_checkpoints else summary["checkpoints"][-1:]
+    if not checkpoints or not checkpoints[-1][1].get("timestamps"):
+        raise Invalid(summary["last_line"], "the last checkpoint carries no timestamp token")
+    for line, cp in checkpoints:
+        for stamp in cp.get("timestamps") or []:
+            if problem := timestamp_problem(cp, stamp, tsa_cert):
+                raise Invalid(line, f"checkpoint at sequence {cp.get('seq')}: {problem}")
+    return sum(len(cp.get("timestamps") or []) for _line, cp in checkpoints)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path")
@@ -338,12 +371,14 @@ def main(argv=None) -> int:
     parser.add_argument("--known-checkpoint", action="append", default=[], metavar="FILE", help="a checkpoint JSON")
     parser.add_argument("--all-signatures", action="store_true", help="check every checkpoint, not only the last")
     parser.add_argument("--hmac-key", "--key", dest="hmac_key", help="the old AUDIT_CHECKPOINT_KEY, for HMAC ones")
+    parser.add_argument("--tsa-cert", metavar="FILE", help="PEM certificates the timestamp authorities chain to")
     args = parser.parse_args(argv)
     try:
         keys = dict(load_public_key(path) for path in args.public_key)
         known = [(path, load_known_checkpoint(path)) for path in args.known_checkpoint]
         summary = verify(args.path)
         signer = check_signatures(summary, keys, args.hmac_key, known, args.all_signatures)
+        stamps = check_timestamps(summary, args.tsa_cert, args.all_signatures) if args.tsa_cert else 0
     except (Invalid, Refused) as exc:
         print(f"FAILED: {exc}")
         return 1
@@ -353,7 +388,8 @@ def main(argv=None) -> int:
     checked = "every checkpoint's signature" if args.all_signatures else "the last checkpoint's signature"
     print(
         f"OK: {summary['events']} events, {len(summary['checkpoints'])} checkpoints; {checked} verified "
-        f"(last by {signer}), {len(known)} known checkpoints found; head {summary['head_hash']}"
+        f"(last by {signer}), {len(known)} known checkpoints found, {stamps} timestamp tokens verified; "
+        f"head {summary['head_hash']}"
     )
     return 0
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from fmgov.notifications.models import EmailDelivery
 
-__all__ = ["email_send_once", "CLAIM_LEASE"]
+__all__ = ["auditor_email", "email_send_once", "CLAIM_LEASE"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,3 +71,16 @@ def email_send_once(
         EmailDelivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now())
         sent += 1
     return sent
+
+
+def auditor_email(*, key: str, subject: str, body: str) -> int:
+    """E-mail every active auditor with an address, once per ``key`` (audit checkpoints go to them as a witness)."""
+    from django.contrib.auth import get_user_model
+
+    from fmgov.core.roles import Role
+
+    users = get_user_model().objects.filter(is_active=True, groups__name=Role.AUDITOR).exclude(email="")
+    recipients = list(users.values_list("email", flat=True))
+    if not recipients:
+        raise ValueError("No active auditor has an e-mail address.")
+    return email_send_once(key=key, subject=subject, body=body, recipients=recipients, task_name="audits")

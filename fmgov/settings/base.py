@@ -290,6 +290,14 @@ AUDIT_CHECKPOINT_EVERY_MINUTES = env.int("AUDIT_CHECKPOINT_EVERY_MINUTES", defau
 # AUDIT_CHECKPOINT_KEY above now only verifies the HMAC checkpoints written before.
 AUDIT_SIGNING_KEY_FILE = env.str("AUDIT_SIGNING_KEY_FILE", default="")
 AUDIT_PUBLIC_KEY_FILES = env.str("AUDIT_PUBLIC_KEY_FILES", default="")
+# Anchors of each checkpoint outside the database (audits/anchors.py), fetched by the signer through the egress
+# policy: RFC 3161 timestamp authorities (comma-separated URLs), and witnesses: "dir:/mnt/worm" (write-once files),
+# an https:// URL (POST), "email" (the auditors). Failures are retried and open a finding.
+AUDIT_TSA_URLS = env.list("AUDIT_TSA_URLS", default=[])
+AUDIT_WITNESSES = env.list("AUDIT_WITNESSES", default=[])
+# PAdES signing of PDF reports (reports/rendering/signing.py): the organisation's key and certificate (PEM).
+REPORT_SIGNING_KEY_FILE = env.str("REPORT_SIGNING_KEY_FILE", default="")
+REPORT_SIGNING_CERT_FILE = env.str("REPORT_SIGNING_CERT_FILE", default="")
 
 # --- Egress: every outbound call workers make (fmgov/core/egress.py) ------
 # public: public addresses only; allowlist: only what EGRESS_ALLOW lists. EGRESS_ALLOW

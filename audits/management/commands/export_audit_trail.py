@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from audits.anchors import checkpoint_anchor
 from audits.checkpoints import SignerRefused, SigningKeyUnavailable, checkpoint_create
 from audits.export import export_trail
 
@@ -35,7 +36,11 @@ class Command(BaseCommand):
             self.stderr.write(f"the trail kept growing: events after sequence {signed} are not covered by a signature")
 
     def _sign(self) -> int:
+        """Sign the head, then timestamp and witness it (AUDIT_TSA_URLS, AUDIT_WITNESSES) so the export carries it."""
         try:
-            return checkpoint_create().seq
+            checkpoint = checkpoint_create()
         except (SigningKeyUnavailable, SignerRefused) as exc:
             raise CommandError(f"no checkpoint signed, nothing exported: {exc}") from None
+        for target, problem in checkpoint_anchor(checkpoint=checkpoint).items():
+            self.stderr.write(f"checkpoint at sequence {checkpoint.seq} not anchored by {target}: {problem}")
+        return checkpoint.seq
