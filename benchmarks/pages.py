@@ -55,9 +55,14 @@ def main() -> None:
             for _ in range(2):
                 response = client.get(path)
                 assert response.status_code == 200, (name, path, response.status_code)
-            queries = []
+            queries: list[str] = []
+
+            def count(execute, sql, *rest, seen=queries):
+                seen.append(sql)
+                return execute(sql, *rest)
+
             # Counted by a wrapper: the request closes the connection at its end, which drops the debug log.
-            with connection.execute_wrapper(lambda execute, sql, *rest, seen=queries: seen.append(sql) or execute(sql, *rest)):
+            with connection.execute_wrapper(count):
                 client.get(path)
             times = []
             for _ in range(args.repeat):
