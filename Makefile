@@ -56,8 +56,12 @@ format: install-test
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+## make bench: every benchmark (not the _helpers), each figure a JSON line kept in var/bench.log, then one table.
 bench: install-test
-	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@mkdir -p var && : > var/bench.log
+	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(PY) $$script | tee -a var/bench.log; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; done
+	@$(PY) benchmarks/_table.py var/bench.log
 
 screenshots: install-test
 	DJANGO_SETTINGS_MODULE=fmgov.settings.test $(PY) -m pytest -p no:randomly -m screenshots docs/screenshots.py -q
