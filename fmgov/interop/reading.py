@@ -10,6 +10,7 @@ order, each with the registry fields the BOM gives for it; nothing here
 touches the database.
 """
 
+import math
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ MAX_COMPONENTS = 500
 # import's validation to a few seconds. A BOM of a deployment with five ancestors has about 400.
 MAX_JSON_VALUES = 10_000
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+FLOAT_FIELDS = frozenset({"training_compute_flop", "training_energy_kwh", "training_emissions_tco2e"})
 
 
 @dataclass
@@ -134,8 +136,23 @@ def _finish(node: BomNode) -> None:
         extra.setdefault("access", Access.OPEN_WEIGHTS)  # as the model-card import assumes
     else:
         extra.setdefault("kind", task if task in AdaptationKind.values else AdaptationKind.OTHER)
+    for key in FLOAT_FIELDS & set(extra):
+        extra[key] = _finite(extra[key], f"components[{ref}].{key}")
     if node.digest:
         extra["artifact_digest"] = node.digest
+
+
+def _finite(value: Any, key: str) -> float:
+    """A float the audit trail's JSON can hold: "nan", "inf" and 1e400 (which JSON parses to inf) are refused."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise InvalidInput(
+            "Give a finite number.", field_errors={key: [f"{str(value)[:40]!r} is not a finite number."]}
+        )
+    return number
 
 
 def _lineage(nodes: dict[str, BomNode], document: dict[str, Any]) -> list[BomNode]:

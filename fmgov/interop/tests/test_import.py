@@ -147,6 +147,11 @@ def test_a_foreign_bom_without_fmgov_properties_needs_the_facts_the_registry_req
             "components[m].parameter_count",
         ),
         ({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": []}, "components"),
+        (minimal(properties=[{"name": "fmgov:training_compute_flop", "value": "nan"}]), "components[m]"),
+        (minimal(properties=[{"name": "fmgov:training_compute_flop", "value": "-inf"}]), "components[m]"),
+        (minimal(properties=[{"name": "fmgov:parameter_count", "value": "1" * 30}]), "components[m]"),
+        (minimal(properties=[{"name": "fmgov:release_date", "value": "2024-13-45"}]), "components[m]"),
+        (minimal(name="x" * 300, supplier={"name": "s"}), "components[m].name"),
     ],
 )
 def test_invalid_boms_are_refused_with_a_message(engineer, document, field):
@@ -155,3 +160,14 @@ def test_invalid_boms_are_refused_with_a_message(engineer, document, field):
     errors = refused.value.field_errors
     assert field in errors or any(key.startswith(field) for key in errors), errors
     assert not FoundationModel.objects.exists()
+
+
+def test_an_energy_figure_json_reads_as_infinity_is_refused(engineer):
+    """json.loads("1e400") is inf, which no audit event can hold: a 400, not a 500."""
+    training = {"activity": "training", "energyProviders": [], "activityEnergyCost": {"value": 1, "unit": "kWh"}}
+    card = {"considerations": {"environmentalConsiderations": {"energyConsumptions": [training]}}}
+    document = minimal(supplier={"name": "s"}, modelCard=card, properties=[{"name": "fmgov:modality", "value": "text"}])
+    document = json.loads(json.dumps(document).replace('"value": 1,', '"value": 1e400,'))
+    with pytest.raises(InvalidInput) as refused:
+        ml_bom_import(actor=engineer, document=document)
+    assert "components[m].training_energy_kwh" in refused.value.field_errors
