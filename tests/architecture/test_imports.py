@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("fmgov.reviews",),
     ("fmgov.evaluations",),
     ("fmgov.portfolio",),
-    ("reports",),
+    ("reports", "fmgov.interop"),
     ("fmgov.dashboard",),
 ]
 RANK = {app: rank for rank, apps in enumerate(LAYERS) for app in apps}
