@@ -18,6 +18,7 @@ from django.utils import timezone
 from audits.canonical import GENESIS_HASH, canonical_bytes, format_timestamp, stored_form
 from audits.changes import InvalidChanges, changed, check_changes, created, deleted, diff
 from audits.context import current_context
+from audits.events import audit_event_recorded
 from audits.models import AuditEvent, ChainHead
 
 __all__ = [
@@ -131,6 +132,7 @@ def audit_record(
     head.seq = event.seq
     head.hash = event.hash
     head.save(update_fields=["seq", "hash"])
+    audit_event_recorded.send(sender=AuditEvent, event=event)  # in this transaction: see audits/events.py
     return event
 
 

@@ -270,6 +270,7 @@ CELERY_TASK_ROUTES = {
     "fmgov.evaluations.tasks.*": {"queue": "evaluations"},
     "reports.tasks.*": {"queue": "reports"},
     "*.notify_*": {"queue": "notifications"},
+    "fmgov.webhooks.tasks.*": {"queue": "webhooks"},
     # Only the checkpoint signer, which holds AUDIT_SIGNING_KEY_FILE, consumes this queue.
     "audits.tasks.checkpoint_audit_trail": {"queue": "audit-signing"},
 }
@@ -278,7 +279,7 @@ CELERY_BEAT_SCHEDULER = "fmgov.core.beat.LockedDatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A running evaluation whose heartbeat is older than this has lost its worker and is re-queued.
 FMGOV_EVALUATION_STALE_SECONDS = env.int("FMGOV_EVALUATION_STALE_SECONDS", default=120)
-FMGOV_WORKER_QUEUES = ["default", "evaluations", "reports", "notifications", "audit-signing"]
+FMGOV_WORKER_QUEUES = ["default", "evaluations", "reports", "notifications", "webhooks", "audit-signing"]
 
 # --- Audit trail ----------------------------------------------------------
 DEVELOPMENT_AUDIT_KEY = "fmgov-development-checkpoint-key"
