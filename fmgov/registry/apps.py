@@ -6,5 +6,7 @@ class RegistryConfig(AppConfig):
     label = "registry"
 
     def ready(self) -> None:
-        from fmgov.registry import hooks  # noqa: F401  (declares the hooks that apps above answer)
-        from fmgov.registry import lineage  # noqa: F401  (its LineageRoot model, kept beside its maintenance)
+        from fmgov.registry import (
+            hooks,  # noqa: F401  (declares the hooks that apps above answer)
+            lineage,  # noqa: F401  (its LineageRoot model, kept beside its maintenance)
+        )
