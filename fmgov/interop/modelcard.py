@@ -9,6 +9,7 @@ the approved review's risks, bias items as fairness assessments, training
 energy and emissions as environmental considerations).
 """
 
+import math
 from typing import Any
 
 from fmgov.evaluations.models import EvaluationRun
@@ -18,6 +19,11 @@ from fmgov.reviews.models import RiskReview
 __all__ = ["model_card", "facts_from_model_card"]
 
 FAIRNESS_CATEGORIES = frozenset({"bias"})
+
+
+def _finite(value: float | None) -> bool:
+    """A number the BOM's JSON can carry (NaN and infinities are not JSON)."""
+    return value is not None and math.isfinite(value)
 
 
 def _number(value: float) -> str:
@@ -31,11 +37,11 @@ def _metrics(runs: list[EvaluationRun]) -> tuple[list[dict[str, Any]], list[dict
     for run in runs:
         slice_name = f"deployment {run.deployment.name} ({run.deployment.environment}), run {run.pk}"
         for metric in run.metrics.all():
-            if metric.value is None:
+            if not _finite(metric.value):
                 continue
             kind = f"{run.suite.name}/{metric.name}"
             entry: dict[str, Any] = {"type": kind, "value": _number(metric.value), "slice": slice_name}
-            if metric.ci_low is not None and metric.ci_high is not None:
+            if _finite(metric.ci_low) and _finite(metric.ci_high):
                 entry["confidenceInterval"] = {
                     "lowerBound": _number(metric.ci_low),
                     "upperBound": _number(metric.ci_high),
@@ -69,14 +75,14 @@ def _risks(reviews: list[RiskReview]) -> tuple[list[dict[str, str]], list[dict[s
 
 
 def _environment(record: FoundationModel | Adaptation) -> dict[str, Any] | None:
-    if not isinstance(record, FoundationModel) or record.training_energy_kwh is None:
+    if not isinstance(record, FoundationModel) or not _finite(record.training_energy_kwh):
         return None
     training: dict[str, Any] = {
         "activity": "training",
         "energyProviders": [],
         "activityEnergyCost": {"value": record.training_energy_kwh, "unit": "kWh"},
     }
-    if record.training_emissions_tco2e is not None:
+    if _finite(record.training_emissions_tco2e):
         training["co2CostEquivalent"] = {"value": record.training_emissions_tco2e, "unit": "tCO2eq"}
     return {"energyConsumptions": [training]}
 
