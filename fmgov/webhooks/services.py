@@ -207,6 +207,8 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery, actor: Actor) -> We
     obj = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
     if not WebhookEndpoint.objects.filter(pk=obj.endpoint_id, active=True).exists():
         raise Conflict("The endpoint is disabled; enable it before redelivering.")
+    if obj.status == DeliveryStatus.PENDING:  # an attempt may be under way: two at once would race
+        raise Conflict("This delivery is still being attempted; redeliver it once it has succeeded or failed.")
     before = {"status": obj.status, "attempts": obj.attempts}
     obj.status, obj.attempts, obj.next_attempt_at, obj.error = DeliveryStatus.PENDING, 0, timezone.now(), ""
     obj.save(update_fields=["status", "attempts", "next_attempt_at", "error", "updated_at"])
@@ -229,7 +231,8 @@ def _enqueue(delivery: WebhookDelivery) -> None:
 
 def deliveries_create(*, event_type: str, reference: dict[str, Any]) -> list[WebhookDelivery]:
     """One delivery per active endpoint that hears this event, in the caller's (the audit event's) transaction."""
-    endpoints = [e for e in WebhookEndpoint.objects.filter(active=True) if e.subscribes_to(event_type)]
+    active = WebhookEndpoint.objects.filter(active=True).only("id", "events", "format")
+    endpoints = [e for e in active if e.subscribes_to(event_type)]
     now = timezone.now()
     deliveries = []
     for endpoint in endpoints:

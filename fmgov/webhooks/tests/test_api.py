@@ -162,6 +162,8 @@ def test_the_delivery_log_and_redelivery(client_for, admin_user, django_assert_m
     assert redo.status_code == 202, redo.content
     assert redo.json()["id"] == str(delivery.pk) and redo.json()["status"] == "pending"
     assert redo.json()["attempts"] == 0
+    again = client.post(f"{WEBHOOKS}{endpoint.pk}/redeliver/", {"delivery": str(delivery.pk)}, format="json")
+    assert again.status_code == 409  # still pending: a second round could race the first
     event = AuditEvent.objects.get(action="webhook.redeliver")
     assert event.changes == {"attempts": [8, 0], "status": ["failed", "pending"]}
     foreign = WebhookDelivery.objects.filter(endpoint=other).first()
