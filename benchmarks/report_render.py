@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _setup import ROOT, benchmark_database, describe_database
+from _setup import ROOT, benchmark_database, describe_database, emit
 from django.db import transaction
 
 BASELINE = """
@@ -152,6 +152,9 @@ def main() -> None:
     per_page = f"{total / report.pages:.3f} total, {weasyprint / report.pages:.3f} WeasyPrint"
     print(f"seconds per page: {per_page} (goal < 0.1)")
     print(f"peak memory: largest renderer process {log['peak_rss_mb']:.0f} MB, this process {own_peak:.0f} MB")
+    emit("report: total wall time / WeasyPrint alone", total, baseline=weasyprint, goal=1.2, unit="s")
+    emit("report: CPU seconds / WeasyPrint alone", total_cpu, baseline=weasyprint_cpu, unit="s")
+    emit("report: seconds per page", total / report.pages, goal=0.1, op="<=", unit="s")
     sys.stdout.flush()
 
 
