@@ -27,7 +27,14 @@ from fmgov.registry.selectors import MAX_LINEAGE_DEPTH, deployment_list
 from fmgov.reviews.choices import ReviewState
 from fmgov.reviews.models import ReviewItem, RiskReview, SignOff
 
-__all__ = ["BomSource", "bom_source", "deployment_for_bom", "live_deployments", "lineage_edges"]
+__all__ = [
+    "BomSource",
+    "bom_source",
+    "deployment_for_bom",
+    "foundation_model_for_bom",
+    "live_deployments",
+    "lineage_edges",
+]
 
 
 @dataclass
@@ -48,6 +55,10 @@ class BomSource:
 def deployment_for_bom(pk: int) -> Deployment:
     """One deployment, shaped like ``deployment_list`` rows (raises DoesNotExist)."""
     return deployment_list().get(pk=pk)
+
+
+def foundation_model_for_bom(pk: int) -> FoundationModel | None:
+    return FoundationModel.objects.filter(pk=pk).first()
 
 
 def live_deployments() -> QuerySet[Deployment]:

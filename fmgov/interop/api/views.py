@@ -24,7 +24,7 @@ from fmgov.interop import bom, selectors, services
 from fmgov.interop.api.serializers import BomImportResultSerializer
 from fmgov.interop.reading import MAX_BOM_BYTES
 from fmgov.interop.vocabulary import MEDIA_TYPE
-from fmgov.registry.models import Deployment, FoundationModel
+from fmgov.registry.models import Deployment
 
 __all__ = ["DeploymentBomView", "FoundationModelBomView", "PortfolioBomView", "BomImportView"]
 
@@ -87,7 +87,7 @@ class FoundationModelBomView(_BomView):
 
     @bom_schema
     def get(self, request, pk: int):
-        model = FoundationModel.objects.filter(pk=pk).first()
+        model = selectors.foundation_model_for_bom(pk)
         if model is None:
             raise Http404
         self.filename = f"foundation-model-{model.pk}.cdx.json"
