@@ -12,7 +12,7 @@ import re
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audits.services import audit_record, created
@@ -106,7 +106,11 @@ def sso_sign_in(*, issuer: str, claims: dict, username_claim: str = "preferred_u
         SsoIdentity.objects.select_for_update().select_related("user").filter(issuer=issuer, subject=subject).first()
     )
     if identity is None:
-        identity = _create(issuer=issuer, subject=subject, claims=claims, username_claim=username_claim)
+        try:
+            with transaction.atomic():
+                identity = _create(issuer=issuer, subject=subject, claims=claims, username_claim=username_claim)
+        except IntegrityError as exc:  # the same first sign-in, twice at once
+            raise SsoRefused("This account's first sign-in is already under way; try again.") from exc
     user = identity.user
     if not user.is_active:
         raise SsoRefused("This fmgov account is deactivated; ask an admin.")

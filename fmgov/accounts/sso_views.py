@@ -8,7 +8,7 @@ into the login page with a message instead of an error page.
 import logging
 
 from django.contrib import messages
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -23,6 +23,7 @@ __all__ = ["SsoCallbackView", "SsoStartView"]
 logger = logging.getLogger(__name__)
 NOT_SIGNED_IN = "Sign-in with {provider} did not complete; you are not signed in."
 UNVERIFIED = "Sign-in with {provider} could not be verified (it was started elsewhere, replayed or tampered with)."
+MISCONFIGURED = "Sign-in with {provider} is misconfigured on fmgov's side; an admin must run manage.py check."
 
 
 class SsoOnlyMixin:
@@ -59,4 +60,7 @@ class SsoCallbackView(SsoOnlyMixin, OIDCAuthenticationCallbackView):
         except SuspiciousOperation as exc:
             logger.warning("single sign-on refused: %s", exc)
             self.failure_message = UNVERIFIED
+        except ImproperlyConfigured as exc:
+            logger.error("single sign-on misconfigured: %s", exc)
+            self.failure_message = MISCONFIGURED
         return self.login_failure()

@@ -180,6 +180,16 @@ def test_a_deactivated_sso_user_is_refused_and_loses_their_session(client, idp, 
     assert signed_in_user(client) is None and b"deactivated" in page.content
 
 
+def test_an_unsafe_next_is_dropped_and_a_broken_role_map_is_a_message(client, idp):
+    idp.add_user("gus", groups=["fmgov-engineers"])
+    page = sso_login(client, idp, "gus", next_url="https://evil.example/")
+    assert page.redirect_chain[-1][0] == "/" and signed_in_user(client).username == "gus"
+    client.logout()
+    with override_settings(FMGOV_OIDC_ROLE_MAP="fmgov-engineers=root"):
+        page = sso_login(client, idp, "gus")
+    assert b"misconfigured" in page.content and signed_in_user(client) is None
+
+
 def test_an_unreachable_provider_is_a_message_not_an_error(client, idp):
     idp.add_user("erin", groups=["fmgov-engineers"])
     with override_settings(OIDC_OP_TOKEN_ENDPOINT="http://127.0.0.1:9/token", OIDC_TIMEOUT=1):

@@ -140,6 +140,21 @@ def test_sign_in_refuses_claims_without_a_subject_and_matches_by_subject_not_nam
     assert nameless.username.startswith("sso-")
 
 
+def test_a_first_sign_in_losing_a_race_is_refused_cleanly(sso, monkeypatch):
+    from django.db import IntegrityError
+
+    from fmgov.accounts import sso_services
+
+    def lose_the_race(**kwargs):
+        sso_services.user_create(username="bob", roles=[])
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(sso_services, "_create", lose_the_race)
+    with pytest.raises(SsoRefused, match="already under way"):
+        sso_user("bob", "fmgov-engineers")
+    assert not User.objects.filter(username="bob").exists()
+
+
 def test_profile_follows_the_provider_and_is_audited_only_on_change(sso):
     bob = sso_user("bob", "fmgov-engineers", email="bob@a.example", family_name="Builder")
     sso_user("bob", "fmgov-engineers", email="bob@a.example", family_name="Builder")
