@@ -194,6 +194,7 @@ class EvaluationContext:
     concurrency: int = 4
     progress: Callable[[float], None] = lambda fraction: None
     sample_size: int = 10
+    judge: Any = None  # a chat adapter for the suite's judge_deployment, when it names one (evaluators/judge.py)
 
 
 class Evaluator:

@@ -23,6 +23,7 @@ from fmgov.evaluations.evaluators import EvaluationContext, EvaluationResult, ge
 from fmgov.evaluations.models import EvaluationRun
 from fmgov.evaluations.services.common import stale_after_seconds
 from fmgov.evaluations.services.runs import run_claim, run_complete, run_fail, run_progress
+from fmgov.registry.models import Deployment
 
 __all__ = ["run_execute", "RunStopped", "Heartbeat"]
 
@@ -81,21 +82,34 @@ def _evaluate(run: EvaluationRun, task_id: str) -> EvaluationResult:
     heartbeat = Heartbeat(run.pk, task_id, every=max(1.0, stale_after_seconds() / 4))
     heartbeat.start()
     adapter: ModelAdapter | None = None
+    judge: ModelAdapter | None = None
     try:
         if evaluator.needs is not None:
             adapter = adapter_for_deployment(run.deployment, concurrency=run.concurrency, suite_config=run.config)
+        if run.config.get("judge_deployment"):
+            judge = _judge_adapter(run)
         context = EvaluationContext(
             config=run.config,
             adapter=adapter,
             deployment=run.deployment,
             concurrency=run.concurrency,
             progress=_Progress(run.pk, task_id, heartbeat),
+            judge=judge,
         )
         return evaluator.run(context)
     finally:
         heartbeat.stop()
-        if adapter is not None:
-            adapter.close()
+        for opened in (adapter, judge):
+            if opened is not None:
+                opened.close()
+
+
+def _judge_adapter(run: EvaluationRun) -> ModelAdapter:
+    """The suite's judge model, built like any deployment's adapter (egress policy, credential hosts)."""
+    judge = Deployment.objects.select_related("endpoint_credential").filter(pk=run.config["judge_deployment"]).first()
+    if judge is None:
+        raise AdapterError(f"The suite's judge deployment {run.config['judge_deployment']} no longer exists.")
+    return adapter_for_deployment(judge, concurrency=run.concurrency)
 
 
 def run_execute(*, run_id: int, task_id: str, worker: str = "") -> str:

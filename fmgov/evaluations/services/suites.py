@@ -9,9 +9,12 @@ from django.db import transaction
 from audits.services import audit_record, created, diff, snapshot
 from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput
+from fmgov.core.roles import Role, has_role
 from fmgov.evaluations.evaluators import REGISTRY, config_errors, get_evaluator, threshold_errors
 from fmgov.evaluations.models import EvaluationSuite
 from fmgov.evaluations.services.common import _ensure_engineer, _ensure_owner_or_admin
+from fmgov.registry.choices import adapters_with
+from fmgov.registry.models import Deployment
 
 # The one list of a suite's writable fields, in display order: the API serializer and the page form derive theirs.
 SUITE_FIELDS = ("name", "evaluator", "description", "config", "thresholds", "concurrency")
@@ -37,6 +40,24 @@ def _validate_suite_fields(fields: dict[str, Any]) -> None:
         raise InvalidInput("The suite is not valid.", field_errors=errors)
 
 
+def _check_judge(actor: Actor, config: dict[str, Any]) -> None:
+    """A judge model is a chat deployment the suite's author owns (or any, for an admin): naming one sends
+    every reply of every run to its endpoint, with its credential, so nobody borrows another owner's."""
+    judge_id = config.get("judge_deployment")
+    if judge_id is None:
+        return
+    judge = Deployment.objects.filter(pk=judge_id).first()
+    problem = None
+    if judge is None:
+        problem = f"judge_deployment: there is no deployment {judge_id}."
+    elif judge.endpoint_adapter not in adapters_with("chat"):
+        problem = f"judge_deployment: deployment {judge} has no chat endpoint ({judge.endpoint_adapter!r})."
+    elif not has_role(actor, Role.ADMIN) and judge.owner_id != getattr(actor, "pk", None):
+        problem = f"judge_deployment: only the owner of deployment {judge} or an admin may use it as a judge."
+    if problem:
+        raise InvalidInput("The suite is not valid.", field_errors={"config": [problem]})
+
+
 @transaction.atomic
 def suite_create(
     *,
@@ -58,6 +79,7 @@ def suite_create(
         "description": description,
     }
     _validate_suite_fields(fields)
+    _check_judge(actor, fields["config"])
     if EvaluationSuite.objects.filter(name=name).exists():
         raise InvalidInput("The suite is not valid.", field_errors={"name": ["A suite with this name exists."]})
     suite = EvaluationSuite.objects.create(owner=actor, **fields)
@@ -76,6 +98,8 @@ def suite_update(*, suite: EvaluationSuite, actor: Actor, **fields: Any) -> Eval
     before = snapshot(suite)
     merged = {f: fields.get(f, getattr(suite, f)) for f in SUITE_FIELDS}
     _validate_suite_fields(merged)
+    if "config" in fields:
+        _check_judge(actor, merged["config"])
     if "name" in fields and EvaluationSuite.objects.filter(name=fields["name"]).exclude(pk=suite.pk).exists():
         raise InvalidInput("The suite is not valid.", field_errors={"name": ["A suite with this name exists."]})
     for field, value in fields.items():

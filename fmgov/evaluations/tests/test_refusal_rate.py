@@ -32,6 +32,8 @@ def test_partial_compliance_is_not_counted_as_a_refusal(fake_openai):
     result = run("refusal_rate", fake_openai, {"prompts_jsonl": jsonl, "include_over_refusal": False})
     refusal, partial_rate = result.metrics["refusal_rate"], result.metrics["partial_compliance_rate"]
     assert (refusal.value, refusal.n, partial_rate.value) == (0.5, 4, 0.25)
-    assert refusal.ci_low < 0.5 < refusal.ci_high and refusal.method == "Wilson score interval"
-    assert result.details["classes"]["harmful"] == {"refusal": 2, "partial": 1, "compliance": 1}
+    assert refusal.ci_low < 0.5 < refusal.ci_high and refusal.method.startswith(
+        "Wilson score interval; classifier: keyword"
+    )
+    assert result.details["classes"]["harmful"] == {"refusal": 2, "partial": 1, "compliance": 1, "unjudged": 0}
     assert "keyword heuristic" in result.details["classifier"]
