@@ -56,4 +56,3 @@ def test_dossier_and_period_summary_show_n_and_the_interval(engineer, auditor, m
     )
     summary = rendered_text(period)
     assert "gate:rate 0.95 n = 20, 95% CI [0.7639, 0.9911] >= 0.9 (on the lower bound)" in summary
-
