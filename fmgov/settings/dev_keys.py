@@ -15,7 +15,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-__all__ = ["new_key_pair", "development_credential_keys", "development_signing_keys", "write_signing_key_pair"]
+__all__ = [
+    "new_key_pair",
+    "development_credential_keys",
+    "development_report_signing_pair",
+    "development_signing_keys",
+    "write_signing_key_pair",
+]
 
 
 def new_key_pair() -> tuple[str, str]:
@@ -67,6 +73,48 @@ def development_signing_keys(var_dir: Path) -> tuple[str, str]:
         private_file.unlink(missing_ok=True)
         write_signing_key_pair(directory)
     return str(private_file), str(public_file)
+
+
+def development_report_signing_pair(var_dir: Path) -> tuple[str, str]:
+    """(key file, certificate file) of a self-signed report-signing pair under ``var_dir/report-signing``.
+
+    Made on first use, like the audit pair: development and tests sign reports (PAdES) with it; production
+    gives the organisation's own key and certificate (REPORT_SIGNING_KEY_FILE, REPORT_SIGNING_CERT_FILE).
+    """
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    directory = var_dir / "report-signing"
+    key_file, cert_file = directory / "report-signing-key.pem", directory / "report-signing-cert.pem"
+    if key_file.exists() and cert_file.exists():
+        return str(key_file), str(cert_file)
+    directory.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fmgov development report signing")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key_pem)
+    cert_file.write_bytes(cert.public_bytes(pem))
+    return str(key_file), str(cert_file)
 
 
 if __name__ == "__main__":

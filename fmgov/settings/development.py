@@ -22,3 +22,9 @@ if not AUDIT_PUBLIC_KEY_FILES:  # noqa: F405
 
     _signing_key_file, AUDIT_PUBLIC_KEY_FILES = development_signing_keys(VAR_DIR)  # noqa: F405
     AUDIT_SIGNING_KEY_FILE = AUDIT_SIGNING_KEY_FILE or _signing_key_file  # noqa: F405
+
+# And a self-signed report-signing pair for PAdES signatures on reports, also made once in var/.
+if not REPORT_SIGNING_CERT_FILE:  # noqa: F405
+    from fmgov.settings.dev_keys import development_report_signing_pair
+
+    REPORT_SIGNING_KEY_FILE, REPORT_SIGNING_CERT_FILE = development_report_signing_pair(VAR_DIR)  # noqa: F405

@@ -47,6 +47,13 @@ if not os.environ.get("AUDIT_PUBLIC_KEY_FILES"):
     os.environ["AUDIT_SIGNING_KEY_FILE"], os.environ["AUDIT_PUBLIC_KEY_FILES"] = development_signing_keys(
         _var / f"test-{_session}"
     )
+# And a self-signed report-signing pair (reports are signed, PAdES, by the worker that renders them).
+if not os.environ.get("REPORT_SIGNING_CERT_FILE"):
+    from fmgov.settings.dev_keys import development_report_signing_pair
+
+    os.environ["REPORT_SIGNING_KEY_FILE"], os.environ["REPORT_SIGNING_CERT_FILE"] = development_report_signing_pair(
+        _var / f"test-{_session}"
+    )
 
 from .base import *  # noqa: E402, F403
 

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reports.rendering.signing import ReportSigningError, sign_report_pdf
+
 __all__ = ["RenderError", "RenderOutput", "render_pdf"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -109,7 +111,11 @@ def render_pdf(
             raise RenderError(message)
         result.pop("ok")
         result["process_seconds"] = round(elapsed, 4)
-        return RenderOutput(pdf=pdf_path.read_bytes(), pages=int(result.pop("pages")), log=result)
+        try:
+            pdf, result["signature"] = sign_report_pdf(pdf_path.read_bytes())  # last: an incremental update
+        except ReportSigningError as exc:
+            raise RenderError(str(exc)) from None
+        return RenderOutput(pdf=pdf, pages=int(result.pop("pages")), log=result)
 
 
 def _talk(
