@@ -16,6 +16,9 @@ from audits.base import AuditedModel
 from audits.models import AppendOnlyModel
 from fmgov.evaluations.choices import RunState
 
+#: The task id an imported results file's run carries in place of a Celery task's.
+UPLOAD_TASK_ID = "import"
+
 __all__ = [
     "EvaluationSuite",
     "EvaluationSchedule",
@@ -100,6 +103,11 @@ class EvaluationRun(AuditedModel):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # An uploaded results file is evidence, but satisfies a policy's required suite only once an admin accepts it.
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField(_("upload accepted at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("evaluation run")
@@ -111,6 +119,11 @@ class EvaluationRun(AuditedModel):
 
     def __str__(self) -> str:
         return f"run {self.pk} of {self.suite_id} on {self.deployment_id} ({self.state})"
+
+    @property
+    def is_upload(self) -> bool:
+        """Imported from a results file (``run_import_results``), not run by a worker."""
+        return self.task_id == UPLOAD_TASK_ID
 
     @property
     def duration_seconds(self) -> float | None:

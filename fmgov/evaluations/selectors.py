@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from fmgov.evaluations.choices import RunState
 from fmgov.evaluations.models import (
+    UPLOAD_TASK_ID,
     EvaluationRun,
     EvaluationSchedule,
     EvaluationSuite,
@@ -71,7 +72,9 @@ def evidence_for_review(review) -> QuerySet[EvidenceLink]:
 
 
 def latest_passing_run(*, suite, deployment, max_age_days: int | None = None) -> EvaluationRun | None:
+    """The newest passing run that may satisfy a required suite: a worker's, or an upload an admin accepted."""
     runs = EvaluationRun.objects.filter(suite=suite, deployment=deployment, state=RunState.SUCCEEDED, passed=True)
+    runs = runs.exclude(task_id=UPLOAD_TASK_ID, accepted_at__isnull=True)
     if max_age_days is not None:
         runs = runs.filter(finished_at__gte=timezone.now() - timedelta(days=max_age_days))
     return runs.order_by("-finished_at").first()
@@ -90,6 +93,7 @@ def review_submission_blockers(review) -> list[str]:
         ):
             blockers.append(
                 f"The policy requires a passing run of evaluation suite {requirement.suite.name!r} on this "
-                f"deployment from the last {requirement.max_age_days} days; there is none."
+                f"deployment from the last {requirement.max_age_days} days; there is none (an uploaded results "
+                "file counts once an admin accepts it)."
             )
     return blockers

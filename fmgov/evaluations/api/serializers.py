@@ -99,6 +99,7 @@ class EvaluationRunSerializer(serializers.ModelSerializer):
             "thresholds",
             "concurrency",
             "passed",
+            "accepted_at",
             "metrics",
             "samples",
             "details",

@@ -158,6 +158,13 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         run = services.run_cancel(run=self.get_object(), actor=request.user)
         return Response(s.EvaluationRunSerializer(selectors.run_list().get(pk=run.pk)).data)
 
+    @extend_schema(request=None, responses={200: s.EvaluationRunSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Admins accept an uploaded results file, so it may satisfy a policy's required suite (audited)."""
+        run = services.run_accept_upload(run=self.get_object(), actor=request.user)
+        return Response(s.EvaluationRunSerializer(selectors.run_list().get(pk=run.pk)).data)
+
 
 class FindingFilter(filters.FilterSet):
     """The filters evaluation-finding clients use, over the general model."""

@@ -24,7 +24,7 @@ The writers live in one module per concern; import them from here
     runs       run_request, run_cancel, run_claim, run_progress, run_fail, run_complete
     execution  run_execute: claim, evaluate with a heartbeat, record once (what the worker task calls)
     findings   the findings.Finding a breach opens, and the lineage revocation it triggers
-    imports    run_import_results
+    imports    run_import_results, run_accept_upload (an admin lets an upload satisfy required suites)
     sweeps     runs_requeue_orphaned, runs_fail_stuck
     evidence   evidence links and the suites a review policy requires
 """
@@ -40,7 +40,7 @@ from fmgov.evaluations.services.evidence import (
     suite_requirement_delete,
 )
 from fmgov.evaluations.services.execution import run_execute
-from fmgov.evaluations.services.imports import run_import_results
+from fmgov.evaluations.services.imports import run_accept_upload, run_import_results
 from fmgov.evaluations.services.runs import _new_run as _new_run
 from fmgov.evaluations.services.runs import logger as logger
 from fmgov.evaluations.services.runs import (
@@ -73,6 +73,7 @@ __all__ = [
     "run_fail",
     "run_execute",
     "run_import_results",
+    "run_accept_upload",
     "runs_requeue_orphaned",
     "runs_fail_stuck",
     "evidence_link_create",

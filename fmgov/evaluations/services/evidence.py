@@ -66,6 +66,14 @@ def evidence_link_delete(*, actor: Actor, link) -> None:
     link.delete()
 
 
+def ensure_may_change_suite(actor: Actor, suite: EvaluationSuite) -> None:
+    """A suite some review policy requires is the board's gate: only admins change it (its thresholds above all)."""
+    if has_role(actor, Role.ADMIN) or not suite.policy_requirements.exists():
+        return
+    policies = ", ".join(sorted(suite.policy_requirements.values_list("policy__name", flat=True)))
+    raise NotAllowed(f"Suite {suite} is required by the review policy {policies}; only admins may change it.")
+
+
 @transaction.atomic
 def suite_requirement_create(*, actor: Actor, policy, suite: EvaluationSuite, max_age_days: int = 30):
     """Admins only: the policy's reviews need a passing run of ``suite`` younger than ``max_age_days``."""

@@ -13,6 +13,7 @@ from fmgov.core.roles import Role, has_role
 from fmgov.evaluations.evaluators import REGISTRY, config_errors, get_evaluator, threshold_errors
 from fmgov.evaluations.models import EvaluationSuite
 from fmgov.evaluations.services.common import _ensure_engineer, _ensure_owner_or_admin
+from fmgov.evaluations.services.evidence import ensure_may_change_suite
 from fmgov.registry.choices import adapters_with
 from fmgov.registry.models import Deployment
 
@@ -92,6 +93,7 @@ def suite_update(*, suite: EvaluationSuite, actor: Actor, **fields: Any) -> Eval
     _ensure_engineer(actor)
     suite = EvaluationSuite.objects.select_for_update().get(pk=suite.pk)
     _ensure_owner_or_admin(actor, suite.owner_id, "suite")
+    ensure_may_change_suite(actor, suite)
     unknown = set(fields) - set(SUITE_FIELDS)
     if unknown:
         raise InvalidInput("Unknown fields.", field_errors={f: ["This field cannot be changed."] for f in unknown})

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from fmgov.registry.models import Deployment
 from fmgov.reviews.choices import SCORE_MAX, SCORE_MIN, Decision
 from fmgov.reviews.content import target_of
-from fmgov.reviews.models import ReviewItem, ReviewPolicy, RiskCategory, RiskReview, SignOff
+from fmgov.reviews.models import EnvironmentPolicy, ReviewItem, ReviewPolicy, RiskCategory, RiskReview, SignOff
 from fmgov.reviews.selectors import review_heat_map
 from fmgov.reviews.services import (
     MAX_EVIDENCE_ENTRIES,
@@ -39,6 +39,21 @@ class ReviewPolicySerializer(serializers.ModelSerializer):
         model = ReviewPolicy
         fields = ["id", *REVIEW_POLICY_FIELDS]
         read_only_fields = ["id"]
+
+
+class EnvironmentPolicySerializer(serializers.ModelSerializer):
+    """An environment's policy rule; on update only the policy changes (map another environment anew)."""
+
+    class Meta:
+        model = EnvironmentPolicy
+        fields = ["id", "environment", "policy"]
+        read_only_fields = ["id"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            fields["environment"].read_only = True
+        return fields
 
 
 class ReviewItemSerializer(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from fmgov.core.api.permissions import AdminWrites, AnyRole
 from fmgov.reviews import services
 from fmgov.reviews.api.serializers import (
+    EnvironmentPolicySerializer,
     RequestChangesSerializer,
     ReviewItemSerializer,
     ReviewPolicySerializer,
@@ -25,7 +26,7 @@ from fmgov.reviews.api.serializers import (
     SignOffSerializer,
 )
 from fmgov.reviews.filters import RiskCategoryFilter, RiskReviewFilter
-from fmgov.reviews.models import ReviewItem, RiskReview, SignOff
+from fmgov.reviews.models import EnvironmentPolicy, ReviewItem, RiskReview, SignOff
 from fmgov.reviews.selectors import (
     review_item_list,
     review_list,
@@ -85,6 +86,37 @@ class ReviewPolicyViewSet(
         serializer.instance = services.review_policy_update(
             policy=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
+
+
+class EnvironmentPolicyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Which policy each environment's reviews fall under; an author may only choose a stricter one. Admins write."""
+
+    serializer_class = EnvironmentPolicySerializer
+    permission_classes = [AdminWrites]
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return EnvironmentPolicy.objects.select_related("policy")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.environment_policy_create(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        policy = serializer.validated_data.get("policy", serializer.instance.policy)
+        serializer.instance = services.environment_policy_update(
+            rule=serializer.instance, actor=self.request.user, policy=policy
+        )
+
+    def perform_destroy(self, instance):
+        services.environment_policy_delete(rule=instance, actor=self.request.user)
 
 
 class RiskReviewViewSet(

@@ -14,6 +14,7 @@ The writers live in one module per concern; import them from here
     authoring   reviews and their items, as the author writes them
     signoffs    submission, sign-offs and quorum, requests for changes
     revocation  revocation, expiry and the expiry notice
+    policy_rules  environments mapped to policies (admins), and the "only stricter" rule for authors
     drift       the approvals check behind verify_approvals and its beat task
 """
 
@@ -32,6 +33,12 @@ from fmgov.reviews.services.authoring import (
 )
 from fmgov.reviews.services.common import ensure_transition
 from fmgov.reviews.services.drift import approvals_verify
+from fmgov.reviews.services.policy_rules import (
+    environment_policy_create,
+    environment_policy_delete,
+    environment_policy_update,
+    policy_for_environment,
+)
 from fmgov.reviews.services.revocation import review_expire, review_expiry_notice, review_revoke, reviews_expire_due
 from fmgov.reviews.services.signoffs import review_request_changes, review_submit, sign_off_create
 from fmgov.reviews.services.taxonomy import (
@@ -67,4 +74,8 @@ __all__ = [
     "review_expiry_notice",
     "reviews_expire_due",
     "approvals_verify",
+    "environment_policy_create",
+    "environment_policy_update",
+    "environment_policy_delete",
+    "policy_for_environment",
 ]

@@ -16,6 +16,7 @@ from fmgov.reviews.services.common import (
     _require_deployment_owner,
     ensure_transition,
 )
+from fmgov.reviews.services.policy_rules import ensure_policy_allowed, policy_for_environment
 
 MAX_EVIDENCE_ENTRIES = 50
 MAX_EVIDENCE_LENGTH = 2000
@@ -127,9 +128,10 @@ def review_create(
             f"{open_review.get_state_display().lower()}); finish that one first."
         )
     if policy is None:
-        policy = ReviewPolicy.objects.filter(is_default=True).first()
+        policy = policy_for_environment(deployment.environment)
         if policy is None:
             raise InvalidInput("No default policy.", field_errors={"policy": ["Choose a review policy."]})
+    ensure_policy_allowed(deployment, policy)
     review = RiskReview.objects.create(
         deployment=deployment, policy=policy, title=title, summary=summary, created_by=actor
     )
@@ -146,6 +148,8 @@ def review_update(*, review: RiskReview, actor: Actor, **fields) -> RiskReview:
     before = snapshot(review, fields=list(fields))
     if not diff(before, snapshot(_with(review, fields), fields=list(fields))):
         return review
+    if "policy" in fields:
+        ensure_policy_allowed(review.deployment, fields["policy"])
     _reopen_if_submitted(review, actor, because="edit the review")
     for name, value in fields.items():
         setattr(review, name, value)

@@ -15,6 +15,7 @@ from fmgov.reviews.content import review_content_hash
 from fmgov.reviews.models import RiskReview, SignOff
 from fmgov.reviews.selectors import review_approval_status, reviewer_shortfall
 from fmgov.reviews.services.common import _enqueue, _lock, _require_author, _require_board_member, ensure_transition
+from fmgov.reviews.services.policy_rules import ensure_policy_allowed
 
 
 def _submission_blockers(review: RiskReview) -> list[str]:
@@ -35,6 +36,7 @@ def review_submit(*, review: RiskReview, actor: Actor) -> RiskReview:
         raise Conflict(
             f"The policy {review.policy} needs an item for every required category; missing: {', '.join(missing)}."
         )
+    ensure_policy_allowed(review.deployment, review.policy)
     shortfall = reviewer_shortfall(review, submitter=actor)
     if shortfall:
         raise Conflict(f"The review cannot be submitted: {shortfall}")
