@@ -12,6 +12,7 @@ from django.test import RequestFactory, override_settings
 from audits.models import AuditEvent
 from fmgov.accounts.models import SsoIdentity
 from fmgov.accounts.services import user_set_active
+from fmgov.accounts.sso_config import check_sso_settings
 from fmgov.accounts.testing.oidc_provider import TAMPERINGS
 from fmgov.accounts.tests.sso_support import CALLBACK, signed_in_user, sso_login
 from fmgov.core.roles import user_roles
@@ -33,6 +34,7 @@ def test_sso_is_off_by_default_the_login_page_has_no_button_and_its_urls_answer_
 
 
 def test_login_page_offers_the_provider_when_configured(client, idp):
+    assert check_sso_settings() == []  # the provider's configuration passes manage.py check
     page = client.get("/accounts/login/?next=/audit/")
     assert b"Sign in with Test IdP" in page.content
     assert b'href="/accounts/oidc/authenticate/?next=/audit/"' in page.content
