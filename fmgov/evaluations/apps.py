@@ -23,6 +23,12 @@ class EvaluationsConfig(AppConfig):
         review_hooks.review_content_parts.register(review_content_parts)
         review_hooks.policy_suite_requirements.register(policy_suite_requirements)
         evaluation_panel.register(deployment_evaluation_panel)
+        from fmgov.evaluations.services.schedules import schedules_move
+        from fmgov.registry.hooks import deployment_handover_schedules
+
+        deployment_handover_schedules.register(
+            lambda old, new, actor: schedules_move(source=old, target=new, actor=actor)
+        )
         from fmgov.core.schedules import BuiltinSchedule, register_builtin_schedule
 
         register_builtin_schedule(

@@ -22,7 +22,14 @@ from fmgov.core.roles import Role, has_role
 from fmgov.findings.choices import ACTIVE_STATES, FINDING_TRANSITIONS, FindingSource, FindingState, Severity
 from fmgov.findings.models import Finding
 
-__all__ = ["finding_open", "finding_acknowledge", "finding_resolve", "may_acknowledge", "may_resolve"]
+__all__ = [
+    "finding_open",
+    "finding_acknowledge",
+    "finding_resolve",
+    "findings_move_subject",
+    "may_acknowledge",
+    "may_resolve",
+]
 
 TITLE_MAX = Finding._meta.get_field("title").max_length
 LABEL_MAX = Finding._meta.get_field("subject_label").max_length
@@ -179,3 +186,35 @@ def finding_resolve(*, finding: Finding, actor: AbstractBaseUser, note: str = ""
         note_field="resolution_note",
         note=note,
     )
+
+
+@transaction.atomic
+def findings_move_subject(
+    *, source: models.Model, target: models.Model, reason: str, actor: Actor = None, system: str = ""
+) -> list[int]:
+    """Move every active finding about ``source`` to ``target`` (a deployment replaced by its revision).
+
+    Open work follows what runs: a finding still open on a retired deployment
+    would be answered by nobody. One event per finding; resolved ones stay.
+    """
+    subject_type = ContentType.objects.get_for_model(source)
+    rows = Finding.objects.select_for_update().filter(
+        subject_type=subject_type, subject_id=source.pk, state__in=ACTIVE_STATES
+    )
+    moved = []
+    for finding in rows.order_by("pk"):
+        before = (finding.subject_id, finding.subject_label)
+        finding.subject_type = ContentType.objects.get_for_model(target)
+        finding.subject_id = target.pk
+        finding.subject_label = str(target)[:LABEL_MAX]
+        finding.save(update_fields=["subject_type", "subject_id", "subject_label", "updated_at"])
+        audit_record(
+            action="finding.move_subject",
+            actor=actor,
+            system=system,
+            obj=finding,
+            changes={"subject_id": [before[0], target.pk], "subject_label": [before[1], finding.subject_label]},
+            context={"reason": reason},
+        )
+        moved.append(finding.pk)
+    return moved

@@ -112,6 +112,7 @@ class AdaptationAdmin(_ServiceAdmin):
     search_fields = ["name", "hf_repo_id"]
     list_select_related = ["owner"]
     readonly_fields = ["owner", "model_card_metadata", "created_at", "updated_at"]
+    raw_id_fields = ["supersedes"]
     inlines = [AdaptationParentInline]
     update_service = staticmethod(services.adaptation_update)
     instance_kwarg = "adaptation"
@@ -127,7 +128,15 @@ class DeploymentAdmin(_ServiceAdmin):
     list_filter = ["status", "environment", "endpoint_adapter"]
     search_fields = ["name", "region", "endpoint_model"]
     list_select_related = ["owner", "foundation_model", "adaptation"]
-    readonly_fields = ["status", "went_live_at", "legacy_credential_name", "owner", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "went_live_at",
+        "revises",
+        "legacy_credential_name",
+        "owner",
+        "created_at",
+        "updated_at",
+    ]
     raw_id_fields = ["foundation_model", "adaptation"]
     actions = ["go_live", "suspend", "retire"]
     create_service = staticmethod(services.deployment_create)

@@ -49,7 +49,8 @@ class AdaptationForm(forms.ModelForm):
 
     class Meta:
         model = Adaptation
-        fields = [f for f in ADAPTATION_FIELDS if f not in IMPORT_ONLY_FIELDS]
+        # Like models' pages, this one does not offer ``supersedes`` (set it through the API or the admin).
+        fields = [f for f in ADAPTATION_FIELDS if f not in IMPORT_ONLY_FIELDS and f != "supersedes"]
         widgets = {"purpose": TEXTAREA, "data_summary": TEXTAREA, "model_card": forms.Textarea(attrs={"rows": 8})}
 
     field_order = ["name", "version", "kind", "derived_from_models", "derived_from_adaptations"]

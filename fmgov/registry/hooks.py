@@ -9,7 +9,13 @@ from fmgov.core.hooks import Hook
 if TYPE_CHECKING:
     from fmgov.registry.models import Deployment
 
-__all__ = ["deployment_approval_blocker", "deployment_reviews", "deployment_evaluation_panel"]
+__all__ = [
+    "deployment_approval_blocker",
+    "deployment_reviews",
+    "deployment_evaluation_panel",
+    "deployment_handover_schedules",
+    "DEPLOYMENT_HANDOVERS",
+]
 
 #: Why a deployment may not go live (None when a valid approval holds). Answered by the reviews app.
 deployment_approval_blocker: Hook[[Deployment], str | None] = Hook(
@@ -23,3 +29,15 @@ deployment_reviews: Hook[[Deployment], list[Any]] = Hook("registry.deployment_re
 deployment_evaluation_panel: Hook[[Deployment], dict[str, Any]] = Hook(
     "registry.deployment_evaluation_panel", answered_by="fmgov.evaluations"
 )
+
+#: Move the evaluation schedules of a deployment to the revision replacing it (old, new, actor), inside the
+#: revision's go-live transaction, one audit event per schedule; returns the ids moved. Answered by evaluations.
+deployment_handover_schedules: Hook[[Deployment, Deployment, Any], list[int]] = Hook(
+    "registry.deployment_handover_schedules", answered_by="fmgov.evaluations"
+)
+
+#: Every hand-over a revision's go-live runs, by name (the key in the retirement event's context). An app above
+#: that keeps open work per deployment (incidents, say) declares its hook here with the same signature.
+DEPLOYMENT_HANDOVERS: dict[str, Hook[[Deployment, Deployment, Any], list[int]]] = {
+    "schedules": deployment_handover_schedules,
+}

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from fmgov.registry import hooks
@@ -27,6 +27,7 @@ __all__ = [
     "foundation_model_list",
     "adaptation_list",
     "deployment_list",
+    "deployment_revision_list",
     "adaptation_descendants",
     "adaptation_descendant_ids",
     "descendant_adaptations",
@@ -50,12 +51,24 @@ def foundation_model_list() -> QuerySet[FoundationModel]:
 def adaptation_list() -> QuerySet[Adaptation]:
     """Adaptations with their owner and parent edges: two queries for any page size."""
     edges = AdaptationParent.objects.only("id", "child_id", "parent_model_id", "parent_adaptation_id").order_by("id")
-    return Adaptation.objects.select_related("owner").prefetch_related(Prefetch("parent_edges", queryset=edges))
+    return Adaptation.objects.select_related("owner", "supersedes").prefetch_related(
+        Prefetch("parent_edges", queryset=edges)
+    )
 
 
 def deployment_list() -> QuerySet[Deployment]:
     """Deployments with owner and target joined, so a page is one query."""
     return Deployment.objects.select_related("owner", "foundation_model", "adaptation", "endpoint_credential")
+
+
+def deployment_revision_list() -> QuerySet[Deployment]:
+    """``deployment_list`` with ``revised_by_id``: the revision whose go-live replaced each one (or None).
+
+    A subquery, not a join, so it stays one query per page; kept apart from
+    ``deployment_list`` so counts and lineage filters do not carry it.
+    """
+    replaced_by = Deployment.objects.filter(revises=OuterRef("pk"), went_live_at__isnull=False).order_by("went_live_at")
+    return deployment_list().annotate(revised_by_id=Subquery(replaced_by.values("pk")[:1]))
 
 
 def _start(model_id: int | None, adaptation_id: int | None) -> tuple[str, int]:

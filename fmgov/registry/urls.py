@@ -19,5 +19,6 @@ urlpatterns = [
     path("deployments/new/", views.deployment_create, name="deployment-create"),
     path("deployments/<int:pk>/", views.deployment_detail, name="deployment-detail"),
     path("deployments/<int:pk>/edit/", views.deployment_edit, name="deployment-edit"),
+    path("deployments/<int:pk>/revise/", views.deployment_revise, name="deployment-revise"),
     path("deployments/<int:pk>/<slug:action>/", views.deployment_action, name="deployment-action"),
 ]

@@ -119,3 +119,39 @@ def schedule_delete(*, schedule: EvaluationSchedule, actor: Actor) -> None:
     schedule.delete()
     if task is not None:
         task.delete()
+
+
+@transaction.atomic
+def schedules_move(*, source, target, actor: Actor) -> list[int]:
+    """Hand a deployment's schedules to the revision replacing it (the registry's go-live asks, via a hook).
+
+    A suite the revision already has scheduled keeps the revision's own
+    schedule and the old one is switched off; a suite the revision's endpoint
+    cannot run moves switched off, with the reason. One event per schedule.
+    """
+    moved = []
+    taken = set(EvaluationSchedule.objects.filter(deployment=target).values_list("suite_id", flat=True))
+    rows = EvaluationSchedule.objects.select_for_update().select_related("suite").filter(deployment=source)
+    for schedule in rows.order_by("pk"):
+        before, note = snapshot(schedule), ""
+        if schedule.suite_id in taken:
+            schedule.enabled, note = False, f"the revision {target} has its own schedule of this suite"
+        else:
+            schedule.deployment = target
+            try:
+                _check_runnable(schedule.suite, target)
+            except InvalidInput as exc:
+                why = " ".join(m for messages in exc.field_errors.values() for m in messages) or exc.message
+                schedule.enabled, note = False, f"cannot run on the revision: {why}"
+        schedule.save()
+        _sync_periodic_task(schedule)
+        context = {"reason": f"deployment {source} replaced by its revision {target}", "disabled": note or None}
+        audit_record(
+            action="evaluation_schedule.move",
+            actor=actor,
+            obj=schedule,
+            changes=diff(before, snapshot(schedule)),
+            context=context,
+        )
+        moved.append(schedule.pk)
+    return moved

@@ -138,11 +138,33 @@ class DeploymentSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     endpoint = EndpointSerializer(source="*", required=False)
     target = serializers.SerializerMethodField()
+    revises = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The deployment this one is a revision of (its go-live retires that one), or null.",
+    )
+    revised_by = serializers.IntegerField(
+        source="revised_by_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The revision whose go-live replaced this deployment, or null.",
+    )
 
     class Meta:
         model = Deployment
-        fields = ["id", *API_DEPLOYMENT_FIELDS, "target", "status", "went_live_at", "owner", "created_at", "updated_at"]
-        read_only_fields = ["id", "status", "went_live_at", "owner", "created_at", "updated_at"]
+        fields = [
+            "id",
+            *API_DEPLOYMENT_FIELDS,
+            "target",
+            "status",
+            "went_live_at",
+            "revises",
+            "revised_by",
+            "owner",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "status", "went_live_at", "revises", "owner", "created_at", "updated_at"]
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and "api_key_env" in data:

@@ -184,7 +184,10 @@ class AdaptationViewSet(_ServiceViewSet):
 
 
 class DeploymentViewSet(_ServiceViewSet):
-    """Deployments; status changes are the go-live / suspend / retire actions, never field edits."""
+    """Deployments; status changes are the go-live / suspend / retire actions, never field edits.
+
+    An approved or live deployment's governed fields are frozen (PATCH → 409); ``revisions`` proposes a change.
+    """
 
     serializer_class = DeploymentSerializer
     filterset_class = DeploymentFilter
@@ -196,7 +199,7 @@ class DeploymentViewSet(_ServiceViewSet):
     instance_kwarg = "deployment"
 
     def get_queryset(self):
-        return selectors.deployment_list()
+        return selectors.deployment_revision_list()
 
     def _transition(self, request, service, **kwargs) -> Response:
         deployment = self.get_object()
@@ -216,6 +219,26 @@ class DeploymentViewSet(_ServiceViewSet):
         reason = ReasonSerializer(data=request.data)
         reason.is_valid(raise_exception=True)
         return self._transition(request, services.deployment_suspend, reason=reason.validated_data["reason"])
+
+    @extend_schema(
+        request=DeploymentSerializer(partial=True),
+        responses={201: DeploymentSerializer, 409: OpenApiResponse(description="Not approved or live, or refused")},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def revisions(self, request, pk=None):
+        """Propose a change of an approved or live deployment's governed fields.
+
+        Creates a proposed deployment that ``revises`` this one: this one's description with the changes given
+        (validated like a create). It needs its own approved review; its go-live retires this one and moves the
+        evaluation schedules and open findings to it.
+        """
+        deployment = self.get_object()
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        revision = services.deployment_revision_create(
+            deployment=deployment, actor=request.user, **serializer.validated_data
+        )
+        return Response(self.get_serializer(self._reload(revision)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReasonSerializer, responses={200: DeploymentSerializer, 409: OpenApiResponse()})
     @action(detail=True, methods=["post"], filter_backends=[])

@@ -7,8 +7,9 @@ actions and commands all call them.
 
 The services live in one module per concern (``foundation_models``,
 ``adaptations`` with the lineage DAG, ``deployments`` with the status
-workflow, ``cards`` for model-card import, ``credentials`` and ``local_models``
-for what admins allow the workers to use); this package re-exports them so
+workflow, ``revisions`` for changing what an approved one governs, ``cards``
+for model-card import, ``credentials`` and ``local_models`` for what admins
+allow the workers to use); this package re-exports them so
 callers write ``from fmgov.registry import services``. A test that replaces a
 name a service uses (``audit_record``, say) patches it on the submodule that
 uses it: the package holds only the re-exported services.
@@ -30,6 +31,7 @@ from fmgov.registry.services.foundation_models import (
     foundation_model_update,
 )
 from fmgov.registry.services.local_models import local_model_create, local_model_deactivate, local_model_update
+from fmgov.registry.services.revisions import deployment_revision_create
 
 __all__ = [
     "FOUNDATION_MODEL_FIELDS",
@@ -47,6 +49,7 @@ __all__ = [
     "adaptation_create",
     "adaptation_update",
     *deployments.__all__,
+    "deployment_revision_create",
     "CardImport",
     "model_card_import",
 ]

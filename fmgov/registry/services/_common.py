@@ -17,7 +17,15 @@ from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput, NotAllowed
 from fmgov.core.roles import Role, has_role
 
-__all__ = ["IMPORT_ONLY_FIELDS", "_ensure_writer", "_ensure_owner", "_owner", "_unknown_fields", "_full_clean"]
+__all__ = [
+    "IMPORT_ONLY_FIELDS",
+    "_ensure_writer",
+    "_ensure_owner",
+    "_owner",
+    "_unknown_fields",
+    "_full_clean",
+    "_check_supersedes",
+]
 
 # Writable by a service but set only from an imported model card (it is evidence): not on forms, read-only in the
 # API, not editable in the admin.
@@ -77,3 +85,17 @@ def _full_clean(obj, exclude: list[str] | None = None) -> None:
     except ValidationError as exc:
         errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
         raise InvalidInput("Please correct the highlighted fields.", field_errors=errors)
+
+
+def _check_supersedes(record) -> None:
+    """A model's or adaptation's chain of versions (``supersedes``) never loops."""
+    seen = {record.pk} if record.pk else set()
+    current = record.supersedes
+    while current is not None:
+        if current.pk in seen:
+            raise InvalidInput(
+                "A version cannot supersede itself, directly or through other versions.",
+                field_errors={"supersedes": ["This would make the chain of versions a loop."]},
+            )
+        seen.add(current.pk)
+        current = current.supersedes

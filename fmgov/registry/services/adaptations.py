@@ -15,10 +15,18 @@ from audits.base import bulk_writes_recorded
 from audits.services import audit_record, created, diff, snapshot
 from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput
+from fmgov.registry.governed import ARTIFACT_FIELDS, LINEAGE_FIELDS, ensure_artifact_unchanged
 from fmgov.registry.lineage import lineage_parents_written
 from fmgov.registry.models import Adaptation, AdaptationParent, FoundationModel
 from fmgov.registry.selectors import adaptation_descendant_ids
-from fmgov.registry.services._common import _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
+from fmgov.registry.services._common import (
+    _check_supersedes,
+    _ensure_owner,
+    _ensure_writer,
+    _full_clean,
+    _owner,
+    _unknown_fields,
+)
 
 __all__ = ["ADAPTATION_FIELDS", "PARENT_KEYS", "adaptation_create", "adaptation_update"]
 
@@ -35,6 +43,7 @@ ADAPTATION_FIELDS = (
     "license",
     "model_card",
     "model_card_metadata",
+    "supersedes",
 )
 PARENT_KEYS = ("derived_from_models", "derived_from_adaptations")
 
@@ -113,6 +122,7 @@ def adaptation_create(
     _unknown_fields(fields, ADAPTATION_FIELDS)
     adaptation = Adaptation(owner=_owner(actor, owner), **fields)
     _full_clean(adaptation)
+    _check_supersedes(adaptation)
     models, adaptations = _resolve_parents(derived_from_models or [], derived_from_adaptations or [])
     adaptation.save()
     _write_parents(adaptation, models, adaptations)  # a new node has no children: no cycle possible
@@ -130,7 +140,11 @@ def adaptation_update(
     derived_from_adaptations: list[int] | None = None,
     **fields: Any,
 ) -> Adaptation:
-    """Edit an adaptation; a parent list given replaces that list, and a cycle is refused."""
+    """Edit an adaptation; a parent list given replaces that list, and a cycle is refused.
+
+    Its digest, licence and parents are fixed (409) once anything built on it is approved or live: a new
+    version that ``supersedes`` it is registered instead. Descriptive text still changes, audited.
+    """
     _unknown_fields(fields, ADAPTATION_FIELDS)
     changing_lineage = derived_from_models is not None or derived_from_adaptations is not None
     if changing_lineage:
@@ -148,6 +162,17 @@ def adaptation_update(
         )
         models, adaptations = _resolve_parents(model_ids, adaptation_ids)
         _refuse_cycle(obj, adaptations)
+    _check_supersedes(obj)
+    new_parents = (
+        {
+            "derived_from_models": sorted(m.pk for m in models),
+            "derived_from_adaptations": sorted(a.pk for a in adaptations),
+        }
+        if changing_lineage
+        else {}
+    )
+    frozen = diff(before, {**snapshot(obj), **_parents_snapshot(obj), **new_parents})
+    ensure_artifact_unchanged(obj, [name for name in (*ARTIFACT_FIELDS, *LINEAGE_FIELDS) if name in frozen])
     obj.save()
     if changing_lineage:
         _write_parents(obj, models, adaptations)

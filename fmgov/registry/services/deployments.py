@@ -20,6 +20,7 @@ from fmgov.core.actors import Actor
 from fmgov.core.exceptions import InvalidInput, TransitionNotAllowed
 from fmgov.core.redaction import redact_url
 from fmgov.registry.choices import DEPLOYMENT_TRANSITIONS, HTTP_ADAPTERS, DeploymentStatus, EndpointAdapter
+from fmgov.registry.governed import GOVERNED_FIELDS, ensure_governed_unchanged, governed_changes, governed_values
 from fmgov.registry.models import Deployment, LocalModel
 from fmgov.registry.selectors import deployment_go_live_blocker
 from fmgov.registry.services._common import _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
@@ -93,43 +94,51 @@ def _without_userinfo(url: str) -> str:
     return f"{scheme}://{authority.rsplit('@', 1)[1]}{rest[len(authority) :]}"
 
 
+def _save_new(deployment: Deployment, *, actor: Actor, action: str, context: dict[str, Any] | None = None) -> None:
+    """Validate and save a proposed deployment (a new one or a revision) with its creation event."""
+    redacted = _validate_deployment(deployment)
+    deployment.save()
+    context = {**(context or {}), **({"redacted": redacted} if redacted else {})}
+    audit_record(
+        action=action, actor=actor, obj=deployment, changes=created(snapshot(deployment)), context=context or None
+    )
+
+
 @transaction.atomic
 def deployment_create(*, actor: Actor, owner: AbstractBaseUser | None = None, **fields: Any) -> Deployment:
     """Propose a deployment of one model or adaptation; it starts as proposed."""
     _ensure_writer(actor)
     _unknown_fields(fields, DEPLOYMENT_FIELDS)
     deployment = Deployment(owner=_owner(actor, owner), status=DeploymentStatus.PROPOSED, **fields)
-    redacted = _validate_deployment(deployment)
-    deployment.save()
-    audit_record(
-        action="deployment.create",
-        actor=actor,
-        obj=deployment,
-        changes=created(snapshot(deployment)),
-        context={"redacted": redacted} if redacted else None,
-    )
+    _save_new(deployment, actor=actor, action="deployment.create")
     return deployment
 
 
 @transaction.atomic
 def deployment_update(*, deployment: Deployment, actor: Actor, **fields: Any) -> Deployment:
-    """Edit a deployment's description; status changes are separate services."""
+    """Edit a deployment's description; status changes are separate services.
+
+    On an approved or live deployment the governed fields are frozen (409): a change is a revision.
+    """
     _unknown_fields(fields, DEPLOYMENT_FIELDS)
     obj = Deployment.objects.select_for_update().get(pk=deployment.pk)
     _ensure_owner(actor, obj)
     if obj.status == DeploymentStatus.RETIRED:
         raise TransitionNotAllowed("A retired deployment is a closed record and cannot be edited.")
-    before = snapshot(obj)
+    before, governed_before = snapshot(obj), governed_values(obj)
     for key, value in fields.items():
         setattr(obj, key, value)
     after = snapshot(obj)
     retargeted = {k for k in DEPLOYMENT_TARGET_FIELDS if before.get(k) != after.get(k)}
+    ensure_governed_unchanged(obj, [k for k in GOVERNED_FIELDS if k in retargeted])
     if retargeted and obj.status != DeploymentStatus.PROPOSED:
         raise TransitionNotAllowed(
             f"The target of a {obj.status} deployment cannot change: its review was for that version. "
             "Propose a new deployment instead."
         )
     redacted = _validate_deployment(obj, credential_changed="endpoint_credential" in fields)
+    # Compared once the URL is stored as it would be (redacted): resending the same endpoint is no change.
+    ensure_governed_unchanged(obj, governed_changes(governed_before, governed_values(obj)))
     changed = diff(before, snapshot(obj))
     if changed:
         obj.save()
@@ -220,13 +229,20 @@ def deployment_withdraw_approval(*, deployment: Deployment, actor: Actor, reason
 
 @transaction.atomic
 def deployment_go_live(*, deployment: Deployment, actor: Actor) -> Deployment:
-    """approved/suspended → live, only while the reviews app sees a valid approved review."""
+    """approved/suspended → live, only while the reviews app sees a valid approved review.
+
+    A revision's go-live also retires the deployment it revises and hands its work over, in this transaction.
+    """
     obj = _locked(deployment)
     _ensure_owner(actor, obj)
     if obj.status in (DeploymentStatus.PROPOSED, DeploymentStatus.APPROVED, DeploymentStatus.SUSPENDED):
         blocker = deployment_go_live_blocker(obj)
         if blocker:
             raise TransitionNotAllowed(f"Cannot go live: {blocker}")
+    if obj.revises_id is not None:
+        from fmgov.registry.services.revisions import revision_go_live  # builds on this module's helpers
+
+        return revision_go_live(revision=obj, actor=actor)
     return _transition(deployment=obj, to=DeploymentStatus.LIVE, action="deployment.go_live", actor=actor)
 
 

@@ -1,7 +1,8 @@
 """Writes to foundation models: registering a version and editing its facts.
 
 A model's versions form a chain through ``supersedes``; the services here
-keep that chain free of loops. Each service is atomic and records its audit
+keep that chain free of loops, and keep a version's artifact fixed once
+something built on it is approved or live (``fmgov.registry.governed``). Each service is atomic and records its audit
 event in the same transaction, with before/after values, so the change and its
 record commit together or not at all.
 """
@@ -13,9 +14,16 @@ from django.db import transaction
 
 from audits.services import audit_record, created, diff, snapshot
 from fmgov.core.actors import Actor
-from fmgov.core.exceptions import InvalidInput
+from fmgov.registry.governed import ARTIFACT_FIELDS, ensure_artifact_unchanged
 from fmgov.registry.models import FoundationModel
-from fmgov.registry.services._common import _ensure_owner, _ensure_writer, _full_clean, _owner, _unknown_fields
+from fmgov.registry.services._common import (
+    _check_supersedes,
+    _ensure_owner,
+    _ensure_writer,
+    _full_clean,
+    _owner,
+    _unknown_fields,
+)
 
 __all__ = ["FOUNDATION_MODEL_FIELDS", "foundation_model_create", "foundation_model_update"]
 
@@ -45,19 +53,6 @@ FOUNDATION_MODEL_FIELDS = (
 )
 
 
-def _check_supersedes(model: FoundationModel) -> None:
-    seen = {model.pk} if model.pk else set()
-    current = model.supersedes
-    while current is not None:
-        if current.pk in seen:
-            raise InvalidInput(
-                "A model cannot supersede itself, directly or through other versions.",
-                field_errors={"supersedes": ["This would make the chain of versions a loop."]},
-            )
-        seen.add(current.pk)
-        current = current.supersedes
-
-
 @transaction.atomic
 def foundation_model_create(*, actor: Actor, owner: AbstractBaseUser | None = None, **fields: Any) -> FoundationModel:
     """Register a foundation model version; the caller owns it unless an owner is given (system use)."""
@@ -73,7 +68,11 @@ def foundation_model_create(*, actor: Actor, owner: AbstractBaseUser | None = No
 
 @transaction.atomic
 def foundation_model_update(*, foundation_model: FoundationModel, actor: Actor, **fields: Any) -> FoundationModel:
-    """Edit a model's facts; records only the fields that changed."""
+    """Edit a model's facts; records only the fields that changed.
+
+    Its digest and licence are fixed (409) once anything built on it is approved or live: a new version
+    that ``supersedes`` it is registered instead. Descriptive text still changes, audited.
+    """
     _unknown_fields(fields, FOUNDATION_MODEL_FIELDS)
     model = FoundationModel.objects.select_for_update().get(pk=foundation_model.pk)
     _ensure_owner(actor, model)
@@ -84,6 +83,7 @@ def foundation_model_update(*, foundation_model: FoundationModel, actor: Actor, 
     _check_supersedes(model)
     after = snapshot(model)
     changed = diff(before, after)
+    ensure_artifact_unchanged(model, [name for name in ARTIFACT_FIELDS if name in changed])
     if changed:
         model.save()
         audit_record(

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from audits.base import UnrecordedBulkWrite
 from audits.models import AuditEvent
-from fmgov.core.exceptions import InvalidInput, NotAllowed, TransitionNotAllowed
+from fmgov.core.exceptions import Conflict, InvalidInput, NotAllowed, TransitionNotAllowed
 from fmgov.core.hooks import check_every_hook_is_answered
 from fmgov.registry import hooks, selectors, services
 from fmgov.registry.choices import DeploymentStatus
@@ -361,9 +361,12 @@ def test_the_target_is_fixed_once_approved(engineer):
     services.deployment_update(deployment=deployment, actor=engineer, foundation_model=other)
     assert last_event("deployment.update").changes == {"foundation_model": [deployment.foundation_model_id, other.pk]}
     services.deployment_approve(deployment=deployment, actor=None, system="t")
-    with pytest.raises(TransitionNotAllowed, match="cannot change"):
+    with pytest.raises(Conflict, match="cannot change"):
         services.deployment_update(deployment=deployment, actor=engineer, foundation_model=FoundationModelFactory())
-    services.deployment_update(deployment=deployment, actor=engineer, region="eu-north-1")
+    # The region is governed too since issue 15 (it was editable on an approved deployment before).
+    with pytest.raises(Conflict, match="revisions/"):
+        services.deployment_update(deployment=deployment, actor=engineer, region="eu-north-1")
+    services.deployment_update(deployment=deployment, actor=engineer, name="renamed")
 
 
 def test_go_live_blocker_is_the_reviews_app_answer(engineer):

@@ -50,7 +50,7 @@ def test_the_nested_endpoint_maps_onto_the_endpoint_fields():
     ("form", "declared"),
     [
         (FoundationModelForm, set(services.FOUNDATION_MODEL_FIELDS) - services.IMPORT_ONLY_FIELDS - {"supersedes"}),
-        (AdaptationForm, set(services.ADAPTATION_FIELDS) - services.IMPORT_ONLY_FIELDS),
+        (AdaptationForm, set(services.ADAPTATION_FIELDS) - services.IMPORT_ONLY_FIELDS - {"supersedes"}),
         (DeploymentForm, set(services.DEPLOYMENT_FIELDS)),
     ],
     ids=["foundation_model", "adaptation", "deployment"],

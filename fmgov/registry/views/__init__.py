@@ -7,6 +7,7 @@ from fmgov.registry.views.deployments import (
     deployment_detail,
     deployment_edit,
     deployment_list_view,
+    deployment_revise,
 )
 from fmgov.registry.views.models import card_import, model_create, model_detail, model_edit, model_list
 
@@ -21,6 +22,7 @@ __all__ = [
     "deployment_detail",
     "deployment_edit",
     "deployment_list_view",
+    "deployment_revise",
     "model_create",
     "model_detail",
     "model_edit",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -18,11 +19,14 @@ from fmgov.registry.forms import (
     DeploymentForm,
     TransitionForm,
 )
+from fmgov.registry.governed import FROZEN_STATUSES, GOVERNED_FIELDS
 from fmgov.registry.hooks import deployment_evaluation_panel, deployment_reviews
 from fmgov.registry.selectors import (
     deployment_go_live_blocker,
     deployment_list,
+    deployment_revision_list,
 )
+from fmgov.registry.services.revisions import open_revision
 from fmgov.registry.views._common import WRITERS, _edit, _inventory, _may_change, _save_form
 
 DEPLOYMENT_SORTS = {"name": "name", "status": "status", "environment": "environment", "owner": "owner__username",
@@ -69,11 +73,33 @@ def deployment_create(request: HttpRequest) -> HttpResponse:
 def deployment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     deployment = get_object_or_404(deployment_list(), pk=pk)
     form = DeploymentForm(request.POST or None, instance=deployment)
+    if deployment.status in FROZEN_STATUSES:  # what the review approved is shown, not offered
+        for name in GOVERNED_FIELDS:
+            form.fields[name].disabled = True
+            form.fields[name].help_text = "Frozen while approved or live: use \u201cPropose a change\u201d."
 
     def save():
         services.deployment_update(deployment=deployment, actor=request.user, **form.cleaned_data)
 
     return _edit(request, deployment, form, save, "registry:deployment-detail", f"Edit {deployment}")
+
+
+@role_required(*WRITERS)
+def deployment_revise(request: HttpRequest, pk: int) -> HttpResponse:
+    """Propose a change of an approved or live deployment: the form starts from what runs now."""
+    deployment = get_object_or_404(deployment_list(), pk=pk)
+    if not _may_change(request.user, deployment):
+        messages.error(request, "Only the deployment's owner or an admin may propose a change to it.")
+        return redirect("registry:deployment-detail", pk)
+    form = DeploymentForm(request.POST or None, instance=deployment)
+    return _save_form(
+        request,
+        form,
+        lambda: services.deployment_revision_create(deployment=deployment, actor=request.user, **form.cleaned_data),
+        saved="Proposed revision {}: it needs its own risk review before it goes live.",
+        detail="registry:deployment-detail",
+        title=f"Propose a change to {deployment}",
+    )
 
 
 ACTIONS = {
@@ -99,8 +125,9 @@ def _allowed_actions(user, deployment) -> tuple[list[dict], str | None]:
 
 @login_required
 def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    deployment = get_object_or_404(deployment_list(), pk=pk)
+    deployment = get_object_or_404(deployment_revision_list().select_related("revises"), pk=pk)
     actions, blocker = _allowed_actions(request.user, deployment)
+    frozen = deployment.status in FROZEN_STATUSES
     review_rows = deployment_reviews(deployment)
     open_review = next((r for r in review_rows if r.is_open), None)
     context = {
@@ -112,6 +139,8 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reviews": review_rows,
         "open_review": open_review,
         "may_change": _may_change(request.user, deployment),
+        "frozen": frozen,
+        "open_revision": open_revision(deployment) if frozen else None,
         "may_request_review": has_role(request.user, *WRITERS) and deployment.status != DeploymentStatus.RETIRED,
         "evaluations": deployment_evaluation_panel(deployment),
     }
