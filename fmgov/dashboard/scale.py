@@ -10,12 +10,13 @@ The lineage roots are rebuilt once from the edges at the end.
 
 import datetime as dt
 import hashlib
+import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -191,6 +192,23 @@ def _runs(sizes: Sizes, deployments: list[int], owner) -> None:
         )
 
 
+_EVENT_COLUMNS = tuple(f.column for f in AuditEvent._meta.concrete_fields)
+
+
+def _insert_events(rows: list[dict]) -> None:
+    """COPY on PostgreSQL (several times faster than INSERT for a million rows), bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        AuditEvent.objects.bulk_create(AuditEvent(**row) for row in rows)
+        return
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([json.dumps(row[c]) if c in ("changes", "context") else row[c] for c in _EVENT_COLUMNS])
+
+
 def _events(count: int, objects: list[tuple[str, int]], actor) -> None:
     """``count`` events chained from the current head, exactly as ``audit_record`` writes them, in batches."""
     with transaction.atomic():
@@ -218,9 +236,9 @@ def _events(count: int, objects: list[tuple[str, int]], actor) -> None:
                 }
                 data = canonical_bytes({**values, "timestamp": format_timestamp(values["timestamp"])})
                 prev = hashlib.sha256(prev.encode("ascii") + data).hexdigest()
-                columns = {k: stored_form(v) for k, v in values.items() if k != "timestamp"}
-                batch.append(AuditEvent(**columns, timestamp=values["timestamp"], canonical=data, hash=prev))
-            AuditEvent.objects.bulk_create(batch)
+                row = {k: v if k == "timestamp" else stored_form(v) for k, v in values.items()}
+                batch.append({**row, "canonical": data, "hash": prev})
+            _insert_events(batch)
         head.seq, head.hash = seq, prev
         head.save(update_fields=["seq", "hash"])
 
