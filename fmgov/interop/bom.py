@@ -244,7 +244,7 @@ class _Assembly:
                 self.reviews.setdefault(_target_key(deployment), []).append(review)
 
     def version(self, kind: str, pk: int) -> Component:
-        """The component of a model or adaptation (made once), with its parents' dependencies."""
+        """The component of a model or adaptation, made once (its parents are linked in ``finish``)."""
         ref = v.model_ref(pk) if kind == "model" else v.adaptation_ref(pk)
         if ref in self.components:
             return self.components[ref]
@@ -253,10 +253,13 @@ class _Assembly:
         reviews = self.reviews.get((kind, pk), [])
         runs = self.source.runs.get((kind, pk), [])
         self.cards[ref] = model_card(record, runs=runs, reviews=reviews)
-        if kind == "adaptation":
-            parents = [self.version(parent_kind, parent) for parent_kind, parent in self.source.parents.get(pk, [])]
-            self.bom.register_dependency(component, parents)
         return component
+
+    def lineage(self) -> None:
+        """Each adaptation depends on its parents; a loop, not a recursion, so no depth of lineage is too deep."""
+        for child, parents in self.source.parents.items():
+            needs = [self.version(kind, pk) for kind, pk in parents]
+            self.bom.register_dependency(self.version("adaptation", child), needs)
 
     def deployment(self, deployment: Deployment) -> Component:
         component = _deployment_component(deployment, self.source.approvals.get(deployment.pk))
@@ -268,6 +271,7 @@ class _Assembly:
         return component
 
     def finish(self, top: Component, others: list[Component]) -> dict[str, Any]:
+        self.lineage()
         self.bom.metadata.component = top
         for component in [*others, *self.components.values()]:
             if component is not top:

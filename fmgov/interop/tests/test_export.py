@@ -1,17 +1,21 @@
 """The ML-BOM out: schema-valid CycloneDX 1.6, every ancestor with its digest, lineage, metrics, approval, no secret."""
 
 import json
+import sys
+import traceback
+from itertools import pairwise
 
 import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
+from audits.base import bulk_writes_recorded
 from fmgov.interop import bom, selectors
 from fmgov.interop import vocabulary as v
 from fmgov.interop.bom import _endpoint_url
 from fmgov.interop.tests.conftest import SECRET_ENV, SECRET_VALUE, add_run, approve_deployment
 from fmgov.registry import services as registry
-from fmgov.registry.models import EndpointCredential
+from fmgov.registry.models import Adaptation, AdaptationParent, EndpointCredential
 from fmgov.registry.tests.factories import chain
 
 pytestmark = pytest.mark.django_db
@@ -143,6 +147,36 @@ def test_deployment_bom_query_count_does_not_grow_with_ancestors(engineer, djang
         assert len(document["components"]) == depth + 1
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_a_lineage_deeper_than_the_recursion_limit_is_assembled(engineer, lineage):
+    """300 levels under a recursion limit 250 frames above this test's stack: the assembly loops, never recurses.
+
+    The rows are written in bulk (test data, not governance writes).
+    """
+    depth = 300
+    with bulk_writes_recorded():
+        Adaptation.objects.bulk_create(
+            Adaptation(name=f"deep-{i:03d}", kind="fine_tune", owner=engineer) for i in range(depth)
+        )
+        nodes = list(Adaptation.objects.filter(name__startswith="deep-").order_by("name"))
+        AdaptationParent.objects.bulk_create(
+            [AdaptationParent(child=nodes[0], parent_model=lineage.a)]
+            + [AdaptationParent(child=child, parent_adaptation=parent) for parent, child in pairwise(nodes)]
+        )
+    deployment = registry.deployment_create(
+        actor=engineer, name="very-deep", adaptation=nodes[-1], environment="staging"
+    )
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(traceback.extract_stack()) + 250)
+    try:
+        document = deployment_bom(deployment)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(document["components"]) == depth + 1
+    depends = {d["ref"]: d.get("dependsOn", []) for d in document["dependencies"]}
+    assert depends[v.adaptation_ref(nodes[0].pk)] == [v.model_ref(lineage.a.pk)]
+    assert depends[v.adaptation_ref(nodes[-1].pk)] == [v.adaptation_ref(nodes[-2].pk)]
 
 
 def test_foundation_model_bom_describes_the_model(lineage):
