@@ -35,4 +35,5 @@ def verify_signature(
     if abs(now - int(timestamp)) > tolerance:
         return False
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return hmac.compare_digest("sha256=" + mac.hexdigest(), str(header or ""))
+    # compare_digest raises on non-ASCII text: a forged header must be a False, not a crash of the receiver.
+    return isinstance(header, str) and header.isascii() and hmac.compare_digest("sha256=" + mac.hexdigest(), header)

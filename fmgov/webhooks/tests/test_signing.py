@@ -55,6 +55,13 @@ def test_a_genuine_signature_verifies(verify):
         pytest.param(lambda t, b, h: (f" {t}", b, h), id="padded timestamp"),
         pytest.param(lambda t, b, h: ("", b, h), id="empty timestamp"),
         pytest.param(lambda t, b, h: (None, b, h), id="missing timestamp"),
+        # A hostile sender's header is text of any kind: each is a False, never an exception in the receiver.
+        pytest.param(lambda t, b, h: (t, b, h[:-1] + "\u00e9"), id="non-ASCII signature"),
+        pytest.param(lambda t, b, h: (t, b, "sha256=" + "\u0661" * 64), id="non-ASCII digits"),
+        pytest.param(lambda t, b, h: (t, b, h.encode()), id="bytes header"),
+        pytest.param(lambda t, b, h: (t + "\n", b, h), id="timestamp with a newline"),
+        pytest.param(lambda t, b, h: ("\u0661" * 10, b, h), id="non-ASCII timestamp digits"),
+        pytest.param(lambda t, b, h: (t, b.replace(b":", b": "), h), id="body re-serialised"),
     ],
 )
 def test_a_forged_or_altered_request_fails(verify, tamper):
