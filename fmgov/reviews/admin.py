@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from fmgov.reviews.models import ReviewItem, ReviewPolicy, RiskCategory, RiskReview, SignOff
+from fmgov.reviews.models import EnvironmentPolicy, ReviewItem, ReviewPolicy, RiskCategory, RiskReview, SignOff
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -30,6 +30,11 @@ class ReviewPolicyAdmin(ReadOnlyAdmin):
     list_display = ["name", "quorum", "validity_days", "is_default"]
 
 
+@admin.register(EnvironmentPolicy)
+class EnvironmentPolicyAdmin(ReadOnlyAdmin):
+    list_display = ["environment", "policy", "updated_at"]
+
+
 class ReviewItemInline(admin.TabularInline):
     model = ReviewItem
     fields = ["category", "description", "likelihood", "severity", "residual_likelihood", "residual_severity"]
@@ -43,7 +48,7 @@ class ReviewItemInline(admin.TabularInline):
 
 class SignOffInline(admin.TabularInline):
     model = SignOff
-    fields = ["reviewer", "submission", "decision", "conditions", "content_hash", "void", "created_at"]
+    fields = ["reviewer", "submission", "decision", "conditions", "content_hash", "hash_scheme", "void", "created_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
