@@ -44,6 +44,5 @@ def review_content_parts(review: RiskReview) -> dict[str, Any]:
 
 def policy_suite_requirements(policy: ReviewPolicy) -> dict[int, dict[str, Any]]:
     return {
-        r.suite_id: {"max_age_days": r.max_age_days, "thresholds": r.suite.thresholds}
-        for r in _requirements(policy.pk)
+        r.suite_id: {"max_age_days": r.max_age_days, "thresholds": r.suite.thresholds} for r in _requirements(policy.pk)
     }
