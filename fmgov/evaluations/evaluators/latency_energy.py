@@ -10,7 +10,10 @@ whitespace-separated words, divided by the latency; bootstrap interval over
 requests). A percentile needs enough successful samples to mean anything:
 p95 of fewer than ``MIN_SAMPLES`` (20) is merely the maximum, so its value is
 then null and marked insufficient, and the run is inconclusive (which does not
-pass a required suite); p50 needs ``MIN_SAMPLES_P50`` (5).
+pass a required suite); p50 needs ``MIN_SAMPLES_P50`` (5). A request that still
+fails after the adapter's retries is recorded as an error (``error_rate``, Wilson
+interval) and left out of the timings rather than failing the run; only when
+every request fails does the run fail.
 
 Estimated, not measured (the endpoint does not report power):
 
@@ -36,6 +39,7 @@ a sampling interval.
 import math
 from typing import Any
 
+from fmgov.evaluations.adapters.base import EndpointUnusable
 from fmgov.evaluations.evaluators.base import (
     Estimate,
     EvaluationContext,
@@ -46,6 +50,7 @@ from fmgov.evaluations.evaluators.base import (
     from_range,
     insufficient,
     sample_rows,
+    wilson,
 )
 
 DEFAULT_PROMPTS = [
@@ -228,6 +233,7 @@ class LatencyEnergy(Evaluator):
         "tokens_per_second": MetricSpec(True, "completion tokens per second per request"),
         "energy_wh_per_1k_tokens": MetricSpec(False, "estimated energy per 1,000 tokens (Wh)"),
         "emissions_gco2e_per_1k_tokens": MetricSpec(False, "estimated emissions per 1,000 tokens (gCO2e)"),
+        "error_rate": MetricSpec(False, "share of requests still failing after retries (Wilson interval)"),
     }
     config_schema = {
         "type": "object",
@@ -250,11 +256,15 @@ class LatencyEnergy(Evaluator):
         config = context.config
         prompts = (config.get("prompts") or DEFAULT_PROMPTS) * config.get("repeats", 4)
         total = len(prompts)
+        tries = getattr(getattr(context.adapter, "retry", None), "attempts", 1)
 
         def ask(prompt):
-            completion = context.adapter.chat(
-                [{"role": "user", "content": prompt}], max_tokens=config.get("max_tokens", 128)
-            )
+            try:
+                completion = context.adapter.chat(
+                    [{"role": "user", "content": prompt}], max_tokens=config.get("max_tokens", 128)
+                )
+            except EndpointUnusable as exc:  # retries exhausted: an error to count, not a latency
+                return {"prompt": prompt, "error": str(exc)[:300], "attempts": tries}
             tokens = completion.completion_tokens or len(completion.text.split())
             return {
                 "prompt": prompt,
@@ -264,18 +274,24 @@ class LatencyEnergy(Evaluator):
                 "attempts": getattr(completion, "attempts", 1),
             }
 
-        rows = context.adapter.map(ask, prompts, on_result=lambda done, _: context.progress(done / total))
+        results = context.adapter.map(ask, prompts, on_result=lambda done, _: context.progress(done / total))
+        rows = [r for r in results if "error" not in r]
+        failed = [r for r in results if "error" in r]
+        if not rows:
+            raise EndpointUnusable(f"Every one of the {total} requests failed; the first: {failed[0]['error']}")
         metrics, assumptions = timed_metrics(rows, config, context.deployment)
-        attempts = sum(r["attempts"] for r in rows)
+        metrics["error_rate"] = wilson(len(failed), total)
+        attempts = sum(r["attempts"] for r in results)
         return EvaluationResult(
             metrics=metrics,
-            samples=sample_rows(rows, context.sample_size),
+            samples=sample_rows(rows, context.sample_size) + failed[:3],
             details={
                 "method": __doc__.strip(),
                 "assumptions": assumptions,
                 "requests": total,
                 "attempts": attempts,
-                "retried_errors": attempts - total,
+                "retried_errors": attempts - len(rows),  # every attempt but each success's last
                 "successful_samples": len(rows),
+                "failed_requests": len(failed),
             },
         )

@@ -47,6 +47,7 @@ METRIC_RANGES = {
     "sentiment_p_value": UNIT,
     "f1": UNIT,
     "partial_compliance_rate": UNIT,
+    "error_rate": UNIT,
     "sentiment_gap": (0.0, 2.0),  # VADER compound is in [-1, 1]
     "mean_sentiment": (-1.0, 1.0),
     "length_gap": (0.0, math.inf),

@@ -3,7 +3,7 @@
 import pytest
 
 from fmgov.evaluations import selectors, services
-from fmgov.evaluations.adapters import EndpointConfig, RetryPolicy, build_adapter
+from fmgov.evaluations.adapters import EndpointConfig, EndpointUnusable, RetryPolicy, build_adapter
 from fmgov.evaluations.evaluators import EvaluationContext, config_errors, get_evaluator
 from fmgov.evaluations.evaluators.latency_energy import MIN_SAMPLES, implied_streams, percentile_estimate
 from fmgov.evaluations.models import RunMetric
@@ -109,3 +109,24 @@ def test_energy_range_spans_the_stated_assumptions(fake_openai):
     assert emissions.ci_high == pytest.approx(energy.ci_high / 1000 * 500)
     assert emissions.method == "range of the stated assumptions"
     assert result.details["assumptions"]["accelerator_power_w"] == [300, 700]
+
+
+def test_requests_failing_after_retries_are_errors_not_latencies(fake_openai):
+    # Every 2nd request answers 500 and there is no retry: half the requests fail for good.
+    fake_openai.behaviour = Behaviour(delay_s=0.001, fail_every=2, fail_status=500)
+    adapter = build_adapter("openai_chat", EndpointConfig(base_url=fake_openai.base_url, model="m", concurrency=1))
+    adapter.retry = RetryPolicy(attempts=1, base_delay_s=0.01)
+    with adapter:
+        result = get_evaluator("latency_energy").run(
+            EvaluationContext(config={"prompts": ["a"], "repeats": 24}, adapter=adapter)
+        )
+    errors = result.metrics["error_rate"]
+    assert (errors.value, errors.n) == (0.5, 24) and errors.ci_low < 0.5 < errors.ci_high
+    assert result.details["successful_samples"] == result.details["failed_requests"] == 12
+    assert result.metrics["latency_p95_s"].insufficient, "12 successes: p95 not claimed"
+    assert result.metrics["latency_p50_s"].n == 12 and result.details["retried_errors"] == 12
+    assert "500" in next(s for s in result.samples if "error" in s)["error"]
+
+    fake_openai.behaviour = Behaviour(always_status=500)
+    with pytest.raises(EndpointUnusable, match="Every one of the 20 requests failed"):
+        latency_run(fake_openai, {"prompts": ["a"], "repeats": 20})
