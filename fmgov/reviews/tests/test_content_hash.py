@@ -125,3 +125,18 @@ def test_a_sign_off_records_the_scheme_it_was_made_under(engineer, reviewer):
     review = submitted_review(author=engineer)
     (sign_off,) = approve(review, reviewer)
     assert SignOff.objects.get(pk=sign_off.pk).hash_scheme == review.hash_scheme == HASH_SCHEME_CURRENT
+
+
+def test_a_missing_contributor_fails_the_start_up_check():
+    from fmgov.core.hooks import check_every_hook_is_answered
+    from fmgov.reviews import hooks
+
+    answer = hooks.review_content_parts._answer
+    hooks.review_content_parts._answer = None
+    try:
+        errors = [e for e in check_every_hook_is_answered() if "reviews.review_content_parts" in e.msg]
+        with pytest.raises(Exception, match="Nothing answers the hook reviews.review_content_parts"):
+            hooks.review_content_parts(None)
+    finally:
+        hooks.review_content_parts._answer = answer
+    assert [e.id for e in errors] == ["fmgov.E001"]
