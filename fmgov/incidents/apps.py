@@ -5,3 +5,14 @@ class IncidentsConfig(AppConfig):
     name = "fmgov.incidents"
     label = "incidents"
     verbose_name = "Serious incidents"
+
+    def ready(self) -> None:
+        from fmgov.core.schedules import BuiltinSchedule, register_builtin_schedule
+
+        register_builtin_schedule(
+            BuiltinSchedule(
+                name="Serious-incident clock: reminders and overdue findings",
+                task="fmgov.incidents.tasks.incident_clock",
+                every_minutes=15,
+            )
+        )
