@@ -327,6 +327,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request's full URL at INFO: a webhook URL (a Slack one is itself a secret) or a query
+        # string with a key must not reach the workers' logs; the egress client's own errors name the origin only.
+        "httpx": {"level": "WARNING"},
         # The filesystem transport has no host; kombu warns about it on every connection.
         "kombu.connection": {"level": "ERROR"},
         # The outbox backend's one line per message, shown even when Celery runs at WARNING.
