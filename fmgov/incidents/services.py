@@ -104,11 +104,7 @@ def _set_clock(incident: Incident) -> None:
     incident.report_due_at = incident.aware_at + timedelta(days=deadline["days"])
 
 
-def _involved(actor: Actor, deployments: Iterable[Deployment], models: Iterable[FoundationModel]) -> None:
-    deployments, models = list(deployments), list(models)
-    if not deployments and not models:
-        message = "Name at least one deployment or model involved."
-        raise InvalidInput(message, field_errors={"deployments": [message]})
+def _ensure_may_open(actor: Actor, deployments: list[Deployment], models: list[FoundationModel]) -> None:
     if _is_board(actor):
         return
     if not has_role(actor, Role.ENGINEER):
@@ -135,7 +131,7 @@ def incident_open(
 ) -> Incident:
     """Open an incident and start its clock; ``suspend`` (reviewers and admins only) confirms it at once."""
     deployments, foundation_models = list(deployments), list(foundation_models)
-    _involved(actor, deployments, foundation_models)
+    _ensure_may_open(actor, deployments, foundation_models)
     if suspend and not _is_board(actor):
         raise NotAllowed("Only a reviewer or admin may suspend deployments over an incident; ask one to confirm it.")
     values = {
@@ -150,6 +146,8 @@ def incident_open(
     }
     errors: dict[str, list[str]] = {}
     _validate(values, errors)
+    if not deployments and not foundation_models:
+        errors["deployments"] = ["Name at least one deployment or model involved."]
     if errors:
         raise InvalidInput("Invalid incident.", field_errors=errors)
     incident = Incident(**values, opened_by=actor)
