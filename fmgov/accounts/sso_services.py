@@ -8,6 +8,7 @@ they are applied at every sign-in through the accounts services, audited only wh
 
 import hashlib
 import re
+import unicodedata
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -54,9 +55,14 @@ def _email(claims: dict) -> str:
 
 
 def _username(*, issuer: str, subject: str, claims: dict, claim: str) -> str:
-    """The configured claim (then the e-mail) made safe for a Django username, else a name derived from the subject."""
+    """The configured claim (then the e-mail) made safe for a Django username, else a name derived from the subject.
+
+    Only ASCII after NFKC: a look-alike ("\u0430dmin" with a Cyrillic a, full-width letters) would otherwise be a
+    new account whose name reads as an existing one's in the audit trail and on every page.
+    """
     for name in (claim, "email"):
-        candidate = USERNAME_UNSAFE.sub("", _text_claim(claims, name, 150))
+        text = unicodedata.normalize("NFKC", _text_claim(claims, name, 150))
+        candidate = USERNAME_UNSAFE.sub("", text) if text.isascii() else ""
         if candidate:
             return candidate
     return "sso-" + hashlib.sha256(f"{issuer}\n{subject}".encode()).hexdigest()[:16]
