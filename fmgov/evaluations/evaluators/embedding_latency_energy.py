@@ -21,10 +21,16 @@ Defaults: 700 W at utilisation 1.0, PUE 1.2, 400 gCO2e/kWh; idle power, host
 CPU, networking and embodied emissions are left out. The assumptions are returned with the figures.
 """
 
+import math
 import time
 
 from fmgov.evaluations.evaluators.base import EvaluationContext, EvaluationResult, Evaluator, MetricSpec, sample_rows
-from fmgov.evaluations.evaluators.latency_energy import ENERGY_CONFIG_PROPERTIES, energy_validate, timed_metrics
+from fmgov.evaluations.evaluators.latency_energy import (
+    ENERGY_CONFIG_PROPERTIES,
+    MIN_SAMPLES,
+    energy_validate,
+    timed_metrics,
+)
 
 DEFAULT_TEXTS = [
     "Staff may work remotely for up to three days a week with their manager's agreement.",
@@ -69,8 +75,10 @@ class EmbeddingLatencyEnergy(Evaluator):
 
     def run(self, context: EvaluationContext) -> EvaluationResult:
         config = context.config
-        texts = (config.get("texts") or DEFAULT_TEXTS) * config.get("repeats", 4)
         size = config.get("batch_size", 8)
+        base = config.get("texts") or DEFAULT_TEXTS
+        # By default send enough requests for the p95 reported (MIN_SAMPLES), not a p95 that is only the maximum.
+        texts = base * (config.get("repeats") or max(4, math.ceil(MIN_SAMPLES * size / len(base))))
         batches = [texts[i : i + size] for i in range(0, len(texts), size)]
         context.adapter.embed(texts[:1])  # warm-up, not counted
 

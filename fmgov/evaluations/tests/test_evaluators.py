@@ -140,6 +140,13 @@ def test_embedding_latency_energy_times_each_batch_and_documents_the_estimate(fa
     assert "warm-up request" in result.details["method"]
 
 
+def test_embedding_latency_energy_by_default_sends_enough_requests_for_its_p95(fake_openai):
+    result = embeddings_run(fake_openai, {"batch_size": 8})
+    assert result.details["requests"] >= 20
+    p95 = result.metrics["latency_p95_s"]
+    assert not p95.insufficient and p95.value is not None and p95.n == result.details["requests"]
+
+
 def test_embedding_latency_energy_refuses_an_endpoint_that_drops_texts(fake_openai):
     class Truncating(type(build_adapter("openai_embeddings", EndpointConfig(base_url="http://x", model="e")))):
         def embed(self, texts):
