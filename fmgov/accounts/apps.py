@@ -23,7 +23,10 @@ class AccountsConfig(AppConfig):
         from django.core import checks
 
         from fmgov.accounts import guards
+        from fmgov.accounts.selectors import no_role_explanation
         from fmgov.accounts.sso_config import check_sso_settings
+        from fmgov.core import middleware
 
         guards.connect()
+        middleware.no_role_explanation.register(no_role_explanation)
         checks.register(check_sso_settings, checks.Tags.security)

@@ -1,6 +1,10 @@
 """Security headers for every response (the audit request context is in ``audits.middleware``)."""
 
+from typing import Any
+
 from django.conf import settings
+
+from fmgov.core.hooks import Hook
 
 
 class SecurityHeadersMiddleware:
@@ -24,6 +28,9 @@ class SecurityHeadersMiddleware:
 
 
 NO_ROLE_MESSAGE = "Your account holds no role in fmgov yet; ask an admin for one."
+#: (message, identity provider to sign in with again, or "") for a signed-in user holding no role. Answered by
+#: fmgov.accounts: a single sign-on user's roles come from their provider's groups, which no fmgov admin can give.
+no_role_explanation: Hook[[Any], tuple[str, str]] = Hook("core.no_role_explanation", answered_by="fmgov.accounts")
 # URL names a signed-in user without any role may still reach: signing in and out, the password page, who am I,
 # their own API tokens, health checks, the single sign-on callback, and Django admin's own sign-in and sign-out.
 ROLELESS_VIEWS = frozenset(
@@ -40,6 +47,7 @@ ROLELESS_VIEWS = frozenset(
         "api-token-detail",
         "api-token-revoke",
         "sso-callback",
+        "oidc_authentication_init",  # signing in again through the provider is how an SSO user's roles arrive
         "oidc_authentication_callback",
         "admin:login",
         "admin:logout",
@@ -72,6 +80,7 @@ class RoleRequiredMiddleware:
         match = request.resolver_match
         if match is not None and match.view_name in ROLELESS_VIEWS:
             return None
+        message, provider = no_role_explanation(user)
         if request.path.startswith("/api/"):
-            return JsonResponse({"detail": NO_ROLE_MESSAGE}, status=403)
-        return render(request, "no_role.html", {"message": NO_ROLE_MESSAGE}, status=403)
+            return JsonResponse({"detail": message}, status=403)
+        return render(request, "no_role.html", {"message": message, "sso_provider": provider}, status=403)
