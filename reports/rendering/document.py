@@ -199,7 +199,13 @@ def _evaluation_charts(evaluations: dict) -> list[dict]:
             "suite": series["suite"], "metric": series["metric"], "latest": latest, "count": len(points),
             "latest_time": when(latest["time"]),
             "svg": svg.trend_svg(
-                [svg.TrendPoint(dt.datetime.fromisoformat(p["time"]), p["value"], p.get("passed")) for p in points],
+                [
+                    svg.TrendPoint(
+                        dt.datetime.fromisoformat(p["time"]), p["value"], p.get("passed"),
+                        ci_low=p.get("ci_low"), ci_high=p.get("ci_high"),
+                    )
+                    for p in points
+                ],
                 title=f"{series['suite']}: {series['metric']}", threshold=latest["threshold"],
                 op=latest.get("op"), width=680, height=170,
             ),

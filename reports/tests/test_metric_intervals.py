@@ -56,3 +56,16 @@ def test_dossier_and_period_summary_show_n_and_the_interval(engineer, auditor, m
     )
     summary = rendered_text(period)
     assert "gate:rate 0.95 n = 20, 95% CI [0.7639, 0.9911] >= 0.9 (on the lower bound)" in summary
+
+
+def test_the_pdf_trend_chart_draws_the_interval_as_a_band():
+    from reports.rendering.document import _evaluation_charts
+
+    def series(**interval):
+        point = {"time": "2026-11-02T10:00:00+00:00", "value": 0.95, "passed": True, "threshold": 0.9, "op": ">="}
+        return {"suite": "gate", "metric": "rate", "points": [{**point, **interval}, {**point, **interval}]}
+
+    banded = _evaluation_charts({"series": [series(ci_low=0.7639, ci_high=0.9911)], "runs": []})[0]["svg"]
+    bare = _evaluation_charts({"series": [series()], "runs": []})[0]["svg"]
+    assert "shaded band: 95% interval" in banded
+    assert "shaded band" not in bare
