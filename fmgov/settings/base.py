@@ -233,6 +233,9 @@ _default_cache_url = _broker_url if _broker_url.startswith(("redis://", "rediss:
 CACHES = {"default": env.cache("CACHE_URL", default=_default_cache_url)}
 CACHES["default"].setdefault("KEY_PREFIX", "fmgov")
 
+# Model and adaptation pages draw this many nearest descendants (and ancestors); the lineage API lists all.
+LINEAGE_GRAPH_MAX_NODES = env.int("LINEAGE_GRAPH_MAX_NODES", default=40)
+
 # --- Celery ---------------------------------------------------------------
 BROKER_DIR = Path(env.str("FMGOV_BROKER_DIR", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://"

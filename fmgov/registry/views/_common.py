@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from fmgov.core.roles import Role, has_role
 from fmgov.core.svg import DagNode, lineage_svg
 from fmgov.core.views import paginate, sort_headers, sort_queryset
 from fmgov.core.views_util import call_service
+from fmgov.registry.lineage import LineageRoot
 from fmgov.registry.selectors import (
     adaptation_lineage,
     adaptation_list,
@@ -35,16 +37,61 @@ def _v(version: str) -> str:
 # --- lineage -------------------------------------------------------------------------------------
 
 
+class Nearest(list):
+    """The nearest rows of a lineage list, with how many there are in all (``total``) and how many are not shown."""
+
+    def __init__(self, rows, total: int, api_url: str = "") -> None:
+        super().__init__(rows)
+        self.total = total
+        self.hidden = total - len(self)
+        self.api_url = api_url  # where the complete list is
+
+
+def _graph_limit() -> int:
+    """How many descendants (and ancestors) the page draws: a page drawing 10,000 nodes takes seconds."""
+    return max(1, settings.LINEAGE_GRAPH_MAX_NODES)
+
+
+def _nearest_model_descendants(model_id: int, limit: int) -> Nearest:
+    """The ``limit`` nearest descendants of a model and their number: two index reads of the stored lineage.
+
+    Nearest by depth then id (the index order, so no sort of the whole subtree); named for people afterwards.
+    """
+    stored = LineageRoot.objects.filter(foundation_model_id=model_id)
+    rows = list(
+        stored.order_by("depth", "adaptation_id").values_list(
+            "adaptation_id", "adaptation__name", "adaptation__version", "adaptation__kind",
+            "adaptation__owner_id", "depth",
+        )[:limit]
+    )  # fmt: skip
+    total = len(rows) if len(rows) < limit else stored.count()
+    keys = ("id", "name", "version", "kind", "owner_id", "depth")
+    ordered = sorted(
+        (dict(zip(keys, row, strict=True)) for row in rows), key=lambda r: (r["depth"], r["name"], r["id"])
+    )
+    return Nearest(ordered, total)
+
+
 def _lineage_graph(*, model=None, adaptation=None):
-    """Nodes of the model or adaptation, its ancestors and its descendants; three queries at most."""
+    """The drawing of the nearest ancestors and descendants (at most ``LINEAGE_GRAPH_MAX_NODES`` each), and both lists.
+
+    Bounded so that a model with thousands of descendants draws as fast as one with three; the lineage
+    API and ``descendants`` list give everything. Four queries at most.
+    """
+    limit = _graph_limit()
     if model is not None:
-        ancestors = []
-        below = descendant_adaptations(model_id=model.pk)
+        ancestors = Nearest([], 0)
+        below = _nearest_model_descendants(model.pk, limit)
+        below.api_url = reverse("foundation-model-descendants", args=[model.pk])
         current_key = ("model", model.pk)
         models_by_id = {model.pk: model}
     else:
-        ancestors = adaptation_lineage(adaptation_id=adaptation.pk)
-        below = descendant_adaptations(adaptation_id=adaptation.pk)
+        every_ancestor = adaptation_lineage(adaptation_id=adaptation.pk)
+        ancestors = Nearest(
+            every_ancestor[:limit], len(every_ancestor), reverse("adaptation-lineage", args=[adaptation.pk])
+        )
+        every_below = descendant_adaptations(adaptation_id=adaptation.pk)
+        below = Nearest(every_below[:limit], len(every_below), reverse("adaptation-descendants", args=[adaptation.pk]))
         current_key = ("adaptation", adaptation.pk)
         models_by_id = {}
     adaptation_ids = {row["id"] for row in below} | {a["id"] for a in ancestors if a["kind"] == "adaptation"}
@@ -80,8 +127,11 @@ def _lineage_graph(*, model=None, adaptation=None):
             )
         )
     subject = model or adaptation
-    svg = lineage_svg(nodes, title=f"Lineage of {subject}: {len(nodes) - 1} related model(s) and adaptation(s)")
-    return svg, ancestors, below
+    related = below.total + ancestors.total
+    title = f"Lineage of {subject}: {related} related model(s) and adaptation(s)"
+    if below.hidden or ancestors.hidden:
+        title += f", the nearest {len(nodes) - 1} drawn"
+    return lineage_svg(nodes, title=title), ancestors, below
 
 
 def _save_form(
