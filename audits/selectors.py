@@ -118,6 +118,18 @@ def _event_failure(row: tuple, prev_hash: str) -> str | None:
 
 
 def _walk_events(wanted: set[int]) -> _Walk:
+    if connections["default"].vendor == "postgresql":
+        from django.db import DatabaseError
+
+        from audits.verify_postgres import walk_postgres
+
+        try:
+            with transaction.atomic():  # a savepoint: bytes that are not JSON fail the query, not the snapshot
+                walk = _Walk()
+                walk_postgres(walk, wanted, _event_failure)
+                return walk
+        except DatabaseError:
+            pass  # walk the slow way below, which names the bad sequence number
     walk = _Walk()
     # Plain tuples, not model instances: verification reads every row.
     rows = AuditEvent.objects.order_by("seq").values_list(*HASHED_FIELDS, "hash", "canonical").iterator(chunk_size=5000)
