@@ -5,10 +5,12 @@ profile) is the attacker here: nothing they type may map to a role the explicit 
 make an account whose name reads as another's.
 """
 
+from io import StringIO
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 
 from fmgov.accounts.sso_services import SsoRefused, sso_sign_in
 from fmgov.accounts.tests.sso_support import signed_in_user, sso_login
@@ -90,3 +92,15 @@ def test_every_start_carries_a_fresh_state_nonce_and_an_s256_pkce_challenge(clie
         assert len(params["state"][0]) >= 32 and len(params["nonce"][0]) >= 32
     for name in ("state", "nonce", "code_challenge"):
         assert starts[0][name] != starts[1][name]
+
+
+def test_ensure_admin_never_promotes_an_sso_account_that_took_the_name_admin(idp, settings, tmp_path):
+    """On a fresh install the provider may hand out the name "admin" before ensure_admin runs: it stays role-less."""
+    settings.VAR_DIR = tmp_path
+    squatter = sso_sign_in(issuer=idp.issuer, claims={"sub": "sq", "preferred_username": "admin", "groups": ["x"]})
+    call_command("ensure_admin", stdout=StringIO())
+    squatter.refresh_from_db()
+    assert not user_roles(squatter) and not squatter.is_superuser and not squatter.is_staff
+    assert User.objects.filter(username__iexact="admin").count() == 1
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("adduser", "admin", "--role", "admin", stdout=StringIO())
