@@ -64,7 +64,7 @@ def _nearest_model_descendants(model_id: int, limit: int) -> Nearest:
             "adaptation__owner_id", "depth",
         )[:limit]
     )  # fmt: skip
-    total = len(rows) if len(rows) < limit else stored.count()
+    total = stored.count()  # asked even when fewer than the limit, so the page always runs the same queries
     keys = ("id", "name", "version", "kind", "owner_id", "depth")
     ordered = sorted(
         (dict(zip(keys, row, strict=True)) for row in rows), key=lambda r: (r["depth"], r["name"], r["id"])
