@@ -4,7 +4,7 @@ A footprint over a past period must count what ran then, including a
 deployment retired or suspended since; the ``status`` column only says what
 runs now. Every status change of a deployment is an audit event whose
 ``changes`` holds ``{"status": [old, new]}``, so the live intervals follow
-from the trail in one query.
+from the trail, which is read once per process and then only by its new tail (``_StatusMemo``).
 
 Rows the trail does not explain (a deployment created before status events
 were recorded, or a status set outside the services) are reconciled with the
@@ -14,14 +14,24 @@ where the trail says live, it is believed.
 """
 
 import datetime as dt
+import threading
 from collections import defaultdict
 
+from django.db.models import Q
 from django.utils import timezone
 
-from audits.models import AuditEvent
+from audits.models import AuditEvent, ChainHead
 from fmgov.registry.choices import DeploymentStatus
 
-__all__ = ["Interval", "period_bounds", "status_events", "ever_live_ids", "live_intervals", "days_live"]
+__all__ = [
+    "Interval",
+    "period_bounds",
+    "status_events",
+    "forget_status_events",
+    "ever_live_ids",
+    "live_intervals",
+    "days_live",
+]
 
 DEPLOYMENT_OBJECT_TYPE = "registry.deployment"
 
@@ -40,19 +50,74 @@ def period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetim
 StatusChange = tuple[dt.datetime, str | None, str | None]  # (time, old status, new status)
 
 
+_STATUS_FILTER = {"object_type": DEPLOYMENT_OBJECT_TYPE, "changes__has_key": "status"}
+
+
+class _StatusMemo:
+    """Every deployment status change of the trail, read once per process and then only its new tail.
+
+    The dashboard asked the whole trail for status events on every request (6 s at a tenth of a large
+    registry). The trail is append-only and hash-chained, so what was read up to sequence ``seq`` stays
+    true as long as the event at ``seq`` still has the hash read then: the next read checks that hash and
+    takes only the events after ``seq`` up to the chain head. A different database or a rolled-back
+    tail fails the check and the memo is rebuilt. Appends are serialised by the chain head lock, held
+    to commit, so every event at or below a committed head is visible.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.forget()
+
+    def forget(self) -> None:
+        self.seq, self.hash = 0, ""
+        self.changes: list[tuple[int, StatusChange]] = []  # (deployment id, change), in trail order
+
+    def _take(self, rows) -> None:
+        for object_id, timestamp, changes in rows:
+            pair = changes.get("status") if isinstance(changes, dict) else None
+            if object_id.isdigit() and isinstance(pair, list) and len(pair) == 2:
+                self.changes.append((int(object_id), (timestamp, pair[0], pair[1])))
+
+    def refresh(self) -> list[tuple[int, StatusChange]]:
+        """The changes up to the committed chain head; two queries (the head, the checked tail, maybe empty).
+
+        Always two, whether or not the trail moved, so that a page's query count is the same every time.
+        """
+        with self.lock:
+            head = ChainHead.objects.filter(pk=1).values_list("seq", "hash").first() or (0, "")
+            columns = ("seq", "hash", "object_id", "timestamp", "changes")
+            tail = AuditEvent.objects.filter(seq__gt=self.seq, seq__lte=head[0], **_STATUS_FILTER)
+            if self.seq and head[0] >= self.seq:
+                rows = list(
+                    AuditEvent.objects.filter(Q(seq=self.seq) | Q(pk__in=tail.values("pk"))).order_by("seq")
+                    .values_list(*columns)
+                )  # fmt: skip
+                if rows and rows[0][:2] == (self.seq, self.hash):
+                    self._take(row[2:] for row in rows[1:])
+                    self.seq, self.hash = head
+                    return self.changes
+            self.forget()  # first read, another database, or the tail read before is gone
+            rows = AuditEvent.objects.filter(seq__lte=head[0], **_STATUS_FILTER).order_by("seq").values_list(*columns)
+            self._take(row[2:] for row in rows)
+            self.seq, self.hash = head
+            return self.changes
+
+
+_memo = _StatusMemo()
+
+
+def forget_status_events() -> None:
+    """Drop the memo (tests that count queries from a known start)."""
+    with _memo.lock:
+        _memo.forget()
+
+
 def status_events(until: dt.datetime) -> dict[int, list[StatusChange]]:
-    """Each deployment's recorded status changes up to ``until``, oldest first. One query."""
+    """Each deployment's recorded status changes before ``until``, oldest first (see ``_StatusMemo``)."""
     events: dict[int, list[StatusChange]] = defaultdict(list)
-    rows = (
-        AuditEvent.objects.filter(object_type=DEPLOYMENT_OBJECT_TYPE, timestamp__lt=until, changes__has_key="status")
-        .order_by("seq")
-        .values_list("object_id", "timestamp", "changes")
-    )
-    for object_id, timestamp, changes in rows:
-        pair = changes.get("status") if isinstance(changes, dict) else None
-        if not object_id.isdigit() or not isinstance(pair, list) or len(pair) != 2:
-            continue
-        events[int(object_id)].append((timestamp, pair[0], pair[1]))
+    for pk, change in _memo.refresh():
+        if change[0] < until:
+            events[pk].append(change)
     return events
 
 
