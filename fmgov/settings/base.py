@@ -222,6 +222,7 @@ SPECTACULAR_SETTINGS = {
         "PortfolioFindingKindEnum": "fmgov.portfolio.choices.PortfolioFindingKind",
         "ReportKindEnum": "reports.choices.ReportKind",
         "ReportStateEnum": "reports.choices.ReportState",
+        "IncidentStatusEnum": "fmgov.incidents.choices.IncidentStatus",
     },
 }
 
