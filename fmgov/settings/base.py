@@ -55,7 +55,6 @@ INSTALLED_APPS = [
     "fmgov.webhooks",
     "fmgov.incidents",
     "fmgov.interop",
-    "fmgov.documentation",
 ]
 
 MIDDLEWARE = [

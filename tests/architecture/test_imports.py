@@ -26,9 +26,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("fmgov.evaluations",),
     # Incidents read the registry, reviews and findings; evaluations stay free to be read by them.
     ("fmgov.portfolio", "fmgov.incidents"),
-    # What carries the record out (reports, ML-BOM, webhooks, documentation): nothing below imports them;
+    # What carries the record out (reports, ML-BOM, webhooks): nothing below imports them;
     # webhooks hear the trail through audits.events, connected in their AppConfig.ready().
-    ("reports", "fmgov.interop", "fmgov.webhooks", "fmgov.documentation"),
+    ("reports", "fmgov.interop", "fmgov.webhooks"),
     ("fmgov.dashboard",),
 ]
 RANK = {app: rank for rank, apps in enumerate(LAYERS) for app in apps}
