@@ -8,6 +8,12 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from fmgov.core.schedules import BuiltinSchedule, register_builtin_schedule
+        from fmgov.incidents.services import incidents_hand_over
+        from fmgov.registry.hooks import deployment_handover_incidents
+
+        deployment_handover_incidents.register(
+            lambda old, new, actor: incidents_hand_over(source=old, target=new, actor=actor)
+        )
 
         register_builtin_schedule(
             BuiltinSchedule(

@@ -31,6 +31,7 @@ __all__ = [
     "SYSTEM",
     "incident_open",
     "incident_update",
+    "incidents_hand_over",
     "incident_confirm",
     "incident_report",
     "incident_follow_up",
@@ -272,3 +273,27 @@ def incident_close(*, incident: Incident, actor: Actor) -> Incident:
     if errors and may_write(actor, current) and current.status != IncidentStatus.OPEN:
         raise InvalidInput("Not ready to close.", field_errors=errors)
     return _transition(incident, IncidentStatus.CLOSED, actor=actor, action="incident.close", closed_at=timezone.now())
+
+
+def incidents_hand_over(*, source: Deployment, target: Deployment, actor: Actor) -> list[int]:
+    """A revision's go-live (the registry asks through a hook, inside its transaction) carries the open incidents on.
+
+    The replaced deployment stays named: it is where the incident happened. The revision is added, so the incident
+    shows on the deployment that runs now and its clock keeps running there. One event per incident.
+    """
+    moved = []
+    open_incidents = (
+        Incident.objects.select_for_update().filter(deployments=source).exclude(status=IncidentStatus.CLOSED)
+    )
+    for incident in open_incidents.order_by("pk"):
+        before = sorted(incident.deployments.values_list("pk", flat=True))
+        incident.deployments.add(target)
+        audit_record(
+            action="incident.add_deployment",
+            actor=actor,
+            obj=incident,
+            changes={"deployments": [before, sorted({*before, target.pk})]},
+            context={"reason": f"deployment {source} replaced by its revision {target}"},
+        )
+        moved.append(incident.pk)
+    return moved

@@ -14,6 +14,7 @@ __all__ = [
     "deployment_reviews",
     "deployment_evaluation_panel",
     "deployment_handover_schedules",
+    "deployment_handover_incidents",
     "DEPLOYMENT_HANDOVERS",
 ]
 
@@ -36,8 +37,15 @@ deployment_handover_schedules: Hook[[Deployment, Deployment, Any], list[int]] = 
     "registry.deployment_handover_schedules", answered_by="fmgov.evaluations"
 )
 
+#: Add the revision to the deployment's open serious incidents (old, new, actor), in the same transaction, one audit
+#: event per incident; returns the ids. Answered by the incidents app.
+deployment_handover_incidents: Hook[[Deployment, Deployment, Any], list[int]] = Hook(
+    "registry.deployment_handover_incidents", answered_by="fmgov.incidents"
+)
+
 #: Every hand-over a revision's go-live runs, by name (the key in the retirement event's context). An app above
 #: that keeps open work per deployment (incidents, say) declares its hook here with the same signature.
 DEPLOYMENT_HANDOVERS: dict[str, Hook[[Deployment, Deployment, Any], list[int]]] = {
     "schedules": deployment_handover_schedules,
+    "incidents": deployment_handover_incidents,
 }

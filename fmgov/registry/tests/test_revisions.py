@@ -161,7 +161,7 @@ def test_a_revision_goes_through_its_own_review_and_replaces_the_live_deployment
     assert went_live.context["revises"] == live.pk and went_live.seq < retired.seq
     assert retired.changes["status"] == ["live", "retired"]
     assert retired.context["revised_by"] == revision.pk
-    assert retired.context["handed_over"] == {"findings": [finding.pk], "schedules": [schedule.pk]}
+    assert retired.context["handed_over"] == {"findings": [finding.pk], "schedules": [schedule.pk], "incidents": []}
     assert AuditEvent.objects.filter(action="evaluation_schedule.move", object_id=str(schedule.pk)).exists()
     assert AuditEvent.objects.filter(action="finding.move_subject", object_id=str(finding.pk)).exists()
     old = client.get(f"/api/v1/deployments/{live.pk}/").json()
