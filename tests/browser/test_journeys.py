@@ -121,6 +121,8 @@ def test_engineer_registers_reviewers_approve_engineer_goes_live(browser, site, 
 
 def test_self_approval_attempt_shows_the_refusal(browser, site, make_user):
     both = make_user("bo", "engineer", "reviewer")
+    for name in ("rhea", "rolf"):  # the board the default policy's quorum needs, besides the author
+        make_user(name, "reviewer")
     page = login(browser, site, both.username)
     review = _register_and_request_review(page)
     expect(page.locator(".signoff .notice")).to_contain_text("does not let you sign it off")

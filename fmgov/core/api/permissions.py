@@ -12,6 +12,7 @@ __all__ = [
     "HasRole",
     "AnyRole",
     "ReadAnyWriteEngineer",
+    "ReadAnyWriteNotAuditor",
     "IsOwnerOrAdminForWrites",
     "AuditorOrAdmin",
     "AdminWrites",
@@ -43,6 +44,17 @@ class ReadAnyWriteEngineer(BasePermission):
         if request.method in SAFE_METHODS:
             return has_role(request.user, *Role.values)
         return has_role(request.user, Role.ENGINEER, Role.ADMIN)
+
+
+class ReadAnyWriteNotAuditor(BasePermission):
+    """Any role reads; auditors only read (serious incidents: which one a writer may touch is the services' call)."""
+
+    message = "Auditors only read this; engineers, reviewers and admins write it."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return has_role(request.user, *Role.values)
+        return has_role(request.user, Role.ENGINEER, Role.REVIEWER, Role.ADMIN)
 
 
 class IsOwnerOrAdminForWrites(BasePermission):

@@ -3,10 +3,9 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from fmgov.core.roles import Role, has_role
+from fmgov.core.api.permissions import ReadAnyWriteNotAuditor
 from fmgov.incidents import services
 from fmgov.incidents.api.serializers import (
     IncidentDetailSerializer,
@@ -20,17 +19,6 @@ from fmgov.incidents.selectors import incident_list
 __all__ = ["IncidentViewSet"]
 
 _REFUSALS = {400: OpenApiResponse(), 403: OpenApiResponse(), 409: OpenApiResponse()}
-
-
-class _ReadAnyWriteNotAuditor(BasePermission):
-    """Every role reads incidents; auditors only read. Which incident a writer may touch is the services' call."""
-
-    message = "Auditors read incidents; engineers, reviewers and admins write them."
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in SAFE_METHODS:
-            return has_role(request.user, *Role.values)
-        return has_role(request.user, Role.ENGINEER, Role.REVIEWER, Role.ADMIN)
 
 
 @extend_schema_view(
@@ -54,7 +42,7 @@ class IncidentViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    permission_classes = [_ReadAnyWriteNotAuditor]
+    permission_classes = [ReadAnyWriteNotAuditor]
     http_method_names = ["get", "post", "patch", "head", "options"]
     serializer_class = IncidentSerializer
     filterset_fields = ["status", "regime", "harm_category"]
