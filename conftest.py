@@ -130,6 +130,8 @@ def celery_worker(django_db_setup, django_db_blocker):
     # left their tasks on the broker; a new worker would first work through all of them.
     app.control.purge()
     with django_db_blocker.unblock():
-        worker = start_worker()
+        # Several pool processes: a task an earlier test left running (a run against a server that test
+        # has since stopped, retrying with back-off) must not hold up the next test's task.
+        worker = start_worker(concurrency=4)
     yield worker
     worker.stop()
