@@ -46,7 +46,7 @@ class WorkerProcess:
                 "-m",
                 "celery",
                 "-A",
-                "fmgov",
+                "fmgov.core.testing.celery_app",
                 "worker",
                 "-Q",
                 ",".join(queues),
