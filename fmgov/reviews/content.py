@@ -110,16 +110,9 @@ def _content_v1(review: RiskReview) -> dict[str, Any]:
 def _lineage(deployment) -> list[dict[str, Any]]:
     """The target and every ancestor: kind, version, digest, licence and (for adaptations) parents."""
     from fmgov.registry.models import Adaptation, AdaptationParent, FoundationModel
-    from fmgov.registry.selectors import adaptation_ancestors
+    from fmgov.reviews.selectors import deployment_lineage_ids
 
-    model_ids: set[int] = set()
-    adaptation_ids: set[int] = set()
-    if deployment.foundation_model_id:
-        model_ids.add(deployment.foundation_model_id)
-    else:
-        adaptation_ids.add(deployment.adaptation_id)
-        for ancestor in adaptation_ancestors(adaptation_id=deployment.adaptation_id):
-            (model_ids if ancestor["kind"] == "foundation_model" else adaptation_ids).add(ancestor["id"])
+    model_ids, adaptation_ids = deployment_lineage_ids(deployment)
     parents: dict[int, list[list[Any]]] = {pk: [] for pk in adaptation_ids}
     for edge in AdaptationParent.objects.filter(child_id__in=adaptation_ids):
         parent = (

@@ -23,6 +23,7 @@ __all__ = [
     "deployment_approval_blocker",
     "review_approval_status",
     "review_heat_map",
+    "deployment_lineage_ids",
     "review_stakeholder_ids",
     "eligible_reviewers",
     "reviewer_shortfall",
@@ -71,21 +72,29 @@ def review_awaiting(user, queryset: QuerySet[RiskReview] | None = None) -> Query
     )
 
 
-def review_stakeholder_ids(review: RiskReview) -> set[int]:
-    """Who has a stake in the review and so may not sign it off: its author and submitter, the deployment's
-    owner, and the owners of its target and of every ancestor of the target."""
-    from fmgov.registry.models import Adaptation, FoundationModel
+def deployment_lineage_ids(deployment) -> tuple[set[int], set[int]]:
+    """The ids of the deployment's target and every ancestor of it: (foundation models, adaptations)."""
     from fmgov.registry.selectors import adaptation_ancestors
 
-    deployment = review.deployment
-    ids = {review.created_by_id, review.submitted_by_id, deployment.owner_id}
-    model_ids, adaptation_ids = set(), set()
+    model_ids: set[int] = set()
+    adaptation_ids: set[int] = set()
     if deployment.foundation_model_id:
         model_ids.add(deployment.foundation_model_id)
     else:
         adaptation_ids.add(deployment.adaptation_id)
         for ancestor in adaptation_ancestors(adaptation_id=deployment.adaptation_id):
             (model_ids if ancestor["kind"] == "foundation_model" else adaptation_ids).add(ancestor["id"])
+    return model_ids, adaptation_ids
+
+
+def review_stakeholder_ids(review: RiskReview) -> set[int]:
+    """Who has a stake in the review and so may not sign it off: its author and submitter, the deployment's
+    owner, and the owners of its target and of every ancestor of the target."""
+    from fmgov.registry.models import Adaptation, FoundationModel
+
+    deployment = review.deployment
+    ids = {review.created_by_id, review.submitted_by_id, deployment.owner_id}
+    model_ids, adaptation_ids = deployment_lineage_ids(deployment)
     ids |= set(FoundationModel.objects.filter(pk__in=model_ids).values_list("owner_id", flat=True))
     ids |= set(Adaptation.objects.filter(pk__in=adaptation_ids).values_list("owner_id", flat=True))
     ids.discard(None)
