@@ -1,17 +1,7 @@
 from django.contrib import admin
 
 from audits.models import AuditEvent, Checkpoint
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from fmgov.core.admin_readonly import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)

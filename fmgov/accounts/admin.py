@@ -26,6 +26,7 @@ from fmgov.accounts.services import (
     user_update,
 )
 from fmgov.accounts.sso_config import manages_roles, provider_name
+from fmgov.core.admin_readonly import ReadOnlyAdminMixin
 from fmgov.core.roles import Role
 
 User = get_user_model()
@@ -55,21 +56,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(SsoIdentity)
-class SsoIdentityAdmin(admin.ModelAdmin):
+class SsoIdentityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who signs in through the identity provider: read-only, written by the sign-in service alone."""
 
     list_display = ["user", "issuer", "subject", "last_login_at"]
     search_fields = ["user__username", "subject"]
     readonly_fields = ["user", "issuer", "subject", "groups", "created_at", "last_login_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 admin.site.unregister(User)
@@ -77,17 +69,8 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class ReadOnlyGroupAdmin(GroupAdmin):
+class ReadOnlyGroupAdmin(ReadOnlyAdminMixin, GroupAdmin):
     """The role groups are fixed (fmgov.core.roles); membership changes on the user, through its service."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(User)

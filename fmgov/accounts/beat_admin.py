@@ -15,23 +15,11 @@ from django_celery_beat.models import (
 )
 
 from fmgov.accounts.schedules import check_timing, periodic_task_timing, periodic_task_update
+from fmgov.core.admin_readonly import ReadOnlyAdmin
 from fmgov.core.exceptions import InvalidInput
 from fmgov.core.schedules import builtin_schedule
 
 __all__ = ["AuditedPeriodicTaskAdmin"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Seen, never changed here: timings are shared rows that the schedule services create."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class PeriodicTaskForm(forms.ModelForm):

@@ -7,6 +7,7 @@ can be cancelled and findings acknowledged from list actions.
 
 from django.contrib import admin, messages
 
+from fmgov.core.admin_readonly import ReadOnlyAdmin
 from fmgov.core.exceptions import DomainError
 from fmgov.evaluations import services
 from fmgov.evaluations.models import (
@@ -17,17 +18,6 @@ from fmgov.evaluations.models import (
     RunMetric,
     SuiteRequirement,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(EvaluationSuite)

@@ -2,20 +2,8 @@
 
 from django.contrib import admin
 
+from fmgov.core.admin_readonly import ReadOnlyAdmin
 from fmgov.reviews.models import EnvironmentPolicy, ReviewItem, ReviewPolicy, RiskCategory, RiskReview, SignOff
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows change only through services, which record the audit event; the admin only shows them."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RiskCategory)
