@@ -1,5 +1,7 @@
 """Fixtures shared by every app's tests: users in each role, API clients, a real Celery worker."""
 
+import time
+
 import pytest
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
@@ -36,7 +38,29 @@ def _patch_postgres_flush() -> None:
             ]
         return before + statements + after
 
+    original_execute = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        """Retry a flush PostgreSQL chose as a deadlock victim.
+
+        The session's real Celery worker may still be finishing a task the test
+        queued (a notification, a webhook retry) when teardown truncates every
+        table; TRUNCATE's exclusive locks can then deadlock with the task's row
+        locks. The flush runs in one transaction, so a retry starts clean once
+        the task's transaction has ended.
+        """
+        from django.db import OperationalError
+
+        for attempt in range(6):
+            try:
+                return original_execute(self, sql_list)
+            except OperationalError as exc:
+                if "deadlock detected" not in str(exc) or attempt == 5:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+
     DatabaseOperations.sql_flush = sql_flush
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
     DatabaseOperations._fmgov_patched = True
 
 
