@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "fmgov.webhooks",
     "fmgov.incidents",
     "fmgov.interop",
+    "fmgov.retention",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +236,16 @@ CACHES["default"].setdefault("KEY_PREFIX", "fmgov")
 
 # Model and adaptation pages draw this many nearest descendants (and ancestors); the lineage API lists all.
 LINEAGE_GRAPH_MAX_NODES = env.int("LINEAGE_GRAPH_MAX_NODES", default=40)
+
+# --- Serious incidents (fmgov/incidents/conf.py) --------------------------
+# Reporting deadlines, JSON: {"<regime>": {"<harm category>": {"days": N, "source": "legal source"}, ...}, ...};
+# the table replaces the built-in one (EU AI Act Art. 73 and 55(1)(c)). Empty: the built-in table.
+INCIDENT_DEADLINES = env.json("INCIDENT_DEADLINES", default={})
+
+# --- Retention (fmgov/retention): days each record class is kept, at least 183 (EU AI Act Art. 26(6)) ------
+RETENTION_DAYS_RUNS = env.int("RETENTION_DAYS_RUNS", default=730)
+RETENTION_DAYS_REPORTS = env.int("RETENTION_DAYS_REPORTS", default=3650)
+RETENTION_DAYS_ATTACHMENTS = env.int("RETENTION_DAYS_ATTACHMENTS", default=3650)
 
 # --- Celery ---------------------------------------------------------------
 BROKER_DIR = Path(env.str("FMGOV_BROKER_DIR", default=str(VAR_DIR / "broker")))
