@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("reports.api.urls")),
     path("", include("fmgov.webhooks.api.urls")),
     path("", include("fmgov.incidents.api.urls")),
+    path("", include("fmgov.documentation.api.urls")),
 ]
 
 urlpatterns = [

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "fmgov.dashboard",
     "fmgov.webhooks",
     "fmgov.incidents",
+    "fmgov.documentation",
     "fmgov.interop",
     "fmgov.retention",
 ]
