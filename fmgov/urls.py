@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("fmgov.webhooks.api.urls")),
     path("", include("fmgov.incidents.api.urls")),
     path("", include("fmgov.documentation.api.urls")),
+    path("", include("fmgov.evidence.api.urls")),
 ]
 
 urlpatterns = [

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "fmgov.webhooks",
     "fmgov.incidents",
     "fmgov.documentation",
+    "fmgov.evidence",
     "fmgov.interop",
     "fmgov.retention",
 ]
@@ -247,6 +248,14 @@ INCIDENT_DEADLINES = env.json("INCIDENT_DEADLINES", default={})
 RETENTION_DAYS_RUNS = env.int("RETENTION_DAYS_RUNS", default=730)
 RETENTION_DAYS_REPORTS = env.int("RETENTION_DAYS_REPORTS", default=3650)
 RETENTION_DAYS_ATTACHMENTS = env.int("RETENTION_DAYS_ATTACHMENTS", default=3650)
+
+# --- Evidence files (fmgov/evidence) --------------------------------------
+# The largest attachment accepted (bytes); a larger upload is refused with 413.
+EVIDENCE_MAX_UPLOAD_BYTES = env.int("EVIDENCE_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
+# A deployment dossier embeds attachments up to this total (bytes) and lists the rest by digest.
+EVIDENCE_DOSSIER_EMBED_BYTES = env.int("EVIDENCE_DOSSIER_EMBED_BYTES", default=200 * 1024 * 1024)
+# The uploader is e-mailed this many days before an attachment expires.
+EVIDENCE_EXPIRY_NOTICE_DAYS = env.int("EVIDENCE_EXPIRY_NOTICE_DAYS", default=30)
 
 # --- Celery ---------------------------------------------------------------
 BROKER_DIR = Path(env.str("FMGOV_BROKER_DIR", default=str(VAR_DIR / "broker")))

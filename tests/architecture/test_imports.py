@@ -26,6 +26,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("fmgov.evaluations",),
     # Incidents read the registry, reviews and findings; evaluations stay free to be read by them.
     ("fmgov.portfolio", "fmgov.incidents"),
+    # Evidence files hang on reviews, their items and incidents; reports embed them in the dossier.
+    ("fmgov.evidence",),
     # Model documentation reads the registry and opens findings; reports render it (issue 19).
     ("fmgov.documentation",),
     # What carries the record out (reports, ML-BOM, webhooks): nothing below imports them;

@@ -1,0 +1,5 @@
+"""Evidence-file API routes, included under /api/v1/."""
+
+from django.urls import path
+
+urlpatterns: list = []
