@@ -7,6 +7,11 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Serious incidents"
 
     def ready(self) -> None:
+        from django.core import checks
+
+        from fmgov.incidents.conf import check_incident_deadlines
+
+        checks.register(check_incident_deadlines)
         from fmgov.core.schedules import BuiltinSchedule, register_builtin_schedule
         from fmgov.incidents.services import incidents_hand_over
         from fmgov.registry.hooks import deployment_handover_incidents
