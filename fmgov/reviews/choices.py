@@ -63,5 +63,6 @@ SCORE_MAX = 5
 EXPIRY_NOTICE_DAYS = 14
 
 # The content-hash scheme new submissions are hashed under (``fmgov.reviews.content.HASH_SCHEMES``); a review and
-# its sign-offs keep the scheme they were made under. Scheme 1 is the one before issue 15.
-HASH_SCHEME_CURRENT = 2
+# its sign-offs keep the scheme they were made under. Scheme 1 is the one before issue 15; scheme 3 adds the
+# evidence files' digests (issue 19).
+HASH_SCHEME_CURRENT = 3

@@ -18,6 +18,10 @@ their thresholds. Apps above ``reviews`` contribute their parts through the
 ``review_content_parts`` hook, answered at start-up (a missing answer fails
 ``manage.py check``, never hashes less).
 
+Scheme 3 adds the evidence files (issue 19): every attachment of the review and of each item, superseded
+revisions included, with its name, SHA-256, size, detected type, revision and dates, contributed through the
+``review_attachments`` hook. A file added or replaced after a sign-off changes the hash.
+
 Canonical JSON is the audit trail's: sorted keys, no insignificant whitespace, UTF-8.
 """
 
@@ -163,8 +167,18 @@ def _content_v2(review: RiskReview) -> dict[str, Any]:
     return content
 
 
+def _content_v3(review: RiskReview) -> dict[str, Any]:
+    content = _content_v2(review)
+    attachments = hooks.review_attachments(review)
+    content["review"]["attachments"] = attachments.get("review", [])
+    by_item = attachments.get("items", {})
+    for item in content["items"]:
+        item["attachments"] = by_item.get(item["id"], [])
+    return content
+
+
 #: Every released scheme, by number. Add, never edit.
-HASH_SCHEMES: dict[int, Callable[[RiskReview], dict[str, Any]]] = {1: _content_v1, 2: _content_v2}
+HASH_SCHEMES: dict[int, Callable[[RiskReview], dict[str, Any]]] = {1: _content_v1, 2: _content_v2, 3: _content_v3}
 
 
 def review_content(review: RiskReview, *, scheme: int = HASH_SCHEME_CURRENT) -> dict[str, Any]:

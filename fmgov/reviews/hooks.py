@@ -16,6 +16,7 @@ __all__ = [
     "evidence_run",
     "evidence_link_create",
     "review_content_parts",
+    "review_attachments",
     "policy_suite_requirements",
 ]
 
@@ -41,6 +42,13 @@ evidence_link_create: Hook[..., Any] = Hook("reviews.evidence_link_create", answ
 #: Answered by evaluations; unanswered, ``manage.py check`` fails rather than a hash silently covering less.
 review_content_parts: Hook[[RiskReview], dict[str, Any]] = Hook(
     "reviews.review_content_parts", answered_by="fmgov.evaluations"
+)
+
+#: The evidence files on a review and its items, with their digests (scheme 3 of the content hash):
+#: ``{"review": [row, ...], "items": {item id: [row, ...]}}``, canonical-JSON-ready and ordered. Answered by
+#: evidence; unanswered, ``manage.py check`` fails rather than a hash silently covering less.
+review_attachments: Hook[[RiskReview], dict[str, Any]] = Hook(
+    "reviews.review_attachments", answered_by="fmgov.evidence"
 )
 
 #: The suites a policy requires, ``{suite id: {"max_age_days": n, "thresholds": {...}}}``, to compare two policies'

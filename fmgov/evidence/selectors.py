@@ -1,0 +1,36 @@
+"""Reads on evidence files, shaped so that a list is a fixed number of queries."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from fmgov.evidence.models import Attachment
+from fmgov.registry.models import Deployment
+
+__all__ = ["attachment_list", "attachments_of", "attachments_for_deployment"]
+
+
+def attachment_list() -> QuerySet[Attachment]:
+    return Attachment.objects.select_related("uploaded_by", "superseded_by")
+
+
+def attachments_of(*, review_id: int | None = None, item_id: int | None = None, incident_id: int | None = None):
+    """The files on one parent (a review's own, not its items'), every revision, by name then revision."""
+    if item_id is not None:
+        scope = Q(review_item_id=item_id)
+    elif review_id is not None:
+        scope = Q(review_id=review_id, review_item__isnull=True)
+    else:
+        scope = Q(incident_id=incident_id)
+    return attachment_list().filter(scope).order_by("name", "revision", "id")
+
+
+def attachments_for_deployment(deployment: Deployment) -> QuerySet[Attachment]:
+    """Every file a deployment's dossier lists: on its reviews, their items, and the incidents involving it."""
+    return (
+        attachment_list()
+        .select_related("review_item")
+        .filter(Q(review__deployment=deployment) | Q(incident__deployments=deployment))
+        .distinct()
+        .order_by("created_at", "id")
+    )
