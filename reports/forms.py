@@ -13,8 +13,11 @@ __all__ = ["ReportRequestForm"]
 class ReportRequestForm(forms.Form):
     required_css_class = "required"
 
+    # The kinds this page requests; incident reports and documentation exports are requested through the API.
     kind = forms.ChoiceField(
-        choices=ReportKind.choices, widget=forms.RadioSelect, initial=ReportKind.DEPLOYMENT_DOSSIER
+        choices=[(k.value, k.label) for k in (ReportKind.DEPLOYMENT_DOSSIER, ReportKind.PERIOD_SUMMARY)],
+        widget=forms.RadioSelect,
+        initial=ReportKind.DEPLOYMENT_DOSSIER,
     )
     deployment = forms.ModelChoiceField(
         queryset=None, required=False, help_text="For a deployment dossier.", empty_label="choose a deployment"

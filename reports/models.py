@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from audits.base import AuditedModel
-from reports.choices import ReportKind, ReportState
+from reports.choices import DocumentationAudience, ReportKind, ReportState
 
 
 class Report(AuditedModel):
@@ -14,6 +14,17 @@ class Report(AuditedModel):
     deployment = models.ForeignKey(
         "registry.Deployment", null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
     )
+    incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
+    )
+    # The subject of a documentation export: a foundation model or an adaptation (exactly one).
+    foundation_model = models.ForeignKey(
+        "registry.FoundationModel", null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
+    )
+    adaptation = models.ForeignKey(
+        "registry.Adaptation", null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
+    )
+    audience = models.CharField(_("audience"), max_length=30, choices=DocumentationAudience.choices, blank=True)
     period_start = models.DateField(_("period start"), null=True, blank=True)
     period_end = models.DateField(_("period end"), null=True, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports")
@@ -46,6 +57,22 @@ class Report(AuditedModel):
                     & Q(period_start__isnull=False)
                     & Q(period_end__isnull=False)
                     & Q(period_start__lte=models.F("period_end"))
+                )
+                | (Q(kind=ReportKind.INCIDENT_REPORT) & Q(incident__isnull=False))
+                | (
+                    Q(kind=ReportKind.MODEL_DOCUMENTATION)
+                    & ~Q(audience="")
+                    & (
+                        (Q(foundation_model__isnull=False) & Q(adaptation__isnull=True))
+                        | (Q(foundation_model__isnull=True) & Q(adaptation__isnull=False))
+                    )
+                )
+                | (
+                    Q(kind=ReportKind.DOWNSTREAM_INFORMATION)
+                    & (
+                        (Q(foundation_model__isnull=False) & Q(adaptation__isnull=True))
+                        | (Q(foundation_model__isnull=True) & Q(adaptation__isnull=False))
+                    )
                 ),
                 name="report_kind_has_its_subject",
             ),
@@ -59,6 +86,8 @@ class Report(AuditedModel):
     def title(self) -> str:
         if self.kind == ReportKind.DEPLOYMENT_DOSSIER and self.deployment_id:
             return f"Deployment dossier: {self.deployment.name}"
+        if self.kind == ReportKind.INCIDENT_REPORT and self.incident_id:
+            return f"Serious-incident report: incident #{self.incident_id}"
         if self.kind == ReportKind.PERIOD_SUMMARY:
             return f"Period summary {self.period_start:%Y-%m-%d} to {self.period_end:%Y-%m-%d}"
         return str(self.get_kind_display())
@@ -70,4 +99,10 @@ class Report(AuditedModel):
         if self.kind == ReportKind.DEPLOYMENT_DOSSIER:
             subject = slugify(self.deployment.name) or f"deployment-{self.deployment_id}"
             return f"fmgov-dossier-{subject}-report-{self.pk}.pdf"
+        if self.kind == ReportKind.INCIDENT_REPORT:
+            return f"fmgov-incident-{self.incident_id}-report-{self.pk}.pdf"
+        if self.kind != ReportKind.PERIOD_SUMMARY:
+            subject = self.foundation_model or self.adaptation
+            name = slugify(f"{subject.name} {subject.version}") if subject else "subject"
+            return f"fmgov-{self.kind.replace('_', '-')}-{name}-report-{self.pk}.pdf"
         return f"fmgov-period-summary-{self.period_start:%Y%m%d}-{self.period_end:%Y%m%d}-report-{self.pk}.pdf"
