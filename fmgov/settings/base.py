@@ -243,6 +243,8 @@ LINEAGE_GRAPH_MAX_NODES = env.int("LINEAGE_GRAPH_MAX_NODES", default=40)
 # Reporting deadlines, JSON: {"<regime>": {"<harm category>": {"days": N, "source": "legal source"}, ...}, ...};
 # the table replaces the built-in one (EU AI Act Art. 73 and 55(1)(c)). Empty: the built-in table.
 INCIDENT_DEADLINES = env.json("INCIDENT_DEADLINES", default={})
+# The organisation named as reporter on serious-incident reports (reports/selectors/incident.py).
+FMGOV_ORGANISATION_NAME = env.str("FMGOV_ORGANISATION_NAME", default="")
 
 # --- Retention (fmgov/retention): days each record class is kept, at least 183 (EU AI Act Art. 26(6)) ------
 RETENTION_DAYS_RUNS = env.int("RETENTION_DAYS_RUNS", default=730)
