@@ -23,6 +23,7 @@ from fmgov.core.actors import Actor
 from fmgov.core.exceptions import Conflict, InvalidInput, NotAllowed
 from fmgov.core.roles import has_role
 from fmgov.core.tasks_util import enqueue_on_commit
+from fmgov.incidents.models import Incident
 from fmgov.registry.models import Deployment
 from reports import conf
 from reports.choices import ReportKind, ReportState
@@ -31,7 +32,9 @@ from reports.rendering.pdf import RenderError, render_pdf
 from reports.selectors import (
     OVERSIGHT_ROLES,
     dossier_evidence,
+    incident_evidence,
     may_report_on_deployment,
+    may_report_on_incident,
     may_see_report,
     period_evidence,
 )
@@ -41,10 +44,56 @@ __all__ = ["report_request", "report_render", "report_open_for_download", "repor
 MAX_PERIOD_DAYS = 3660
 MAX_ATTEMPTS = 2
 
+#: Each kind's evidence, gathered by the worker; a kind renders once it is here and in ``document.build_parts``.
+EVIDENCE_OF = {
+    ReportKind.DEPLOYMENT_DOSSIER: dossier_evidence,
+    ReportKind.PERIOD_SUMMARY: period_evidence,
+    ReportKind.INCIDENT_REPORT: incident_evidence,
+}
+
 
 def evidence_to_json(evidence: dict) -> str:
     """The exact text embedded as evidence.json: sorted keys, UTF-8, no NaN."""
     return json.dumps(evidence, sort_keys=True, ensure_ascii=False, allow_nan=False, indent=1)
+
+
+def _check_incident(actor: Actor, incident: Incident | None) -> None:
+    if incident is None:
+        raise InvalidInput("An incident report needs an incident.", field_errors={"incident": ["Required."]})
+    if not may_report_on_incident(actor, incident):
+        raise NotAllowed(
+            "Engineers may request reports only on incidents they opened or that involve their deployments; "
+            f"incident {incident.pk} does neither."
+        )
+
+
+def _check_dossier(actor: Actor, deployment: Deployment | None) -> None:
+    if deployment is None:
+        raise InvalidInput("A deployment dossier needs a deployment.", field_errors={"deployment": ["Required."]})
+    if not may_report_on_deployment(actor, deployment):
+        raise NotAllowed(
+            "Engineers may request reports only about their own deployments; "
+            f"deployment {deployment.pk} belongs to someone else."
+        )
+
+
+def _check_period(actor: Actor, period_start: dt.date | None, period_end: dt.date | None) -> None:
+    errors = {}
+    if period_start is None:
+        errors["period_start"] = ["Required for a period summary."]
+    if period_end is None:
+        errors["period_end"] = ["Required for a period summary."]
+    if not errors and period_end < period_start:
+        errors["period_end"] = ["The period must end on or after its start."]
+    if not errors and (period_end - period_start).days > MAX_PERIOD_DAYS:
+        errors["period_end"] = [f"A period summary covers at most {MAX_PERIOD_DAYS} days."]
+    if errors:
+        raise InvalidInput("The period is not valid.", field_errors=errors)
+    if not has_role(actor, *OVERSIGHT_ROLES):
+        raise NotAllowed(
+            "Only auditors, reviewers and admins may request a period summary; "
+            "engineers may request dossiers of their own deployments."
+        )
 
 
 @transaction.atomic
@@ -55,39 +104,27 @@ def report_request(
     deployment: Deployment | None = None,
     period_start: dt.date | None = None,
     period_end: dt.date | None = None,
+    incident: Incident | None = None,
 ) -> Report:
-    """Queue a report; the worker renders it after this transaction commits."""
-    if kind == ReportKind.DEPLOYMENT_DOSSIER:
-        if deployment is None:
-            raise InvalidInput("A deployment dossier needs a deployment.", field_errors={"deployment": ["Required."]})
-        if not may_report_on_deployment(actor, deployment):
-            raise NotAllowed(
-                "Engineers may request reports only about their own deployments; "
-                f"deployment {deployment.pk} belongs to someone else."
-            )
-        period_start = period_end = None
+    """Queue a report; the worker renders it after this transaction commits. Each kind keeps only its subject."""
+    if kind == ReportKind.INCIDENT_REPORT:
+        _check_incident(actor, incident)
+        deployment = period_start = period_end = None
+    elif kind == ReportKind.DEPLOYMENT_DOSSIER:
+        _check_dossier(actor, deployment)
+        incident = period_start = period_end = None
     elif kind == ReportKind.PERIOD_SUMMARY:
-        errors = {}
-        if period_start is None:
-            errors["period_start"] = ["Required for a period summary."]
-        if period_end is None:
-            errors["period_end"] = ["Required for a period summary."]
-        if not errors and period_end < period_start:
-            errors["period_end"] = ["The period must end on or after its start."]
-        if not errors and (period_end - period_start).days > MAX_PERIOD_DAYS:
-            errors["period_end"] = [f"A period summary covers at most {MAX_PERIOD_DAYS} days."]
-        if errors:
-            raise InvalidInput("The period is not valid.", field_errors=errors)
-        if not has_role(actor, *OVERSIGHT_ROLES):
-            raise NotAllowed(
-                "Only auditors, reviewers and admins may request a period summary; "
-                "engineers may request dossiers of their own deployments."
-            )
-        deployment = None
+        _check_period(actor, period_start, period_end)
+        deployment = incident = None
     else:
         raise InvalidInput("Unknown report kind.", field_errors={"kind": [f"{kind!r} is not a report kind."]})
     report = Report.objects.create(
-        kind=kind, deployment=deployment, period_start=period_start, period_end=period_end, requested_by=actor
+        kind=kind,
+        deployment=deployment,
+        incident=incident,
+        period_start=period_start,
+        period_end=period_end,
+        requested_by=actor,
     )
     audit_record(
         action="report.request",
@@ -99,6 +136,7 @@ def report_request(
                 "deployment": deployment.pk if deployment else None,
                 "period_start": period_start,
                 "period_end": period_end,
+                **({"incident": incident.pk} if incident else {}),
             }
         ),
     )
@@ -160,7 +198,7 @@ def report_render(*, report_id: int) -> Report | None:
         return None
     attempt = report.attempts
     try:
-        evidence = dossier_evidence(report) if report.kind == ReportKind.DEPLOYMENT_DOSSIER else period_evidence(report)
+        evidence = EVIDENCE_OF[report.kind](report)
         evidence_json = evidence_to_json(evidence)
         report.audit_head_seq = evidence["audit_head"]["seq"]
         report.audit_head_hash = evidence["audit_head"]["hash"]

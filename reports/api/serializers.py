@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from fmgov.incidents.models import Incident
 from fmgov.registry.models import Deployment
 from reports.choices import ReportKind, ReportState
 from reports.models import Report
@@ -12,8 +13,15 @@ class ReportRequestSerializer(serializers.Serializer):
     deployment = serializers.PrimaryKeyRelatedField(queryset=Deployment.objects.all(), required=False, allow_null=True)
     period_start = serializers.DateField(required=False, allow_null=True)
     period_end = serializers.DateField(required=False, allow_null=True)
+    incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all(), required=False, allow_null=True)
 
     def validate(self, attrs):
+        if attrs["kind"] == ReportKind.INCIDENT_REPORT:
+            return self._validate_incident_report(attrs)
+        if attrs.get("incident") is not None:
+            raise serializers.ValidationError(
+                {"incident": ["Only an incident report has an incident; leave this out."]}
+            )
         errors = {}
         if attrs["kind"] == ReportKind.DEPLOYMENT_DOSSIER:
             if attrs.get("deployment") is None:
@@ -34,6 +42,18 @@ class ReportRequestSerializer(serializers.Serializer):
             raise serializers.ValidationError(errors)
         return attrs
 
+    @staticmethod
+    def _validate_incident_report(attrs):
+        errors = {}
+        if attrs.get("incident") is None:
+            errors["incident"] = ["This field is required for an incident report."]
+        for field in ("deployment", "period_start", "period_end"):
+            if attrs.get(field) is not None:
+                errors[field] = ["An incident report is about one incident; leave this out."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
 
 class ReportSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None, allow_null=True)
@@ -47,6 +67,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "kind",
             "title",
             "deployment",
+            "incident",
             "period_start",
             "period_end",
             "state",

@@ -322,6 +322,10 @@ def build_parts(kind: str, evidence: dict[str, Any], events_per_part: int = EVEN
         context, template = _dossier_context(evidence, events_per_part), "reports/deployment_dossier.html"
     elif kind == ReportKind.PERIOD_SUMMARY:
         context, template = _period_context(evidence), "reports/period_summary.html"
+    elif kind == ReportKind.INCIDENT_REPORT:
+        from reports.rendering.incident import incident_context
+
+        context, template = incident_context(evidence), "reports/incident_report.html"
     else:
         raise ValueError(f"unknown report kind {kind!r}")
     head = evidence["audit_head"]
