@@ -23,6 +23,7 @@ from fmgov.core.actors import Actor
 from fmgov.core.exceptions import Conflict, InvalidInput, NotAllowed
 from fmgov.core.roles import has_role
 from fmgov.core.tasks_util import enqueue_on_commit
+from fmgov.evidence.dossier import dossier_embedded_files
 from fmgov.incidents.models import Incident
 from fmgov.registry.models import Deployment
 from reports import conf
@@ -211,6 +212,7 @@ def report_render(*, report_id: int) -> Report | None:
             memory_mb=conf.render_memory_mb(),
             processes=conf.render_processes(),
             on_progress=lambda done, total: _progress(report, 40 + 50 * done // total),
+            embedded_files=dossier_embedded_files(evidence.get("attachments") or {}),
         )
         report.render_log.update(output.log)
         _progress(report, 90)

@@ -50,8 +50,9 @@ def _tune_gc_for_one_document() -> None:
     gc.set_threshold(100_000, 50, 100)
 
 
-def lay_out(html: str, pdf_out: str, evidence_json: str | None = None) -> dict:
-    """One part (or the page-number layer) to a PDF file, in a pool process; the evidence goes with the first."""
+def lay_out(html: str, pdf_out: str, evidence_json: str | None = None, files: list[dict] | None = None) -> dict:
+    """One part (or the page-number layer) to a PDF file, in a pool process; the evidence goes with the first,
+    and with it the files the job embeds (copies the parent made in its own temporary directory)."""
     from weasyprint import HTML, Attachment
 
     from reports.rendering.fetcher import SafeURLFetcher
@@ -68,6 +69,12 @@ def lay_out(html: str, pdf_out: str, evidence_json: str | None = None) -> dict:
                 name="evidence.json",
                 description="The data behind every table and chart of this report (fmgov evidence, JSON).",
                 relationship="Data",
+            )
+        )
+    for file in files or []:
+        attachments.append(
+            Attachment(
+                filename=file["path"], name=file["name"], description=file["description"], relationship="Supplement"
             )
         )
     document.write_pdf(pdf_out, pdf_variant="pdf/a-3b", attachments=attachments)
@@ -99,7 +106,7 @@ def render(job: dict, report=lambda done, total: None) -> dict:
         steps = len(parts) + 1  # each part, then page numbers and assembly
         with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("fork")) as pool:
             futures = [
-                pool.submit(lay_out, html, str(path), evidence_json if i == 0 else None)
+                pool.submit(lay_out, html, str(path), *((evidence_json, job.get("files")) if i == 0 else ()))
                 for i, (html, path) in enumerate(zip(parts, paths, strict=True))
             ]
             for done, _ in enumerate(as_completed(futures), start=1):

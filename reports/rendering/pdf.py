@@ -19,9 +19,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reports.rendering.signing import ReportSigningError, sign_report_pdf
 
@@ -50,16 +51,20 @@ def render_pdf(
     processes: int = 1,
     events_per_part: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    embedded_files: Sequence[Any] = (),
 ) -> RenderOutput:
     """Evidence (JSON text) in, PDF bytes out; raises RenderError on timeout, memory or layout failure.
 
     ``processes`` lay parts out side by side; ``memory_mb`` limits each of them; ``events_per_part``
     overrides how many audit-trail rows a part holds (``document.EVENTS_PER_PART``); ``on_progress(done,
-    total)`` is called in this thread as the renderer finishes each step."""
+    total)`` is called in this thread as the renderer finishes each step; ``embedded_files`` (``name``, ``sha256``,
+    ``description``, ``open()``) are embedded beside evidence.json, each copied here first and checked against
+    its digest, so the renderer reads only files this process wrote."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="fmgov-report-") as tmp:
         pdf_path = Path(tmp) / "report.pdf"
+        files = [_copy_checked(f, Path(tmp) / f"embed-{i}") for i, f in enumerate(embedded_files)]
         progress_read, progress_write = os.pipe()
         job = {
             "kind": kind,
@@ -69,6 +74,7 @@ def render_pdf(
             "processes": processes,
             "events_per_part": events_per_part,
             "progress_fd": progress_write,
+            "files": files,
         }
         started = time.perf_counter()
         try:
@@ -116,6 +122,20 @@ def render_pdf(
         except ReportSigningError as exc:
             raise RenderError(str(exc)) from None
         return RenderOutput(pdf=pdf, pages=int(result.pop("pages")), log=result)
+
+
+def _copy_checked(file: Any, path: Path) -> dict:
+    """Copy one file to embed into the render's directory; RenderError if its bytes no longer match its digest."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with file.open() as source, open(path, "wb") as target:
+        while chunk := source.read(1024 * 1024):
+            digest.update(chunk)
+            target.write(chunk)
+    if digest.hexdigest() != file.sha256:
+        raise RenderError(f"The stored bytes of {file.name} no longer match their SHA-256 {file.sha256}; not embedded.")
+    return {"path": str(path), "name": file.name, "description": file.description}
 
 
 def _talk(

@@ -7,6 +7,7 @@ from typing import Any
 
 from audits.selectors import events_for_objects
 from fmgov.evaluations.models import EvaluationRun, RunMetric
+from fmgov.evidence.dossier import dossier_attachments
 from fmgov.findings.selectors import findings_about
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
 from fmgov.registry.selectors import adaptation_ancestors, adaptation_descendant_ids
@@ -37,11 +38,13 @@ def dossier_evidence(report: Report) -> dict[str, Any]:
     lineage, lineage_objects = _lineage(deployment)
     reviews, review_objects = _reviews_section(deployment)
     evaluations, findings, evaluation_objects = _evaluations_section(deployment)
+    attachments, attachment_objects = dossier_attachments(deployment)
     objects = (
         [("registry.deployment", str(deployment.pk))]
         + lineage_objects
         + review_objects
         + evaluation_objects
+        + attachment_objects
         + [
             ("reports.report", str(pk))
             for pk in Report.objects.filter(deployment=deployment).values_list("pk", flat=True)
@@ -72,6 +75,7 @@ def dossier_evidence(report: Report) -> dict[str, Any]:
             "reviews": reviews,
             "evaluations": evaluations,
             "findings": findings,
+            "attachments": attachments,
             "audit_trail": {
                 "objects": [list(o) for o in sorted(set(objects))],
                 "events": [event_row(e) for e in events.iterator(chunk_size=2000)],

@@ -81,7 +81,7 @@ def test_parts_laid_out_side_by_side_read_as_one_numbered_document(long_dossier_
     # Each continuation starts on a page of its own and says which rows it holds.
     for start in range(EVENTS_PER_PART + 1, len(events) + 1, EVENTS_PER_PART):
         last = min(start + EVENTS_PER_PART - 1, len(events))
-        line = f"8. Audit trail, continued: events {start} to {last} of the {len(events)} listed."
+        line = f"9. Audit trail, continued: events {start} to {last} of the {len(events)} listed."
         assert sum(line in text for text in pages) == 1, line
 
     # Every event, in sequence order, with its hash prefix.
@@ -91,10 +91,10 @@ def test_parts_laid_out_side_by_side_read_as_one_numbered_document(long_dossier_
     assert positions == sorted(positions)
 
     # The table of contents and the outline point at the page where the audit trail begins.
-    toc_page = int(re.search(r"8\. Audit trail[ .]*(\d+)", pages[1]).group(1))
+    toc_page = int(re.search(r"9\. Audit trail[ .]*(\d+)", pages[1]).group(1))
     assert "Chain verified" in pages[toc_page - 1] and "Chain verified" not in pages[toc_page - 2]
     reader = pdfcheck.reader(output.pdf)
-    (trail,) = [item for item in _flattened(reader.outline) if item.title == "8. Audit trail"]
+    (trail,) = [item for item in _flattened(reader.outline) if item.title == "9. Audit trail"]
     assert reader.get_destination_page_number(trail) == toc_page - 1
 
     # Each part subsets its fonts on its own; in the joined file every font program has a name of its own.

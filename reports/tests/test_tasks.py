@@ -91,7 +91,7 @@ def test_deployment_dossier_through_a_worker(celery_worker, client_for, engineer
     assert text.count("<svg") == 0 and "threshold >= 0.6" in text  # the chart's threshold line label
     # Page X of Y, table of contents, running header.
     assert f"Page 1 of {report.pages}" in text and f"Page {report.pages} of {report.pages}" in text
-    assert "Contents" in text and "8. Audit trail" in text
+    assert "Contents" in text and "9. Audit trail" in text
     assert text.count("Deployment dossier: support-bot") >= report.pages - 1
 
     evidence = pdfcheck.evidence(data)
