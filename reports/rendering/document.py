@@ -247,6 +247,8 @@ def _dossier_context(ev: dict, events_per_part: int) -> dict[str, Any]:
         "subject_line": f"{ev['deployment']['name']} ({ev['deployment']['environment']})",
         "deployment_created": when(ev["deployment"]["created_at"]),
         "deployment_went_live": when(ev["deployment"]["went_live_at"]),
+        "overdue_incidents": _overdue_flags(ev),
+        "overdue_scope": "Serious incidents naming this deployment or a model it rests on.",
     }
 
 
@@ -302,10 +304,19 @@ def _period_context(ev: dict) -> dict[str, Any]:
         "verification": ev["audit_trail"]["verification"],
         "definitions": DEFINITIONS,
         "subject_line": f"{ev['period']['start']} to {ev['period']['end']}",
+        "overdue_incidents": _overdue_flags(ev),
+        "overdue_scope": "Serious incidents, anywhere in the registry, that were overdue at some time in the period.",
     }
 
 
 SHORT_COUNT_LABELS = ["Models", "Adaptations", "Gone live", "Decided", "Expired", "Revoked", "Findings"]
+
+
+def _overdue_flags(ev: dict) -> list[dict[str, Any]]:
+    """Every report kind flags overdue serious incidents (issue 19); the rows come with the evidence."""
+    from reports.rendering.incident import overdue_flags
+
+    return overdue_flags(ev.get("overdue_incidents"))
 
 
 def _render(template: str, context: dict[str, Any]) -> str:

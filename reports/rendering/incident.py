@@ -30,8 +30,9 @@ DEFINITIONS = [
 ]  # fmt: skip
 
 
-def overdue_flags(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Display dates on the overdue-incident rows a report carries."""
+def overdue_flags(rows: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Display dates on the overdue-incident rows a report carries (none in evidence from before they existed)."""
+    rows = rows or []
     for row in rows:
         row["aware_display"] = when(row["aware_at"])
         row["due_display"] = when(row["report_due_at"])

@@ -25,6 +25,7 @@ from reports.selectors.common import (
     ts,
     user_name,
 )
+from reports.selectors.incident import overdue_flags_for_deployment
 
 __all__ = ["dossier_evidence"]
 
@@ -70,6 +71,7 @@ def dossier_evidence(report: Report) -> dict[str, Any]:
                 "created_at": ts(deployment.created_at),
                 "went_live_at": ts(deployment.went_live_at),
             },
+            "overdue_incidents": overdue_flags_for_deployment(deployment),
             "target": _model_facts(target) if isinstance(target, FoundationModel) else _adaptation_facts(target),
             "lineage": lineage,
             "reviews": reviews,

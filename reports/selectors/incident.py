@@ -17,11 +17,16 @@ from django.utils import timezone
 from audits.selectors import events_for_objects
 from fmgov.incidents.choices import IncidentStatus
 from fmgov.incidents.models import Incident
-from fmgov.incidents.selectors import affected_deployments, overdue_at
+from fmgov.incidents.selectors import (
+    affected_deployments,
+    incidents_overdue_during,
+    incidents_overdue_touching,
+    overdue_at,
+)
 from reports.models import Report
 from reports.selectors.common import chain_verification, event_row, evidence_header, finding_row, ts, user_name
 
-__all__ = ["incident_evidence", "incident_flag_row"]
+__all__ = ["incident_evidence", "incident_flag_row", "overdue_flags_for_deployment", "overdue_flags_during"]
 
 #: Art. 73(2)-(4): an initial report, complete or not, then follow-ups; the report type the template asks for.
 REPORT_TYPE = {
@@ -51,6 +56,18 @@ def incident_flag_row(incident: Incident, now: dt.datetime) -> dict[str, Any]:
         "foundation_models": [f"{m.name} {m.version}" for m in incident.foundation_models.all()],
         "finding": incident.overdue_finding_id,
     }
+
+
+def overdue_flags_for_deployment(deployment) -> list[dict[str, Any]]:
+    """The dossier's flags: overdue incidents naming the deployment or a model it rests on."""
+    now = timezone.now()
+    return [incident_flag_row(i, now) for i in incidents_overdue_touching(deployment, now)]
+
+
+def overdue_flags_during(start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    """The period summary's flags: incidents overdue at some time in [start, end)."""
+    now = timezone.now()
+    return [incident_flag_row(i, now) for i in incidents_overdue_during(start, end)]
 
 
 def _target_row(deployment) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from reports.selectors.common import (
     ts,
     user_name,
 )
+from reports.selectors.incident import overdue_flags_during
 
 __all__ = ["period_evidence"]
 
@@ -63,6 +64,7 @@ def period_evidence(report: Report) -> dict[str, Any]:
     evidence.update(
         {
             "period": {"start": day(report.period_start), "end": day(report.period_end), "end_inclusive": True},
+            "overdue_incidents": overdue_flags_during(start, end),
             "new_models": [
                 {
                     "id": m.pk,
