@@ -50,21 +50,17 @@ def _ensure_editor(actor: Actor, target: Target) -> None:
         raise NotAllowed("Engineers document the models and adaptations they own; reviewers and admins any.")
 
 
-def _check_settings(role: str | None, systemic_risk: Any) -> None:
-    errors = {}
+def _validated(values: Any, role: str | None, systemic_risk: Any) -> dict[str, Any]:
+    """Names and types against the catalogue, and the settings: one 400 naming every bad field."""
+    errors: dict[str, list[str]] = {}
     if role is not None and role not in DocRole.values:
         errors["role"] = [f"One of {', '.join(DocRole.values)}."]
     if systemic_risk is not None and not isinstance(systemic_risk, bool):
         errors["systemic_risk"] = ["Expected true or false."]
-    if errors:
-        raise InvalidInput("Invalid documentation settings.", field_errors=errors)
-
-
-def _clean(values: Any) -> dict[str, Any]:
-    """Names and types against the catalogue: a 400 naming each bad field."""
     if not isinstance(values, dict):
-        raise InvalidInput("Invalid documentation.", field_errors={"fields": ["Expected an object {name: value}."]})
-    errors = {name: [message] for name, value in values.items() if (message := field_error(name, value))}
+        errors["fields"] = ["Expected an object {name: value}."]
+    else:
+        errors |= {name: [message] for name, value in values.items() if (message := field_error(name, value))}
     if errors:
         raise InvalidInput("Please correct the highlighted documentation fields.", field_errors=errors)
     return {name: normalise(name, value) if value is not None else None for name, value in values.items()}
@@ -112,8 +108,7 @@ def documentation_create(
 ) -> DocumentationRecord:
     """Start a record prefilled from the registry, the lineage and the imported card; ``fields`` entered on top."""
     _ensure_editor(actor, target)
-    _check_settings(role, systemic_risk)
-    entered = _clean(fields or {})
+    entered = _validated(fields if fields is not None else {}, role, systemic_risk)
     kind = "adaptation" if isinstance(target, Adaptation) else "foundation_model"
     if DocumentationRecord.objects.select_for_update().filter(**{kind: target}).exists():
         raise Conflict(f"{target} already has a documentation record; update it.")
@@ -157,8 +152,7 @@ def documentation_update(
     """
     record = _locked(record)
     _ensure_editor(actor, record.target)
-    _check_settings(role, systemic_risk)
-    entered = _clean(fields or {})
+    entered = _validated(fields if fields is not None else {}, role, systemic_risk)
     current = record.current_version
     values, provenance, changes = _apply(current.fields, current.provenance, entered)
     if role is not None and role != record.role:

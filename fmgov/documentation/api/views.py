@@ -93,7 +93,7 @@ class DocumentationView(_TargetView):
         if not isinstance(body, dict):
             raise InvalidInput("Expected an object.", field_errors={"fields": ['Send {"fields": {name: value}}.']})
         given = {
-            "fields": body.get("fields") or {},
+            "fields": {} if body.get("fields") is None else body["fields"],
             "role": body.get("role"),
             "systemic_risk": body.get("systemic_risk"),
         }
