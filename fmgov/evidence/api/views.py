@@ -33,7 +33,7 @@ _REFUSALS = {
 
 
 class OctetStreamRenderer(FileRenderer):
-    """The stored bytes; the response names their detected type."""
+    """The stored bytes, whatever their detected type."""
 
     media_type = "application/octet-stream"
     format = "bin"
@@ -151,9 +151,12 @@ class AttachmentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def download(self, request, pk=None):
         attachment = self.get_object()
         handle = services.attachment_open_for_download(actor=request.user, attachment=attachment)
+        # Always octet-stream, saved rather than shown (a browser never renders evidence on fmgov's origin); the type
+        # detected at upload is in its own header and in the record.
         response = FileResponse(
-            handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+            handle, as_attachment=True, filename=attachment.name, content_type=OctetStreamRenderer.media_type
         )
+        response["X-Detected-Content-Type"] = attachment.content_type
         response["X-Content-SHA256"] = attachment.sha256
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -40,7 +40,8 @@ def test_upload_list_and_download_on_a_review(client_for, engineer, auditor):
     assert download.status_code == 200
     data = b"".join(download.streaming_content)
     assert hashlib.sha256(data).hexdigest() == body["sha256"] == download["X-Content-SHA256"]
-    assert download["Content-Type"] == "application/pdf" and "attachment" in download["Content-Disposition"]
+    assert download["Content-Type"] == "application/octet-stream" and "attachment" in download["Content-Disposition"]
+    assert download["X-Detected-Content-Type"] == "application/pdf"
     assert download["X-Content-Type-Options"] == "nosniff"
     event = AuditEvent.objects.get(action="attachment.download", object_id=str(body["id"]))
     assert event.actor_username == auditor.username and event.context["sha256"] == body["sha256"]
