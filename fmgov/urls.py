@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("fmgov.incidents.api.urls")),
     path("", include("fmgov.documentation.api.urls")),
     path("", include("fmgov.evidence.api.urls")),
+    path("", include("fmgov.retention.api.urls")),
 ]
 
 urlpatterns = [
