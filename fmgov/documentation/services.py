@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audits.services import audit_record
@@ -112,9 +112,13 @@ def documentation_create(
     kind = "adaptation" if isinstance(target, Adaptation) else "foundation_model"
     if DocumentationRecord.objects.select_for_update().filter(**{kind: target}).exists():
         raise Conflict(f"{target} already has a documentation record; update it.")
-    record = DocumentationRecord.objects.create(
-        **{kind: target}, role=role or default_role(target), systemic_risk=bool(systemic_risk)
-    )
+    try:
+        with transaction.atomic():  # a concurrent first save of the same target loses here, not with a 500
+            record = DocumentationRecord.objects.create(
+                **{kind: target}, role=role or default_role(target), systemic_risk=bool(systemic_risk)
+            )
+    except IntegrityError:
+        raise Conflict(f"{target} already has a documentation record; update it.") from None
     prefilled, provenance = prefill(target)
     values, provenance, changes = _apply(prefilled, provenance, entered)
     version = _new_version(record, fields=values, provenance=provenance, author=actor)
@@ -134,7 +138,7 @@ def documentation_create(
 
 
 def _locked(record: DocumentationRecord) -> DocumentationRecord:
-    return DocumentationRecord.objects.select_for_update().select_related("current_version").get(pk=record.pk)
+    return DocumentationRecord.objects.select_for_update().get(pk=record.pk)
 
 
 @transaction.atomic
