@@ -178,11 +178,9 @@ def attachment_upload(
         message = f"The file's content looks like {exc}, which is not accepted as evidence. Accepted: {accepted}."
         raise UnsupportedFileType(message, field_errors={"file": [message]}) from None
     fields, lookup = _lock_parent(parent, actor)
+    # The parent's row lock (taken above) numbers revisions one at a time; the one-to-one ``supersedes`` refuses a fork.
     previous = (
-        Attachment.objects.select_for_update()
-        .filter(name=name, superseded_by__isnull=True, **lookup)
-        .order_by("-revision", "-id")
-        .first()
+        Attachment.objects.filter(name=name, superseded_by__isnull=True, **lookup).order_by("-revision", "-id").first()
     )
     stored = _store(fh, sha256, size)
     attachment = Attachment.objects.create(
