@@ -33,6 +33,8 @@ LAYERS: list[tuple[str, ...]] = [
     # What carries the record out (reports, ML-BOM, webhooks): nothing below imports them;
     # webhooks hear the trail through audits.events, connected in their AppConfig.ready().
     ("reports", "fmgov.interop", "fmgov.webhooks"),
+    # Retention deletes runs, reports and attachments past their period, and reads what approvals bind.
+    ("fmgov.retention",),
     ("fmgov.dashboard",),
 ]
 RANK = {app: rank for rank, apps in enumerate(LAYERS) for app in apps}
