@@ -2,12 +2,13 @@
 """Reads for the registry: list querysets shaped for views, and the lineage walks.
 
 Lineage reads never enumerate (node, depth) pairs, which on a DAG with fan-in
-walks a node once per distinct depth it is reachable at. Below or above an
-adaptation, one recursive query returns every edge of the subgraph once
-(``UNION`` over the edge) and the shortest depths come from a breadth-first
-pass over those edges here. Below a foundation model, and for the models an
-adaptation rests on, the stored roots (``fmgov.registry.lineage``) answer with
-an index scan. The SQL is plain SQL-99 and runs unchanged on SQLite and PostgreSQL.
+walks a node once per distinct depth it is reachable at. Below a foundation
+model, and for the models an adaptation rests on, the stored roots
+(``fmgov.registry.lineage``) answer with an index scan; below an adaptation,
+the stored reach pairs answer with one index probe per node eight levels apart.
+Above an adaptation, one recursive query returns every edge once (``UNION``
+over the edge) and the shortest depths come from a breadth-first pass over
+them here. The SQL is plain SQL-99 and runs unchanged on SQLite and PostgreSQL.
 """
 
 from collections import defaultdict
@@ -19,7 +20,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from fmgov.registry import hooks
-from fmgov.registry.lineage import LineageRoot
+from fmgov.registry.lineage import LineageRoot, descendants_sql
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
 
 __all__ = [
@@ -96,18 +97,6 @@ def _reach_cte(start_column: str) -> str:
     )
 
 
-def _down_sql(columns: str = "", join: str = "") -> str:
-    """Every edge below an adaptation (param), each once, as (child, parent adaptation, extra columns)."""
-    edges = AdaptationParent._meta.db_table
-    return (
-        f"WITH RECURSIVE down(child_id, parent_id) AS ("
-        f" SELECT child_id, parent_adaptation_id FROM {edges} WHERE parent_adaptation_id = %s"
-        f" UNION"
-        f" SELECT e.child_id, e.parent_adaptation_id FROM {edges} e JOIN down ON e.parent_adaptation_id = down.child_id"
-        f") SELECT down.child_id, down.parent_id{columns} FROM down{join}"
-    )
-
-
 def _bfs(children: dict[Any, list[Any]], start: Any) -> dict[Any, int]:
     """Shortest depth of everything reachable from ``start`` in an adjacency map, level by level."""
     depths: dict[Any, int] = {}
@@ -120,16 +109,6 @@ def _bfs(children: dict[Any, list[Any]], start: Any) -> dict[Any, int]:
                 following.extend(children.get(node, ()))
         frontier, level = following, level + 1
     return depths
-
-
-def _depths_below(rows: Iterable[tuple], start: int) -> tuple[dict[int, int], dict[int, tuple]]:
-    """Depths below ``start`` from a ``_down_sql`` result, and each child's extra columns."""
-    children: dict[int, list[int]] = defaultdict(list)
-    extra: dict[int, tuple] = {}
-    for child, parent, *columns in rows:
-        children[parent].append(child)
-        extra[child] = tuple(columns)
-    return _bfs(children, start), extra
 
 
 def adaptation_descendant_ids(*, model_id: int | None = None, adaptation_id: int | None = None) -> set[int]:
@@ -145,18 +124,17 @@ def adaptation_descendant_ids(*, model_id: int | None = None, adaptation_id: int
 def adaptation_descendants(*, model_id: int | None = None, adaptation_id: int | None = None) -> list[tuple[int, int]]:
     """(adaptation_id, depth) of everything downstream, nearest first, in one query.
 
-    Below a model: an index scan of the stored roots. Below an adaptation: every
-    edge of the subgraph once, and the depths by a breadth-first pass over them
-    here, instead of a recursive query that walks every (node, depth) pair.
+    Below a model: an index scan of the stored roots. Below an adaptation: the
+    stored reach pairs, eight levels per probe (``lineage.descendants_sql``),
+    instead of probing the edges once per node or walking every (node, depth) pair.
     """
     _start(model_id, adaptation_id)
     if model_id is not None:
         rows = LineageRoot.objects.filter(foundation_model_id=model_id).order_by("depth", "adaptation_id")
         return list(rows.values_list("adaptation_id", "depth"))
     with connection.cursor() as cursor:
-        cursor.execute(_down_sql(), [int(adaptation_id)])
-        depths, _ = _depths_below(cursor.fetchall(), int(adaptation_id))
-    return sorted(depths.items(), key=lambda pair: (pair[1], pair[0]))
+        cursor.execute(descendants_sql() + " ORDER BY below.depth, below.adaptation_id", [int(adaptation_id)])
+        return [(int(node), int(depth)) for node, depth in cursor.fetchall()]
 
 
 _DESCENDANT_KEYS = ("id", "name", "version", "kind", "owner_id", "depth")
@@ -175,11 +153,14 @@ def descendant_adaptations(*, model_id: int | None = None, adaptation_id: int | 
                 [int(model_id)],
             )
             return [dict(zip(_DESCENDANT_KEYS, row, strict=True)) for row in cursor.fetchall()]
-        columns = ", a.name, a.version, a.kind, a.owner_id"
-        cursor.execute(_down_sql(columns, f" JOIN {table} a ON a.id = down.child_id"), [int(adaptation_id)])
-        depths, extra = _depths_below(cursor.fetchall(), int(adaptation_id))
-    rows = [dict(zip(_DESCENDANT_KEYS, (pk, *extra[pk], depth), strict=True)) for pk, depth in depths.items()]
-    return sorted(rows, key=lambda r: (r["depth"], r["name"], r["version"], r["id"]))
+        cursor.execute(
+            descendants_sql(", a.name, a.version, a.kind, a.owner_id", f" JOIN {table} a ON a.id = below.adaptation_id")
+            + " ORDER BY below.depth, a.name, a.version, a.id",
+            [int(adaptation_id)],
+        )
+        rows = cursor.fetchall()
+    return [dict(zip(_DESCENDANT_KEYS, (pk, name, version, kind, owner, depth), strict=True))
+            for pk, depth, name, version, kind, owner in rows]  # fmt: skip
 
 
 def _ancestor_rows(adaptation_id: int, with_names: bool) -> list[dict[str, Any]]:

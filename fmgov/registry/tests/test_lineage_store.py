@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fmgov.core.exceptions import InvalidInput
-from fmgov.registry import selectors, services
-from fmgov.registry.lineage import LineageRoot, compute_roots, lineage_rebuild
+from fmgov.registry import lineage, selectors, services
+from fmgov.registry.lineage import LineageReach, LineageRoot, compute_reach, compute_roots, lineage_rebuild
 from fmgov.registry.models import AdaptationParent
 from fmgov.registry.tests.factories import FoundationModelFactory
 
@@ -74,6 +74,13 @@ def assert_agrees(models) -> None:
     assert stored.keys() == expected.keys()
     for key, (depth, weight) in expected.items():
         assert stored[key][0] == depth and stored[key][1] == pytest.approx(weight)
+    reach = {(r.descendant_id, r.ancestor_id): r.distance for r in LineageReach.objects.all()}
+    assert reach == {
+        (node, key[1]): d
+        for node, above in ancestors.items()
+        for key, d in above.items()
+        if key[0] == "adaptation" and d <= lineage.REACH_HOPS
+    }
     for model in models:
         want = below.get(("foundation_model", model.pk), {})
         assert selectors.adaptation_descendants(model_id=model.pk) == sorted(want.items(), key=lambda p: (p[1], p[0]))
@@ -98,9 +105,13 @@ OPERATIONS = st.lists(
 )
 
 
+# The reach pairs at a span of 2 instead of 8, so that the random DAGs (a dozen nodes) are deeper than the
+# span and a walk below an adaptation takes several jumps; the code reads the span at call time.
+# test_a_chain_deeper_than_the_reach_span checks the real span.
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(operations=OPERATIONS)
-def test_stored_lineage_follows_the_definition(engineer, operations) -> None:
+def test_stored_lineage_follows_the_definition(engineer, operations, monkeypatch) -> None:
+    monkeypatch.setattr(lineage, "REACH_HOPS", 2)
     with transaction.atomic():
         models = [FoundationModelFactory(owner=engineer) for _ in range(2)]
         nodes: list = []
@@ -148,10 +159,13 @@ def test_rebuild_gives_what_the_services_maintained(engineer) -> None:
     b = services.adaptation_create(
         actor=engineer, name="b", kind="lora", derived_from_models=[other.pk], derived_from_adaptations=[a.pk]
     )
-    services.adaptation_create(actor=engineer, name="c", kind="lora", derived_from_adaptations=[a.pk, b.pk])
+    c = services.adaptation_create(actor=engineer, name="c", kind="lora", derived_from_adaptations=[a.pk, b.pk])
     before = sorted(LineageRoot.objects.values_list("adaptation_id", "foundation_model_id", "depth", "weight"))
-    assert lineage_rebuild() == {"adaptations": 3, "rows": len(before)}
+    reach = sorted(LineageReach.objects.values_list("descendant_id", "ancestor_id", "distance"))
+    assert lineage_rebuild() == {"adaptations": 3, "rows": len(before), "reach_rows": 3}
     assert sorted(LineageRoot.objects.values_list("adaptation_id", "foundation_model_id", "depth", "weight")) == before
+    assert sorted(LineageReach.objects.values_list("descendant_id", "ancestor_id", "distance")) == reach
+    assert reach == sorted([(b.pk, a.pk, 1), (c.pk, a.pk, 1), (c.pk, b.pk, 1)])
     # c rests 1/2 on a (all root) and 1/2 on b (half root, half other): 3/4 root, 1/4 other; 2 below root via a.
     c_roots = {m: (d, w) for _, m, d, w in before if _ == max(x[0] for x in before)}
     assert c_roots == {root.pk: (2, pytest.approx(0.75)), other.pk: (2, pytest.approx(0.25))}
@@ -160,3 +174,25 @@ def test_rebuild_gives_what_the_services_maintained(engineer) -> None:
 def test_a_cycle_written_by_hand_ends_the_computation() -> None:
     roots = compute_roots({1: [("a", 2)], 2: [("a", 1), ("m", 9)]})
     assert roots == {1: {}, 2: {9: (1, 0.5)}}
+    assert compute_reach({1: [("a", 2)], 2: [("a", 1), ("m", 9)]}) == {1: {2: 1}, 2: {1: 1, 2: 2}}
+
+
+def test_a_chain_deeper_than_the_reach_span(engineer) -> None:
+    """Twenty levels: the walk below the top jumps twice, and the pairs stop at the span."""
+    model = FoundationModelFactory(owner=engineer)
+    chain = [services.adaptation_create(actor=engineer, name="n0", kind="lora", derived_from_models=[model.pk])]
+    for i in range(1, 20):
+        chain.append(
+            services.adaptation_create(
+                actor=engineer, name=f"n{i}", kind="lora", derived_from_adaptations=[chain[-1].pk]
+            )
+        )
+    # A shortcut from the top to level 12 makes level 12 and all below it eleven levels nearer.
+    services.adaptation_update(
+        adaptation=chain[12], actor=engineer, derived_from_adaptations=[chain[11].pk, chain[0].pk]
+    )
+    want = [(n.pk, i if i < 12 else i - 11) for i, n in enumerate(chain[1:], start=1)]
+    assert selectors.adaptation_descendants(adaptation_id=chain[0].pk) == sorted(want, key=lambda p: (p[1], p[0]))
+    within = {n.pk for n in chain[1 : lineage.REACH_HOPS + 1] + chain[12 : 12 + lineage.REACH_HOPS]}
+    assert set(LineageReach.objects.filter(ancestor_id=chain[0].pk).values_list("descendant_id", flat=True)) == within
+    assert not LineageReach.objects.filter(distance__gt=lineage.REACH_HOPS).exists()
