@@ -43,3 +43,11 @@ def test_the_adaptation_page_too(client, engineer):
     html = page(client, engineer, "registry:adaptation-detail", adaptation.pk)
     assert "(100%), as provider placing it on the market" in html
     assert f'href="/api/v1/adaptations/{adaptation.pk}/documentation/"' in html
+
+
+def test_the_admin_shows_records_and_versions_and_changes_nothing(client, admin_user, engineer):
+    services.documentation_create(target=FoundationModelFactory(owner=engineer), actor=engineer)
+    client.force_login(admin_user)
+    for name in ("documentationrecord", "documentationversion"):
+        assert client.get(reverse(f"admin:documentation_{name}_changelist")).status_code == 200
+        assert client.get(reverse(f"admin:documentation_{name}_add")).status_code == 403
