@@ -7,6 +7,7 @@ fmgov's origin could script it), is refused with what was detected.
 
 from __future__ import annotations
 
+import codecs
 import json
 import zipfile
 from typing import IO
@@ -75,8 +76,8 @@ def _text_type(fh: IO[bytes], head: bytes, size: int) -> str:
     if b"\x00" in head:
         raise RefusedType("binary data of an unknown kind")
     try:
-        # A multi-byte character cut at the end of the head is still text.
-        head.decode("utf-8") if size <= _HEAD else head[:-4].decode("utf-8")
+        # A multi-byte character cut at the end of the head is still text: not final unless the head is all.
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=size <= _HEAD)
     except UnicodeDecodeError:
         raise RefusedType("binary data or text that is not UTF-8") from None
     if head.lstrip().lower().startswith(_MARKUP):
