@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fmgov.core.api.permissions import ReadAnyWriteNotAuditor
-from fmgov.core.exceptions import InvalidInput
+from fmgov.core.exceptions import Conflict, InvalidInput
 from fmgov.documentation import selectors, services
 from fmgov.documentation.api.serializers import (
     DocumentationSerializer,
@@ -66,12 +66,6 @@ class _TargetView(APIView):
     def target(self, pk: int):
         return get_object_or_404(self.model, pk=pk)
 
-    def record(self, target) -> DocumentationRecord:
-        record = selectors.record_for(target)
-        if record is None:
-            raise InvalidInput("This model has no documentation record yet; PUT its fields first.")
-        return record
-
 
 class DocumentationView(_TargetView):
     @extend_schema(summary="The documentation record (or, before the first save, its prefilled preview)",
@@ -109,9 +103,10 @@ class DocumentationView(_TargetView):
 
 class DocumentationVersionsView(_TargetView):
     @extend_schema(summary="Every version, newest first, each with its field-level diff from the one before",
-                   responses={200: DocumentationVersionListSerializer, **_REFUSALS})  # fmt: skip
+                   responses={200: DocumentationVersionListSerializer, 404: OpenApiResponse()})  # fmt: skip
     def get(self, request, pk: int):
-        rows = selectors.versions_with_diffs(self.record(self.target(pk)))
+        record = selectors.record_for(self.target(pk))
+        rows = selectors.versions_with_diffs(record) if record is not None else []
         return Response({"count": len(rows), "results": rows})
 
 
@@ -120,7 +115,10 @@ class DocumentationFreezeView(_TargetView):
                    request=None, responses={200: DocumentationSerializer, **_REFUSALS})  # fmt: skip
     def post(self, request, pk: int):
         target = self.target(pk)
-        services.documentation_freeze(record=self.record(target), actor=request.user)
+        record = selectors.record_for(target)
+        if record is None:
+            raise Conflict("There is nothing to freeze yet: save the documentation first.")
+        services.documentation_freeze(record=record, actor=request.user)
         return Response(_answer(target, selectors.record_for(target)))
 
 

@@ -82,7 +82,8 @@ def test_permission_attacks(client_for, engineer, other_engineer, auditor, revie
 def test_the_same_api_under_an_adaptation(client_for, engineer, other_engineer):
     adaptation = AdaptationFactory(owner=engineer, name="tuned")
     client = client_for(engineer)
-    assert client.get(url(adaptation, "versions/")).status_code == 400  # no record yet
+    assert client.get(url(adaptation, "versions/")).json() == {"count": 0, "results": []}  # no record yet
+    assert client.post(url(adaptation, "freeze/")).status_code == 409  # nothing to freeze
     response = client.put(url(adaptation), {"fields": COMPLETE_PROVIDER_FIELDS}, format="json")
     assert response.status_code == 201 and response.json()["role"] == "provider"
     assert response.json()["completeness"] == {
