@@ -23,12 +23,20 @@ from fmgov.incidents.choices import CLOCK_RUNNING
 from fmgov.incidents.conf import REMINDER_BEFORE_DUE
 from fmgov.incidents.models import Incident
 
-__all__ = ["HALF_TIME", "LAST_DAY", "incident_remind", "incident_overdue", "incidents_clock", "reminder_due_at"]
+__all__ = [
+    "HALF_TIME",
+    "LAST_DAY",
+    "STAMP",
+    "incident_remind",
+    "incident_overdue",
+    "incidents_clock",
+    "reminder_due_at",
+]
 
 logger = logging.getLogger(__name__)
 SYSTEM = "fmgov.incidents.tasks.incident_clock"
 HALF_TIME, LAST_DAY = "half_time", "last_day"
-_STAMP = {HALF_TIME: "half_time_reminder_at", LAST_DAY: "last_day_reminder_at"}
+STAMP = {HALF_TIME: "half_time_reminder_at", LAST_DAY: "last_day_reminder_at"}
 
 
 def reminder_due_at(incident: Incident, stage: str) -> datetime:
@@ -43,7 +51,7 @@ def incident_remind(*, incident: Incident, stage: str, now: datetime | None = No
     """Mark and enqueue one reminder; False when already sent, not yet due, past the deadline or reported."""
     now = now or timezone.now()
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    stamp = _STAMP[stage]
+    stamp = STAMP[stage]
     if incident.status not in CLOCK_RUNNING or getattr(incident, stamp) is not None:
         return False
     if not reminder_due_at(incident, stage) <= now < incident.report_due_at:

@@ -194,9 +194,28 @@ def incident_update(*, incident: Incident, actor: Actor, **fields: Any) -> Incid
     changes = diff(before, snapshot(incident, list(_AUDITED)))
     if not changes:
         return incident
+    if "report_due_at" in changes:
+        changes.update(_rearm_reminders(incident))
     incident.save()
     audit_record(action="incident.update", actor=actor, obj=incident, changes=changes)
     return incident
+
+
+def _rearm_reminders(incident: Incident) -> dict[str, list]:
+    """A moved deadline moves its reminders: one already sent whose new time is still ahead is sent again then.
+
+    Without this, a category corrected from two days to fifteen would never get its last-day reminder: it went
+    out on day one under the old clock.
+    """
+    from fmgov.incidents.clock import HALF_TIME, LAST_DAY, STAMP, reminder_due_at
+
+    now, rearmed = timezone.now(), {}
+    for stage in (HALF_TIME, LAST_DAY):
+        sent = getattr(incident, STAMP[stage])
+        if sent is not None and reminder_due_at(incident, stage) > now:
+            setattr(incident, STAMP[stage], None)
+            rearmed[STAMP[stage]] = [sent, None]
+    return rearmed
 
 
 @transaction.atomic

@@ -26,8 +26,8 @@ def incident_clock() -> dict[str, int]:
 def notify_incident_reminder(self, incident_id: int, stage: str) -> int:
     """The opener and the owners of the deployments involved hear how long is left to report it.
 
-    The ledger key is the incident and stage, not the task message: a reminder is sent once whatever
-    delivers it.
+    The ledger key is the incident, the stage and the deadline, not the task message: a reminder is sent once
+    whatever delivers it, and again only when a corrected deadline re-arms it.
     """
     incident = Incident.objects.select_related("opened_by").filter(pk=incident_id).first()
     if incident is None or incident.status not in CLOCK_RUNNING:
@@ -42,7 +42,7 @@ def notify_incident_reminder(self, incident_id: int, stage: str) -> int:
         "Record the report in fmgov once it is made.\n"
     )
     return email_send_once(
-        key=f"incident:{incident.pk}:reminder:{stage}",
+        key=f"incident:{incident.pk}:reminder:{stage}:{incident.report_due_at:%Y%m%dT%H%M%S}",
         task_name=self.name,
         subject=f"[fmgov] Incident #{incident.pk}: report due {incident.report_due_at:%Y-%m-%d %H:%M} UTC",
         body=body,
