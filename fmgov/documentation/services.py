@@ -26,6 +26,7 @@ __all__ = [
     "may_edit",
     "documentation_create",
     "documentation_update",
+    "documentation_refresh",
     "documentation_freeze",
 ]
 
@@ -170,6 +171,37 @@ def documentation_update(
     version = _new_version(record, fields=values, provenance=provenance, author=actor)
     changes["version"] = [current.number, version.number]
     audit_record(action="documentation.update", actor=actor, obj=record, changes=changes)
+    return record
+
+
+@transaction.atomic
+def documentation_refresh(*, record: DocumentationRecord, actor: Actor) -> DocumentationRecord:
+    """Take the registry, lineage and card again (a new version, a new parent, a re-imported card).
+
+    Only what was derived is touched: an entered value stays, whatever the registry now says; a derived value the
+    sources no longer give is removed. Nothing new is no version and no event.
+    """
+    record = _locked(record)
+    _ensure_editor(actor, record.target)
+    current = record.current_version
+    fresh, fresh_provenance = prefill(record.target)
+    fields, provenance, changes = dict(current.fields), dict(current.provenance), {}
+    for name in sorted(set(fresh) | set(fields)):
+        if provenance.get(name) == Provenance.ENTERED:
+            continue
+        old, new = fields.get(name), fresh.get(name)
+        if old != new or (new is not None and provenance.get(name) != fresh_provenance[name]):
+            changes[f"fields.{name}"] = [old, new]
+            if new is None:
+                fields.pop(name, None)
+                provenance.pop(name, None)
+            else:
+                fields[name], provenance[name] = new, fresh_provenance[name]
+    if not changes:
+        return record
+    version = _new_version(record, fields=fields, provenance=provenance, author=actor)
+    changes["version"] = [current.number, version.number]
+    audit_record(action="documentation.refresh", actor=actor, obj=record, changes=changes)
     return record
 
 

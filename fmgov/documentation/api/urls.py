@@ -10,7 +10,7 @@ for _prefix, _model, _name in (
     ("foundation-models", FoundationModel, "foundation-model"),
     ("adaptations", Adaptation, "adaptation"),
 ):
-    _record, _versions, _freeze = documentation_views(_model)
+    _record, _versions, _freeze, _refresh = documentation_views(_model)
     urlpatterns += [
         path(f"{_prefix}/<int:pk>/documentation/", _record.as_view(), name=f"{_name}-documentation"),
         path(
@@ -19,4 +19,9 @@ for _prefix, _model, _name in (
             name=f"{_name}-documentation-versions",
         ),
         path(f"{_prefix}/<int:pk>/documentation/freeze/", _freeze.as_view(), name=f"{_name}-documentation-freeze"),
+        path(
+            f"{_prefix}/<int:pk>/documentation/refresh/",
+            _refresh.as_view(),
+            name=f"{_name}-documentation-refresh",
+        ),
     ]

@@ -122,10 +122,26 @@ class DocumentationFreezeView(_TargetView):
         return Response(_answer(target, selectors.record_for(target)))
 
 
+class DocumentationRefreshView(_TargetView):
+    @extend_schema(
+        summary="Prefill again from the registry, the lineage and the model card, as a new version",
+        description="Entered values stay; derived ones follow their source. Nothing new makes no new version.",
+        request=None,
+        responses={200: DocumentationSerializer, **_REFUSALS},
+    )
+    def post(self, request, pk: int):
+        target = self.target(pk)
+        record = selectors.record_for(target)
+        if record is None:
+            raise Conflict("There is no record to refresh yet: save the documentation first (it is prefilled).")
+        services.documentation_refresh(record=record, actor=request.user)
+        return Response(_answer(target, selectors.record_for(target)))
+
+
 def documentation_views(model) -> tuple[type[APIView], ...]:
-    """The three views bound to one kind of target (foundation model or adaptation), named for the schema."""
+    """The views bound to one kind of target (foundation model or adaptation), named for the schema."""
     prefix = model.__name__
     return tuple(
         type(f"{prefix}{base.__name__}", (base,), {"model": model})
-        for base in (DocumentationView, DocumentationVersionsView, DocumentationFreezeView)
+        for base in (DocumentationView, DocumentationVersionsView, DocumentationFreezeView, DocumentationRefreshView)
     )

@@ -95,6 +95,9 @@ def test_the_same_api_under_an_adaptation(client_for, engineer, other_engineer):
     assert response.json()["target"] == {"kind": "adaptation", "id": adaptation.pk, "name": "tuned", "version": "1"}
     assert client_for(other_engineer).post(url(adaptation, "freeze/")).status_code == 403
     assert client.post(url(adaptation, "freeze/")).status_code == 200
+    assert client_for(other_engineer).post(url(adaptation, "refresh/")).status_code == 403
+    refreshed = client.post(url(adaptation, "refresh/"))  # the lineage says what the entered values already say
+    assert refreshed.status_code == 200 and refreshed.json()["version"] == 1
 
 
 def test_reads_take_a_fixed_number_of_queries(client_for, engineer, django_assert_max_num_queries):

@@ -8,6 +8,7 @@ from fmgov.documentation import selectors, services
 from fmgov.documentation.fields import CATALOGUE, FIELDS, required_fields
 from fmgov.documentation.models import DocumentationVersion, VersionImmutable
 from fmgov.documentation.tests.factories import COMPLETE_PROVIDER_FIELDS, documented_model
+from fmgov.registry.services import foundation_model_update
 from fmgov.registry.tests.factories import AdaptationFactory, FoundationModelFactory
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +194,25 @@ def test_each_audience_receives_its_own_fields(engineer):
     assert flop["value"] == 8.4e22 and flop["provenance"] == "entered" and flop["sources"][0].startswith("Annex XI")
     with pytest.raises(ValueError):
         selectors.documentation_for_audience(record, "press")
+
+
+def test_refresh_follows_the_registry_for_derived_fields_and_keeps_entered_ones(engineer, other_engineer):
+    model = FoundationModelFactory(owner=engineer, name="Refreshable", architecture="Transformer")
+    record = services.documentation_create(target=model, actor=engineer, fields={"architecture": "MoE transformer"})
+    foundation_model_update(foundation_model=model, actor=engineer, license="mit", architecture="Dense transformer")
+    FoundationModelFactory(owner=engineer, name="Refreshable", version="2")
+    with pytest.raises(NotAllowed):
+        services.documentation_refresh(record=record, actor=other_engineer)
+    record = services.documentation_refresh(record=record, actor=engineer)
+    fields, provenance = record.current_version.fields, record.current_version.provenance
+    assert record.current_version.number == 2
+    assert fields["licence"] == "mit" and provenance["licence"] == "derived_from_registry"
+    assert fields["model_versions"] == ["1", "2"]
+    assert fields["architecture"] == "MoE transformer" and provenance["architecture"] == "entered"
+    event = AuditEvent.objects.get(action="documentation.refresh")
+    assert event.changes["fields.licence"] == ["apache-2.0", "mit"] and "fields.architecture" not in event.changes
+    foundation_model_update(foundation_model=model, actor=engineer, license="")
+    record = services.documentation_refresh(record=record, actor=engineer)
+    assert "licence" not in record.current_version.fields  # the source no longer says it
+    services.documentation_refresh(record=record, actor=engineer)
+    assert record.versions.count() == 3  # nothing new, no version
