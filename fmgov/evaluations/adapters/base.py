@@ -197,6 +197,7 @@ class HttpAdapter(ModelAdapter):
         if config.credential_name:
             self._headers["Authorization"] = f"Bearer {self._checked_credential(config)}"
         self._egress = EgressClient(max_connections=self.concurrency)
+        self._targets: dict[str, tuple[str, str]] = {}
 
     def _checked_credential(self, config: EndpointConfig) -> str:
         """The credential's value, once it is known to be usable and destined for an allowed host."""
@@ -222,6 +223,17 @@ class HttpAdapter(ModelAdapter):
             raise AdapterError(f"The credential {self.config.credential_name} may not be sent to {url.host}.")
         return url
 
+    def _target(self, path: str) -> tuple[str, str]:
+        """The URL for an API path and how errors name it, worked out once per path (not per request)."""
+        target = self._targets.get(path)
+        if target is None:
+            url = self._url(path)
+            target = self._targets[path] = (
+                str(url),
+                f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}",
+            )
+        return target
+
     def post_json(self, path: str, payload: dict[str, Any]) -> Any:
         """POST with retries on 429/5xx/connection errors; refusals, limits and other 4xx fail at once."""
         return self.post_json_timed(path, payload)[0]
@@ -229,8 +241,7 @@ class HttpAdapter(ModelAdapter):
     def post_json_timed(self, path: str, payload: dict[str, Any]) -> tuple[Any, float, int]:
         """``post_json`` plus the seconds of the successful attempt alone (no failed tries, no back-off
         sleeps) and the number of attempts, so latency measures the endpoint, not the retry policy."""
-        url = self._url(path)
-        where = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
+        url, where = self._target(path)
         last_problem = ""
         for attempt in range(self.retry.attempts):
             retry_after = None
@@ -238,7 +249,7 @@ class HttpAdapter(ModelAdapter):
             try:
                 response = self._egress.request(
                     "POST",
-                    str(url),
+                    url,
                     json=payload,
                     headers=self._headers,
                     deadline_s=self.config.timeout_s,

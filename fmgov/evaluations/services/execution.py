@@ -35,18 +35,40 @@ class RunStopped(Exception):
 
 
 class Heartbeat(threading.Thread):
-    """Beats while the evaluation runs, so a slow request never makes a live run look orphaned."""
+    """Beats while the evaluation runs and carries its progress to the database, in its own thread.
+
+    The evaluating thread only hands over a percentage (``report``) and reads
+    ``state``: it never waits on a write. A progress write there (a commit, an
+    fsync on PostgreSQL) held up the results it collects, and the last one,
+    forced at 100%, sat between the final reply and the run's completion.
+    Progress is written at most every ``PROGRESS_EVERY`` seconds and only when
+    it changed; otherwise the run beats every ``every`` seconds, so a slow
+    request never makes a live run look orphaned.
+    """
+
+    PROGRESS_EVERY = 0.5
 
     def __init__(self, run_id: int, task_id: str, every: float):
         super().__init__(name=f"heartbeat-{run_id}", daemon=True)
         self.run_id, self.task_id, self.every = run_id, task_id, every
         self.stopped = threading.Event()
         self.state: str = RunState.RUNNING
+        self.progress: int | None = None  # the latest percentage the evaluator reported
+        self.written: int | None = None  # the percentage last written
+
+    def report(self, percent: int) -> None:
+        self.progress = max(0, min(99, percent))  # 100 is written by run_complete, with the results
 
     def run(self) -> None:
+        last_beat = time.monotonic()
         try:
-            while not self.stopped.wait(self.every):
-                self.state = run_progress(run_id=self.run_id, task_id=self.task_id)
+            while not self.stopped.wait(min(self.every, self.PROGRESS_EVERY)):
+                progress, now = self.progress, time.monotonic()
+                changed = progress is not None and progress != self.written
+                if not changed and now - last_beat < self.every:
+                    continue
+                self.state = run_progress(run_id=self.run_id, task_id=self.task_id, progress=progress)
+                self.written, last_beat = progress, now
         except Exception:  # a heartbeat must never take the run down
             logger.exception("heartbeat of run %s failed", self.run_id)
         finally:
@@ -58,22 +80,15 @@ class Heartbeat(threading.Thread):
 
 
 class _Progress:
-    """The evaluator's progress callback: writes at most twice a second and stops the run once it is not ours."""
+    """The evaluator's progress callback: hands the percentage to the heartbeat, stops the run once it is not ours."""
 
-    def __init__(self, run_id: int, task_id: str, heartbeat: Heartbeat):
-        self.run_id, self.task_id, self.heartbeat = run_id, task_id, heartbeat
-        self.last_write = 0.0
+    def __init__(self, heartbeat: Heartbeat):
+        self.heartbeat = heartbeat
 
     def __call__(self, fraction: float) -> None:
         if self.heartbeat.state != RunState.RUNNING:
             raise RunStopped(self.heartbeat.state)
-        now = time.monotonic()
-        if now - self.last_write < 0.5 and fraction < 1:
-            return
-        self.last_write = now
-        state = run_progress(run_id=self.run_id, task_id=self.task_id, progress=int(fraction * 100))
-        if state != RunState.RUNNING:
-            raise RunStopped(state)
+        self.heartbeat.report(int(fraction * 100))
 
 
 def _evaluate(run: EvaluationRun, task_id: str) -> EvaluationResult:
@@ -93,7 +108,7 @@ def _evaluate(run: EvaluationRun, task_id: str) -> EvaluationResult:
             adapter=adapter,
             deployment=run.deployment,
             concurrency=run.concurrency,
-            progress=_Progress(run.pk, task_id, heartbeat),
+            progress=_Progress(heartbeat),
             judge=judge,
         )
         return evaluator.run(context)
@@ -135,7 +150,20 @@ def run_execute(*, run_id: int, task_id: str, worker: str = "") -> str:
         logger.exception("run %s failed", run_id)
         run_fail(run_id=run_id, task_id=task_id, error=f"{type(exc).__name__}: {exc}")
         return "failed"
-    if not connection.in_atomic_block:
-        close_old_connections()  # the evaluation may have outlived the database connection
+    _replace_lost_connection()
     done = run_complete(run_id=run_id, task_id=task_id, result=result)
+    if not connection.in_atomic_block:
+        close_old_connections()  # the task is over: CONN_MAX_AGE applies here, as at the end of a request
     return "succeeded" if done is not None else "discarded"
+
+
+def _replace_lost_connection() -> None:
+    """Drop this thread's connection if it died while the evaluation ran (idle timeout, server restart).
+
+    Only a dead one: closing it whenever CONN_MAX_AGE had passed (0 in tests) put
+    a reconnection (a TCP handshake and authentication on PostgreSQL) into
+    every run, between its last reply and its results; that happens once the
+    task is over instead.
+    """
+    if connection.connection is not None and not connection.in_atomic_block and not connection.is_usable():
+        connection.close()

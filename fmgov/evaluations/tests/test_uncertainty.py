@@ -46,6 +46,32 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
     assert gap.ci_low == pytest.approx(0.25) and gap.ci_high == pytest.approx(0.25)
 
 
+def test_bootstrap_mean_of_few_distinct_values_matches_resampling_the_items():
+    """0/1 scores draw each value's count directly; the interval is the one resampling items gives."""
+    values = [1.0] * 140 + [0.0] * 60
+    fast = bootstrap_mean(values, seed=3)
+    items = bootstrap_mean([v + 1e-12 * i for i, v in enumerate(values)], seed=3)  # all distinct: items resampled
+    assert fast.value == pytest.approx(0.7) and fast == bootstrap_mean(values, seed=3)
+    assert (fast.ci_low, fast.ci_high) == pytest.approx((items.ci_low, items.ci_high), abs=0.015)
+    half = 1.96 * (0.7 * 0.3 / 200) ** 0.5  # the normal interval, 0.0635
+    assert (fast.ci_low, fast.ci_high) == pytest.approx((0.7 - half, 0.7 + half), abs=0.015)
+
+
+def test_bootstrap_mean_of_thousands_of_items_resamples_in_small_blocks():
+    import tracemalloc
+
+    values = [((i * 7919) % 1000) / 1000 for i in range(5000)]
+    tracemalloc.start()
+    try:
+        estimate = bootstrap_mean(values)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000  # 2,000 x 5,000 indices at once would be 80 MB, their values another 80
+    assert estimate.value == pytest.approx(0.4995) and estimate.ci_low < estimate.value < estimate.ci_high
+    assert estimate.ci_high - estimate.ci_low == pytest.approx(2 * 1.96 * 0.2887 / 5000**0.5, rel=0.15)
+
+
 def test_stderr_range_and_insufficient_helpers():
     est = from_stderr(0.6, 0.05, n=100)
     assert (est.ci_low, est.ci_high) == pytest.approx((0.502, 0.698), abs=1e-3)
