@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from fmgov.incidents.models import Incident
 from fmgov.registry.models import Deployment
-from reports.choices import ReportKind, ReportState
+from reports.choices import DOCUMENTATION_KINDS, ReportKind, ReportState
 from reports.models import Report
 
 
@@ -16,43 +16,54 @@ class ReportRequestSerializer(serializers.Serializer):
     incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all(), required=False, allow_null=True)
 
     def validate(self, attrs):
-        if attrs["kind"] == ReportKind.INCIDENT_REPORT:
-            return self._validate_incident_report(attrs)
-        if attrs.get("incident") is not None:
+        kind = attrs["kind"]
+        if kind in DOCUMENTATION_KINDS:  # their subjects exist (reports 0002); their renderers do not yet
+            raise serializers.ValidationError({"kind": [f"{kind} reports are not rendered by this version."]})
+        if kind != ReportKind.INCIDENT_REPORT and attrs.get("incident") is not None:
             raise serializers.ValidationError(
                 {"incident": ["Only an incident report has an incident; leave this out."]}
             )
-        errors = {}
-        if attrs["kind"] == ReportKind.DEPLOYMENT_DOSSIER:
-            if attrs.get("deployment") is None:
-                errors["deployment"] = ["This field is required for a deployment dossier."]
-            for field in ("period_start", "period_end"):
-                if attrs.get(field) is not None:
-                    errors[field] = ["A deployment dossier has no period; leave this out."]
-        else:
-            for field in ("period_start", "period_end"):
-                if attrs.get(field) is None:
-                    errors[field] = ["This field is required for a period summary."]
-            if attrs.get("deployment") is not None:
-                errors["deployment"] = ["A period summary covers the whole registry; leave this out."]
-            start, end = attrs.get("period_start"), attrs.get("period_end")
-            if start and end and end < start:
-                errors["period_end"] = ["The period must end on or after its start."]
+        check = {
+            ReportKind.INCIDENT_REPORT: self._incident_report_errors,
+            ReportKind.DEPLOYMENT_DOSSIER: self._dossier_errors,
+        }.get(kind, self._period_errors)
+        errors = check(attrs)
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
 
     @staticmethod
-    def _validate_incident_report(attrs):
+    def _incident_report_errors(attrs) -> dict[str, list[str]]:
         errors = {}
         if attrs.get("incident") is None:
             errors["incident"] = ["This field is required for an incident report."]
         for field in ("deployment", "period_start", "period_end"):
             if attrs.get(field) is not None:
                 errors[field] = ["An incident report is about one incident; leave this out."]
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
+        return errors
+
+    @staticmethod
+    def _dossier_errors(attrs) -> dict[str, list[str]]:
+        errors = {}
+        if attrs.get("deployment") is None:
+            errors["deployment"] = ["This field is required for a deployment dossier."]
+        for field in ("period_start", "period_end"):
+            if attrs.get(field) is not None:
+                errors[field] = ["A deployment dossier has no period; leave this out."]
+        return errors
+
+    @staticmethod
+    def _period_errors(attrs) -> dict[str, list[str]]:
+        errors = {}
+        for field in ("period_start", "period_end"):
+            if attrs.get(field) is None:
+                errors[field] = ["This field is required for a period summary."]
+        if attrs.get("deployment") is not None:
+            errors["deployment"] = ["A period summary covers the whole registry; leave this out."]
+        start, end = attrs.get("period_start"), attrs.get("period_end")
+        if start and end and end < start:
+            errors["period_end"] = ["The period must end on or after its start."]
+        return errors
 
 
 class ReportSerializer(serializers.ModelSerializer):
