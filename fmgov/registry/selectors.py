@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from fmgov.registry import hooks
@@ -32,6 +32,7 @@ __all__ = [
     "adaptation_descendants",
     "adaptation_descendant_ids",
     "descendant_adaptations",
+    "model_descendant_rows",
     "adaptation_ancestors",
     "adaptation_lineage",
     "deployments_affected_by",
@@ -161,6 +162,20 @@ def descendant_adaptations(*, model_id: int | None = None, adaptation_id: int | 
         rows = cursor.fetchall()
     return [dict(zip(_DESCENDANT_KEYS, (pk, name, version, kind, owner, depth), strict=True))
             for pk, depth, name, version, kind, owner in rows]  # fmt: skip
+
+
+def model_descendant_rows(*, model_id: int) -> QuerySet:
+    """Descendants of a model as ``descendant_adaptations`` rows, nearest first then by id, as a lazy queryset.
+
+    For paging: a page is a LIMIT over the stored roots' (model, depth, adaptation) index, and the count an
+    index-only count, so a page of a model with a hundred thousand descendants reads fifty of them.
+    """
+    return (
+        Adaptation.objects.filter(lineage_roots__foundation_model_id=model_id)
+        .annotate(depth=F("lineage_roots__depth"))
+        .order_by("depth", "id")
+        .values(*_DESCENDANT_KEYS)
+    )
 
 
 def _ancestor_rows(adaptation_id: int, with_names: bool) -> list[dict[str, Any]]:

@@ -31,8 +31,6 @@ __all__ = [
     "ReasonSerializer",
     "DescendantSerializer",
     "AncestorSerializer",
-    "DescendantListSerializer",
-    "AncestorListSerializer",
     "ModelCardImportSerializer",
     "ModelCardImportResultSerializer",
 ]
@@ -245,16 +243,6 @@ class AncestorSerializer(serializers.Serializer):
     name = serializers.CharField()
     version = serializers.CharField()
     depth = serializers.IntegerField()
-
-
-class DescendantListSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    results = DescendantSerializer(many=True)
-
-
-class AncestorListSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    results = AncestorSerializer(many=True)
 
 
 class ModelCardImportSerializer(serializers.Serializer):

@@ -16,10 +16,8 @@ from fmgov.core.uploads import MULTIPART_SLACK_BYTES, ensure_body_size
 from fmgov.registry import selectors, services
 from fmgov.registry.api.serializers import (
     AdaptationSerializer,
-    AncestorListSerializer,
     AncestorSerializer,
     DeploymentSerializer,
-    DescendantListSerializer,
     DescendantSerializer,
     FoundationModelSerializer,
     ModelCardImportResultSerializer,
@@ -34,8 +32,13 @@ WRITE_METHODS = ["get", "post", "put", "patch", "head", "options"]
 LINEAGE_ACTIONS = {"descendants", "lineage", "model_card"}
 
 
-def _lineage_response(rows: list[dict], serializer_class) -> Response:
-    return Response({"count": len(rows), "results": serializer_class(rows, many=True).data})
+def _lineage_page(view, rows, serializer_class) -> Response:
+    """One page of a lineage listing, paginated like every list endpoint (``page``, ``page_size``).
+
+    A root model can have a hundred thousand descendants: the answer is never all of them at once.
+    """
+    page = view.paginate_queryset(rows)
+    return view.get_paginated_response(serializer_class(page, many=True).data)
 
 
 def _markdown(text: str, filename: str) -> HttpResponse:
@@ -44,12 +47,8 @@ def _markdown(text: str, filename: str) -> HttpResponse:
     return response
 
 
-lineage_schema = extend_schema(
-    responses=OpenApiResponse(
-        description="Every adaptation downstream, nearest first, each with its depth (one recursive query).",
-        response=DescendantListSerializer,
-    )
-)
+# A serializer with many=True (not an OpenApiResponse) so the schema shows the page and its parameters.
+lineage_schema = extend_schema(responses=DescendantSerializer(many=True))
 card_schema = extend_schema(responses={(200, MarkdownRenderer.media_type): OpenApiTypes.STR})
 
 
@@ -103,11 +102,11 @@ class FoundationModelViewSet(_ServiceViewSet):
         return selectors.foundation_model_list()
 
     @lineage_schema
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def descendants(self, request, pk=None):
-        """Everything built on this model, at any depth: 'what depends on this model?'."""
+        """Everything built on this model, at any depth: 'what depends on this model?'. Nearest first, then by id."""
         model = self.get_object()
-        return _lineage_response(selectors.descendant_adaptations(model_id=model.pk), DescendantSerializer)
+        return _lineage_page(self, selectors.model_descendant_rows(model_id=model.pk), DescendantSerializer)
 
     @card_schema
     @file_action(MarkdownRenderer, detail=True, url_path="model-card", filter_backends=[])
@@ -158,18 +157,19 @@ class AdaptationViewSet(_ServiceViewSet):
         return selectors.adaptation_list()
 
     @lineage_schema
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def descendants(self, request, pk=None):
-        """Everything built on this adaptation, at any depth."""
+        """Everything built on this adaptation, at any depth. Nearest first, then by name and version."""
         adaptation = self.get_object()
-        return _lineage_response(selectors.descendant_adaptations(adaptation_id=adaptation.pk), DescendantSerializer)
+        rows = selectors.descendant_adaptations(adaptation_id=adaptation.pk)
+        return _lineage_page(self, rows, DescendantSerializer)
 
-    @extend_schema(responses=AncestorListSerializer)
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    @extend_schema(responses=AncestorSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
     def lineage(self, request, pk=None):
-        """Every ancestor up to the foundation models, each with its depth."""
+        """Every ancestor up to the foundation models, each with its depth, nearest first; paginated."""
         adaptation = self.get_object()
-        return _lineage_response(selectors.adaptation_lineage(adaptation_id=adaptation.pk), AncestorSerializer)
+        return _lineage_page(self, selectors.adaptation_lineage(adaptation_id=adaptation.pk), AncestorSerializer)
 
     @card_schema
     @file_action(MarkdownRenderer, detail=True, url_path="model-card", filter_backends=[])

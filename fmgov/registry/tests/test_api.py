@@ -347,7 +347,7 @@ def test_descendants_and_lineage(as_, engineer, django_assert_num_queries):
     client = as_("reviewer")
     response = client.get(f"{MODELS}{root.pk}/descendants/")
     body = response.json()
-    assert body["count"] == 6
+    assert body["count"] == 6 and body["next"] is None and body["previous"] is None
     depths = {row["id"]: row["depth"] for row in body["results"]}
     assert [depths[n.pk] for n in nodes] == [1, 2, 3, 4, 5]
     assert depths[side.pk] == 3  # shortest path, through nodes[1]
@@ -360,6 +360,43 @@ def test_descendants_and_lineage(as_, engineer, django_assert_num_queries):
         client.get(f"{ADAPTATIONS}{nodes[0].pk}/descendants/")
     with django_assert_num_queries(4):
         client.get(f"{ADAPTATIONS}{side.pk}/lineage/")
+
+
+def test_lineage_listings_are_paginated(as_, engineer, django_assert_num_queries):
+    """A root with many descendants answers a page at a time, like every list endpoint (issue 18)."""
+    root, nodes = chain(engineer, 7)
+    fan = [AdaptationFactory(owner=engineer, derived_from_adaptations=[nodes[0].pk]) for _ in range(3)]
+    client = as_("auditor")
+    first = client.get(f"{MODELS}{root.pk}/descendants/?page_size=4").json()
+    assert first["count"] == 10 and first["previous"] is None and "page=2" in first["next"]
+    # nearest first, then by id: nodes[0], then nodes[1] and the fan at depth 2
+    assert [row["id"] for row in first["results"]] == [nodes[0].pk, *sorted([nodes[1].pk, *(a.pk for a in fan)])[:3]]
+    pages = [first["results"]]
+    following = first["next"]
+    while following:
+        body = client.get(following).json()
+        pages.append(body["results"])
+        following = body["next"]
+    rows = [row for page in pages for row in page]
+    assert [len(page) for page in pages] == [4, 4, 2]
+    assert sorted(row["id"] for row in rows) == sorted([n.pk for n in nodes] + [a.pk for a in fan])
+    assert [row["depth"] for row in rows] == sorted(row["depth"] for row in rows)
+    assert rows[-1] == {"id": nodes[-1].pk, "name": nodes[-1].name, "version": nodes[-1].version,
+                        "kind": nodes[-1].kind, "owner_id": engineer.pk, "depth": 7}  # fmt: skip
+    # A page of a model's descendants is a LIMIT and a count, whatever their number:
+    # token, roles, the model, the count, the page.
+    with django_assert_num_queries(5):
+        assert len(client.get(f"{MODELS}{root.pk}/descendants/?page_size=2&page=3").json()["results"]) == 2
+    below = client.get(f"{ADAPTATIONS}{nodes[0].pk}/descendants/?page_size=5").json()
+    assert below["count"] == 9 and len(below["results"]) == 5 and below["next"]
+    assert client.get(f"{ADAPTATIONS}{nodes[0].pk}/descendants/?page=2&page_size=5").json()["results"][-1]["depth"] == 6
+    above = client.get(f"{ADAPTATIONS}{nodes[-1].pk}/lineage/?page_size=3").json()
+    assert above["count"] == 7 and [row["depth"] for row in above["results"]] == [1, 2, 3]
+    last = client.get(f"{ADAPTATIONS}{nodes[-1].pk}/lineage/?page_size=3&page=3").json()
+    assert last["results"] == [
+        {"kind": "foundation_model", "id": root.pk, "name": root.name, "version": root.version, "depth": 7}
+    ]
+    assert client.get(f"{MODELS}{root.pk}/descendants/?page=9").status_code == 404
 
 
 # --- lists: constant queries, filters, ordering -------------------------------------------
@@ -439,3 +476,5 @@ def test_schema_describes_the_registry(as_):
         "/api/v1/deployments/{id}/go-live/",
     ):
         assert path in text
+    # The lineage listings are documented as pages, with the page parameters.
+    assert "PaginatedDescendantList" in text and "PaginatedAncestorList" in text
