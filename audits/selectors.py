@@ -3,7 +3,7 @@
 import hashlib
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -131,19 +131,22 @@ def _walk_events(wanted: set[int]) -> _Walk:
         except DatabaseError:
             pass  # walk the slow way below, which names the bad sequence number
     walk = _Walk()
-    # Plain tuples, not model instances: verification reads every row.
+    # Plain tuples, not model instances: verification reads every row. Closed here, inside the snapshot's
+    # transaction: a PostgreSQL server-side cursor left to the garbage collector is closed after the transaction
+    # has ended, and that error aborts whatever transaction the connection is in by then.
     rows = AuditEvent.objects.order_by("seq").values_list(*HASHED_FIELDS, "hash", "canonical").iterator(chunk_size=5000)
-    for row in rows:
-        seq, expected_seq = row[0], walk.length + 1
-        if seq != expected_seq:
-            walk.failure = (expected_seq, f"gap: expected sequence {expected_seq}, found {seq}")
-            return walk
-        if reason := _event_failure(row, walk.prev_hash):
-            walk.failure = (seq, reason)
-            return walk
-        if seq in wanted:
-            walk.hash_at[seq] = row[-2]
-        walk.prev_hash, walk.length = row[-2], walk.length + 1
+    with closing(rows):
+        for row in rows:
+            seq, expected_seq = row[0], walk.length + 1
+            if seq != expected_seq:
+                walk.failure = (expected_seq, f"gap: expected sequence {expected_seq}, found {seq}")
+                return walk
+            if reason := _event_failure(row, walk.prev_hash):
+                walk.failure = (seq, reason)
+                return walk
+            if seq in wanted:
+                walk.hash_at[seq] = row[-2]
+            walk.prev_hash, walk.length = row[-2], walk.length + 1
     return walk
 
 

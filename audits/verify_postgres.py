@@ -1,82 +1,138 @@
-"""The chain walk on PostgreSQL, fast: one server-side cursor, the bytes hashed in Python, the columns compared
-with the bytes by the database itself.
+"""The chain walk on PostgreSQL, fast: the server checks every row and returns only the rows to look at.
 
-Verification re-hashes each event's stored bytes (Python, hashlib) and checks
-that the structured columns say what those bytes say. Decoding every row's
-jsonb and re-encoding canonical JSON in Python costs far more than the hash, so
-here PostgreSQL parses the bytes as jsonb and compares them with the columns
-(jsonb equality compares numbers by value, as ``same_json`` does). Rows whose
-bytes hold what jsonb cannot (``\\u0000``, lone surrogates), and any row the
-database does not call equal, go through the exact Python comparison
-(``selectors._event_failure``), which also names what differs. Bytes that are
-not JSON at all make the query fail; the caller then walks the slow way.
+Verification re-hashes each event's stored bytes and checks that the structured
+columns say what those bytes say. Fetching 100,000 events' bytes into Python
+costs more than hashing them, so here PostgreSQL does both, set-based, in the
+verifier's REPEATABLE READ snapshot, and Python only walks what it returns:
+
+1. ``ROW_CHECK`` (row-local, so PostgreSQL may split it across parallel
+   workers) returns the sequence numbers of rows whose bytes do not re-hash
+   (``sha256``, built in since PostgreSQL 11) or whose columns it cannot call
+   equal to the bytes. The scalar columns are compared with the bytes as text:
+   the canonical JSON (keys sorted) is ``{"action":…,"actor_id":…,
+   "actor_system":…,"actor_username":…,"changes":<changes>,"context":<context>,
+   "object_id":…,…,"timestamp":"…"}``, so the bytes must start and end with
+   exactly what ``to_json`` of the columns spells there. Only the part between
+   (changes and context) is parsed as jsonb and compared with the two jsonb
+   columns (numbers by value, as ``same_json`` does). Parsing the whole event
+   cost more than everything else together.
+2. ``CHAIN`` walks the sequence numbers and hashes in order (window functions
+   over the narrow columns) and returns the rows where the sequence jumps or a
+   ``prev_hash`` is not the hash before it, the rows from 1., the checkpointed
+   rows and the newest row.
+
+Every row returned for a reason goes through the exact Python check
+(``selectors._event_failure``), which decides and names what differs: rows
+whose bytes hold what jsonb refuses (``\\u0000``, lone surrogates), a number
+jsonb respells in the scalar part, or a real forgery. A row whose bytes re-hash
+but whose middle is not JSON (a re-hashed forgery) fails the query; the caller
+then walks the slow way in the same snapshot.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 from django.db import connection
 
-from audits.canonical import HASHED_FIELDS
 from audits.models import AuditEvent
 
 __all__ = ["walk_postgres"]
 
-FETCH_ROWS = 20_000
-
-# NULL (not comparable here, check in Python) when the text holds an escape jsonb refuses. OFFSET 0 keeps each
-# lateral subquery from being inlined, so every row's bytes are parsed once, not once per column compared.
-QUERY = r"""
-SELECT e.seq, e.prev_hash, e.hash, e.canonical,
-    (c.doc->'seq') = to_jsonb(e.seq)
-    AND (c.doc->>'timestamp')::timestamptz = e.timestamp
-    AND (c.doc->'actor_id') = coalesce(to_jsonb(e.actor_id), 'null'::jsonb)
-    AND (c.doc->'actor_username') = to_jsonb(e.actor_username)
-    AND (c.doc->'actor_system') = to_jsonb(e.actor_system)
-    AND (c.doc->'action') = to_jsonb(e.action)
-    AND (c.doc->'object_type') = to_jsonb(e.object_type)
-    AND (c.doc->'object_id') = to_jsonb(e.object_id)
-    AND (c.doc->'object_repr') = to_jsonb(e.object_repr)
-    AND (c.doc->'changes') = e.changes
-    AND (c.doc->'context') = e.context
-    AND (c.doc->'prev_hash') = to_jsonb(e.prev_hash)
-    AND (c.doc - %s::text[]) = '{}'::jsonb
-FROM audits_auditevent e
-CROSS JOIN LATERAL (SELECT convert_from(e.canonical, 'UTF8') AS text OFFSET 0) t
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN strpos(t.text, '\u') > 0 AND t.text ~ '\\u(0000|d[89a-f])' THEN NULL ELSE t.text::jsonb END
-    AS doc OFFSET 0
-) c
-ORDER BY e.seq
+# The scalar columns as the canonical JSON spells them before and after the changes and context. unnest(ARRAY[x])
+# makes head and tail columns of their own level, built once per row rather than once per use, while the query stays
+# row-local so that PostgreSQL can run it in parallel workers (OFFSET 0 would do the first, not the second).
+# The CASE decides in order: the bytes must re-hash before they are read, and parsed only if the ends agree.
+ROW_CHECK = r"""
+SELECT p.seq
+FROM (
+    SELECT e.seq, e.changes, e.context, e.canonical, e.prev_hash, e.hash,
+        unnest(ARRAY[convert_to(
+            '{"action":' || to_json(e.action) || ',"actor_id":' || coalesce(e.actor_id::text, 'null')
+            || ',"actor_system":' || to_json(e.actor_system) || ',"actor_username":' || to_json(e.actor_username)
+            || ',"changes":', 'UTF8')]) AS head,
+        unnest(ARRAY[convert_to(
+            ',"object_id":' || to_json(e.object_id) || ',"object_repr":' || to_json(e.object_repr)
+            || ',"object_type":' || to_json(e.object_type) || ',"prev_hash":' || to_json(e.prev_hash)
+            || ',"seq":' || e.seq || ',"timestamp":"'
+            || to_char(e.timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00"}', 'UTF8')]) AS tail
+    FROM audits_auditevent e
+) p
+WHERE (CASE
+    WHEN encode(sha256(convert_to(p.prev_hash, 'UTF8') || p.canonical), 'hex') <> p.hash THEN false
+    WHEN substr(p.canonical, 1, length(p.head)) <> p.head
+        OR substr(p.canonical, length(p.canonical) - length(p.tail) + 1) <> p.tail THEN false
+    -- what jsonb refuses (an escaped NUL or lone surrogate; '\x5c75' is the bytes of "\u"): the exact check
+    WHEN position('\x5c75'::bytea IN p.canonical) > 0
+        AND convert_from(p.canonical, 'UTF8') ~* '\\u(0000|d[89a-f])' THEN NULL
+    ELSE ('{"changes":' || convert_from(substr(p.canonical, length(p.head) + 1,
+            length(p.canonical) - length(p.head) - length(p.tail)), 'UTF8') || '}')::jsonb
+        = jsonb_build_object('changes', p.changes, 'context', p.context)
+END) IS NOT TRUE
 """
+
+# Rows where the sequence jumps (the first of a gap) or the link to the hash before breaks, the rows asked for, and
+# the newest row (lead() IS NULL): how far the chain goes and its last hash.
+CHAIN = r"""
+SELECT seq, n, hash, before, seq <> seq_before + 1, prev_hash <> before, last
+FROM (
+    SELECT seq, prev_hash, hash, row_number() OVER w AS n,
+        lag(hash, 1, %(start_hash)s::varchar) OVER w AS before,
+        lag(seq, 1, %(start_seq)s::bigint) OVER w AS seq_before,
+        lead(seq) OVER w IS NULL AS last
+    FROM audits_auditevent
+    WINDOW w AS (ORDER BY seq)
+) chain
+WHERE seq <> seq_before + 1 OR prev_hash <> before OR last OR seq = ANY(%(seqs)s::bigint[])
+ORDER BY seq
+"""
+
+# The planner prices these expressions as cheap and would not start workers; the row check is CPU-bound.
+# JIT compilation takes longer than the whole query.
+SETTINGS = {"parallel_setup_cost": "0", "parallel_tuple_cost": "0", "jit": "off"}
+
+
+def _rows_to_check(cursor) -> list[int]:
+    names = list(SETTINGS)
+    cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+    before = dict(zip(names, cursor.fetchone(), strict=True))
+    for name, value in SETTINGS.items():
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    try:
+        cursor.execute(ROW_CHECK)
+        return [seq for (seq,) in cursor.fetchall()]
+    finally:
+        for name, value in before.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 def walk_postgres(walk, wanted: set[int], exact_failure: Callable[[tuple, str], str | None]) -> None:
     """Walk every event into ``walk`` (selectors._Walk); must run inside the snapshot's transaction."""
-    sha256 = hashlib.sha256
-    with connection.wrap_database_errors, connection.connection.cursor(name="fmgov_audit_verify") as cursor:
-        cursor.itersize = FETCH_ROWS
-        cursor.execute(QUERY, [list(HASHED_FIELDS)])
-        prev_hash, prev_ascii, length = walk.prev_hash, walk.prev_hash.encode("ascii"), walk.length
-        for seq, row_prev, stored_hash, data, columns_agree in cursor:
-            length += 1
-            if seq != length:
-                walk.failure = (length, f"gap: expected sequence {length}, found {seq}")
+    from audits.canonical import HASHED_FIELDS
+
+    with connection.cursor() as cursor:
+        suspect = _rows_to_check(cursor)
+        params = {"start_hash": walk.prev_hash, "start_seq": walk.length, "seqs": sorted(set(suspect) | wanted)}
+        cursor.execute(CHAIN, params)
+        rows = cursor.fetchall()
+    suspect_set = set(suspect)
+    for seq, n, stored_hash, before, jumps, unlinked, last in rows:
+        position = walk.length + n
+        if jumps or seq != position:
+            walk.failure = (position, f"gap: expected sequence {position}, found {seq}")
+            break
+        if unlinked:
+            walk.failure = (seq, "previous hash does not match the hash of the event before it")
+            break
+        if seq in suspect_set:
+            row = AuditEvent.objects.filter(seq=seq).values_list(*HASHED_FIELDS, "hash", "canonical").get()
+            if reason := exact_failure(row, before):
+                walk.failure = (seq, reason)
                 break
-            if row_prev != prev_hash:
-                walk.failure = (seq, "previous hash does not match the hash of the event before it")
-                break
-            if sha256(prev_ascii + data).hexdigest() != stored_hash:
-                walk.failure = (seq, "hash mismatch: the stored event is not what was hashed")
-                break
-            if columns_agree is not True:
-                row = AuditEvent.objects.filter(seq=seq).values_list(*HASHED_FIELDS, "hash", "canonical").get()
-                if reason := exact_failure(row, prev_hash):
-                    walk.failure = (seq, reason)
-                    break
-            if seq in wanted:
-                walk.hash_at[seq] = stored_hash
-            prev_hash, prev_ascii, walk.length = stored_hash, stored_hash.encode("ascii"), length
-        walk.prev_hash = prev_hash
+        if seq in wanted:
+            walk.hash_at[seq] = stored_hash
+        if last:
+            walk.length, walk.prev_hash = position, stored_hash
+    else:
+        return
+    walk.length, walk.prev_hash = position - 1, before
