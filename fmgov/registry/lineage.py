@@ -210,35 +210,40 @@ def _parents_of(rows: Iterable[tuple[int, int | None, int | None]]) -> Parents:
     return parents
 
 
+def _copy(model: type[models.Model], columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    """COPY rows into a table on PostgreSQL: a rebuild writes about a million, several times faster than INSERTs."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+_COPY_ABOVE = 50_000  # rows; below it, ordinary INSERTs (and SQLite always)
+
+
 def _write(roots: dict[int, Roots]) -> int:
-    rows = [
-        LineageRoot(adaptation_id=node, foundation_model_id=model_id, depth=depth, weight=weight)
+    count = sum(len(per_model) for per_model in roots.values())
+    triples = (
+        (node, model_id, depth, weight)
         for node, per_model in roots.items()
         for model_id, (depth, weight) in per_model.items()
-    ]
-    LineageRoot.objects.bulk_create(rows, batch_size=5000)
-    return len(rows)
+    )
+    if connection.vendor == "postgresql" and count > _COPY_ABOVE:
+        _copy(LineageRoot, ("adaptation_id", "foundation_model_id", "depth", "weight"), triples)
+    else:
+        rows = (LineageRoot(adaptation_id=a, foundation_model_id=m, depth=d, weight=w) for a, m, d, w in triples)
+        LineageRoot.objects.bulk_create(rows, batch_size=5000)
+    return count
 
 
 def _write_reach(reach: dict[int, Reach]) -> int:
-    """Insert the pairs: COPY on PostgreSQL when there are many (a rebuild writes about a million), else INSERTs."""
     count = sum(len(above) for above in reach.values())
-    if connection.vendor == "postgresql" and count > 50_000:
-        table = connection.ops.quote_name(LineageReach._meta.db_table)
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} (descendant_id, ancestor_id, distance) FROM STDIN") as copy,
-        ):
-            for node, above in reach.items():
-                for ancestor, distance in above.items():
-                    copy.write_row((node, ancestor, distance))
-        return count
-    rows = (
-        LineageReach(descendant_id=node, ancestor_id=ancestor, distance=distance)
-        for node, above in reach.items()
-        for ancestor, distance in above.items()
-    )
-    LineageReach.objects.bulk_create(rows, batch_size=5000)
+    triples = ((node, ancestor, distance) for node, above in reach.items() for ancestor, distance in above.items())
+    if connection.vendor == "postgresql" and count > _COPY_ABOVE:
+        _copy(LineageReach, ("descendant_id", "ancestor_id", "distance"), triples)
+    else:
+        rows = (LineageReach(descendant_id=d, ancestor_id=a, distance=n) for d, a, n in triples)
+        LineageReach.objects.bulk_create(rows, batch_size=5000)
     return count
 
 

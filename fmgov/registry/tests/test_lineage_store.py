@@ -152,7 +152,8 @@ def run(kind: str, picks: list[int], step: int, engineer, models, nodes) -> None
             )
 
 
-def test_rebuild_gives_what_the_services_maintained(engineer) -> None:
+def test_rebuild_gives_what_the_services_maintained(engineer, monkeypatch) -> None:
+    monkeypatch.setattr(lineage, "_COPY_ABOVE", 0)  # on PostgreSQL, the COPY a large rebuild uses
     root = FoundationModelFactory(owner=engineer)
     other = FoundationModelFactory(owner=engineer)
     a = services.adaptation_create(actor=engineer, name="a", kind="lora", derived_from_models=[root.pk])
