@@ -4,7 +4,8 @@
 at least 183 days: EU AI Act Art. 26(6)), except:
 
 - runs: those cited as evidence on any risk review (their ids are in the review's content hash, and the citation
-  protects them) and every run of a deployment that is approved or live (its dossier shows them);
+  protects them), those an unresolved finding was opened on, and every run of a deployment that is approved or
+  live (its dossier shows them);
 - reports: every report on a deployment that is approved or live (its dossier), and on an incident not closed;
 - attachments: those of reviews that are submitted or approved (their digests are in what the sign-offs bind), of
   any review of an approved or live deployment and of incidents not closed or involving one (the dossier embeds
@@ -43,8 +44,13 @@ def _runs(cutoff: dt.datetime) -> tuple[QuerySet, QuerySet]:
     old = EvaluationRun.objects.filter(state__in=RUN_FINAL_STATES).filter(
         Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
     )
+    from fmgov.findings.choices import FindingState
+    from fmgov.findings.models import Finding
+
     cited = EvidenceLink.objects.filter(run__isnull=False).values("run_id")
-    bound = Q(pk__in=cited) | Q(deployment__status__in=_APPROVED)
+    unresolved = Finding.objects.exclude(state=FindingState.RESOLVED).filter(detail__run__isnull=False)
+    breached = {run for run in unresolved.values_list("detail__run", flat=True) if isinstance(run, int)}
+    bound = Q(pk__in=cited) | Q(pk__in=breached) | Q(deployment__status__in=_APPROVED)
     return old.exclude(bound), old.filter(bound)
 
 

@@ -38,22 +38,24 @@ def test_runs_go_after_their_period_except_cited_ones_and_an_approved_deployment
     settings.RETENTION_DAYS_RUNS = 400
     proposed = make_deployment(engineer, make_model(engineer, name="Old-LM"), name="old-bot")
     approved = make_deployment(engineer, make_model(engineer, name="Live-LM"), name="live-bot", status="live")
-    _, (cited, plain, other) = evaluation_history(proposed, actor=engineer, values=[{"mmlu:acc": 0.7}] * 3)
+    _, (cited, plain, other, breach) = evaluation_history(
+        proposed, actor=engineer, values=[{"mmlu:acc": 0.7}] * 3 + [{"mmlu:acc": 0.5}]
+    )  # the last breaches >= 0.6: an open finding names it
     _, (bound,) = evaluation_history(approved, actor=engineer, values=[{"mmlu:acc": 0.7}])
     review = ready_review(author=engineer, deployment=proposed)
     evidence_link_create(actor=engineer, review_item=review.items.first(), run=cited)
     events_before = AuditEvent.objects.count()
 
     assert purge_expired(record_class="runs", actor=admin_user, now=later(399))["deleted"] == 0
-    assert EvaluationRun.objects.count() == 4
+    assert EvaluationRun.objects.count() == 5
 
     result = purge_expired(record_class="runs", actor=admin_user, now=later(401))
-    assert (result["deleted"], result["deleted_ids"], result["kept_bound"]) == (2, sorted([plain.pk, other.pk]), 2)
-    assert set(EvaluationRun.objects.values_list("pk", flat=True)) == {cited.pk, bound.pk}
+    assert (result["deleted"], result["deleted_ids"], result["kept_bound"]) == (2, sorted([plain.pk, other.pk]), 3)
+    assert set(EvaluationRun.objects.values_list("pk", flat=True)) == {cited.pk, bound.pk, breach.pk}
     assert not RunMetric.objects.filter(run_id__in=[plain.pk, other.pk]).exists()
     event = AuditEvent.objects.filter(action="retention.purge").latest("seq")
     assert event.actor == admin_user and event.object_type == "retention.runs"
-    assert (event.context["deleted"], event.context["kept_bound"], event.context["retention_days"]) == (2, 2, 400)
+    assert (event.context["deleted"], event.context["kept_bound"], event.context["retention_days"]) == (2, 3, 400)
     assert event.context["deleted_ids"] == sorted([plain.pk, other.pk])
     # The trail is never purged: the deleted runs' own events are all still there, and two purges were added.
     assert AuditEvent.objects.filter(object_type="evaluations.evaluationrun", object_id=str(plain.pk)).exists()
