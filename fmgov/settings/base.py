@@ -310,7 +310,8 @@ FMGOV_WORKER_QUEUES = ["default", "evaluations", "reports", "notifications", "we
 # --- Audit trail ----------------------------------------------------------
 DEVELOPMENT_AUDIT_KEY = "fmgov-development-checkpoint-key"
 AUDIT_CHECKPOINT_KEY = env.str("AUDIT_CHECKPOINT_KEY", default=DEVELOPMENT_AUDIT_KEY)
-AUDIT_CHECKPOINT_EVERY_MINUTES = env.int("AUDIT_CHECKPOINT_EVERY_MINUTES", default=15)
+# Every few minutes: the task signs only when the head has moved since the last checkpoint (audits.tasks).
+AUDIT_CHECKPOINT_EVERY_MINUTES = env.int("AUDIT_CHECKPOINT_EVERY_MINUTES", default=5)
 # Ed25519 checkpoints (audits/signing.py). The private key (PEM, PKCS#8) is given to the signer only: the worker
 # on the audit-signing queue and the export/sign commands. Every process verifies with the public keys, given as
 # comma-separated PEM files, each optionally "path;from=ISO-TIME;until=ISO-TIME" for rotation.
