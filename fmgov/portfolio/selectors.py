@@ -10,9 +10,10 @@ deployments live in the period in one query (``root_models_of``).
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db.models import Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import BooleanField, Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
@@ -24,6 +25,7 @@ from fmgov.portfolio.choices import band_for
 from fmgov.portfolio.live_periods import days_live, ever_live_ids, live_intervals, period_bounds, status_events
 from fmgov.portfolio.models import PortfolioSettings
 from fmgov.registry.choices import DeploymentStatus
+from fmgov.registry.lineage import LineageRoot
 from fmgov.registry.models import Deployment, FoundationModel
 from fmgov.registry.selectors import root_models_of
 
@@ -66,6 +68,19 @@ _DEPLOYMENT_COLUMNS = (
 )
 
 
+class _Live(NamedTuple):
+    """A ``_DEPLOYMENT_COLUMNS`` row by name."""
+
+    id: int
+    name: str
+    environment: str
+    foundation_model_id: int | None
+    adaptation_id: int | None
+    expected_requests_per_day: int | None
+    expected_tokens_per_request: int | None
+    went_live_at: dt.datetime | None
+
+
 def _with_roots(rows: list[tuple]) -> list[LiveDeployment]:
     roots = root_models_of([r[4] for r in rows if r[4] is not None])
     result = []
@@ -91,29 +106,64 @@ def period_deployment_roots(
     The days come from the deployment status events of the audit trail (``live_periods``), so a
     deployment retired since still counts for the time it ran.
     """
+    rows, days = _period_rows(start, end, environment)
+    return [(d, days[d.id]) for d in _with_roots(rows)]
+
+
+def _period_rows(
+    start: dt.date, end: dt.date, environment: str | None, **extra: Any
+) -> tuple[list[tuple], dict[int, float]]:
+    """The ``_DEPLOYMENT_COLUMNS`` rows (then the ``extra`` annotations) of the deployments live in the period,
+    and their days live. One query (after the trail's status events)."""
     begin, finish = period_bounds(start, end)
     events = status_events(finish)
     rows = Deployment.objects.filter(Q(status=DeploymentStatus.LIVE) | Q(id__in=ever_live_ids(events)))
     if environment:
         rows = rows.filter(environment=environment)
-    rows = list(rows.order_by("id").values_list(*_DEPLOYMENT_COLUMNS, "status"))
+    rows = list(rows.annotate(**extra).order_by("id").values_list(*_DEPLOYMENT_COLUMNS, *extra, "status"))
     intervals = live_intervals(rows={r[0]: (r[-1], r[7]) for r in rows}, events=events, until=finish)
     days = {pk: days_live(spans, begin, finish) for pk, spans in intervals.items()}
-    in_period = [r[:-1] for r in rows if days.get(r[0], 0) > 0]
-    return [(d, days[d.id]) for d in _with_roots(in_period)]
+    return [r[:-1] for r in rows if days.get(r[0], 0) > 0], days
+
+
+def _id_in(column: str, ids: set[int] | list[int]) -> Q:
+    """``column IN ids`` for thousands of ids: on PostgreSQL one array parameter (``= ANY(%s)``).
+
+    Django spells ``__in`` as one placeholder per id; with the 8,000 live deployments of a large
+    portfolio, binding and planning those literals cost more than the query itself.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return Q(**{f"{column}__in": ids})
+    any_of = f"{connection.ops.quote_name(column)} = ANY(%s)"  # a column name from this module, ids a parameter
+    return Q(RawSQL(any_of, (sorted(ids),), output_field=BooleanField()))  # noqa: S611
+
+
+_MODEL_FIELDS = (
+    "id",
+    "name",
+    "version",
+    "provider",
+    "training_energy_kwh",
+    "training_emissions_tco2e",
+    "training_compute_flop",
+)
 
 
 def _models_by_id(ids: set[int]) -> dict[int, dict[str, Any]]:
-    fields = (
-        "id",
-        "name",
-        "version",
-        "provider",
-        "training_energy_kwh",
-        "training_emissions_tco2e",
-        "training_compute_flop",
-    )
-    return {row["id"]: row for row in FoundationModel.objects.filter(id__in=ids).values(*fields)}
+    return {row["id"]: row for row in FoundationModel.objects.filter(id__in=ids).values(*_MODEL_FIELDS)}
+
+
+def _models_in_use(model_ids: set[int], adaptation_ids: set[int]) -> dict[int, dict[str, Any]]:
+    """The models deployed directly and the root models of the adaptations deployed. One query.
+
+    The roots are matched in the database (a few dozen models), not fetched per adaptation (tens of
+    thousands of stored root rows for a large portfolio).
+    """
+    roots = LineageRoot.objects.filter(_id_in("adaptation_id", adaptation_ids)).values("foundation_model_id")
+    in_use = FoundationModel.objects.filter(Q(id__in=model_ids) | Q(id__in=roots))
+    return {row["id"]: row for row in in_use.values(*_MODEL_FIELDS)}
 
 
 def _model_totals(environment: str | None) -> tuple[int, dict[int, tuple[float, int]]]:
@@ -225,25 +275,79 @@ FOOTPRINT_METHOD = {
         "tokens / 1,000 x the energy (Wh per 1,000 tokens) and emissions (gCO2e per 1,000 tokens) "
         "of its latest succeeded latency_energy run (embedding_latency_energy for an embeddings endpoint) give the "
         "estimate. Where the run gives energy but no emissions "
-        "the portfolio's default grid intensity is applied."
+        "the portfolio's default grid intensity is applied. Each estimate carries the range spanned by the "
+        "stated assumptions (energy_kwh_low to energy_kwh_high, emissions_kgco2e_low to emissions_kgco2e_high): "
+        "the run's energy and emissions per 1,000 tokens at the low and the high end of its stated accelerator "
+        "power, utilisation, PUE and grid intensity (each a number or a [low, high] range in the suite) and of "
+        "the measured throughput's interval, times the same tokens. Totals add the low ends and the high ends "
+        "(every assumption at the same end). A run that states no range contributes its estimate to both ends. "
+        "The range is not a sampling interval."
     ),
     "assumptions": [
         "Traffic is the deployment's declared expectation, not measured traffic.",
         "The latest energy run is representative of the whole period.",
+        "Declared traffic and reported training figures carry no range; the range is that of the energy run.",
         "For an embeddings endpoint, tokens are the words of its inputs.",
         "A deployment without an energy run or declared traffic is listed with no estimate, not as zero.",
     ],
 }
 
 
+class _PerThousand(NamedTuple):
+    """An energy run's figure per 1,000 tokens and the range its stated assumptions span (None: none stated)."""
+
+    value: float
+    low: float | None
+    high: float | None
+
+    def ends(self) -> tuple[float, float, float]:
+        return self.value, _or(self.low, self.value), _or(self.high, self.value)
+
+
+def _or(x: float | None, default: float) -> float:
+    return default if x is None else x
+
+
+_ESTIMATE_KEYS = tuple(f"{k}{end}" for k in ("energy_kwh", "emissions_kgco2e") for end in ("", "_low", "_high"))
+
+
+def _inference_estimate(
+    tokens: int, values: dict[str, _PerThousand], grid_gco2e_per_kwh: float
+) -> tuple[list[float], list[float], bool]:
+    """Wh and gCO2e for ``tokens`` as (estimate, low, high), and whether the run stated a range for them."""
+    energy = values["energy_wh_per_1k_tokens"]
+    wh = [tokens / 1000 * x for x in energy.ends()]
+    emissions = values.get("emissions_gco2e_per_1k_tokens")
+    if emissions is not None:
+        grams = [tokens / 1000 * x for x in emissions.ends()]
+    else:  # the portfolio's default grid intensity, a single number
+        grams = [x / 1000 * grid_gco2e_per_kwh for x in wh]
+    stated = energy.low is not None and energy.high is not None
+    return wh, grams, stated
+
+
 def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | None = None) -> dict[str, Any]:
-    """Training and inference energy and emissions of what was live in the period. Six queries."""
+    """Training and inference energy and emissions of what was live in the period. Six queries.
+
+    The trail's status events (two), the deployments live in the period with their latest energy run,
+    the models they rest on, the settings, the runs' metrics.
+    """
     from fmgov.evaluations.models import EvaluationRun, RunMetric
 
-    in_period = period_deployment_roots(period_start, period_end, environment)
-    live = [deployment for deployment, _ in in_period]
-    days_of = {deployment.id: days for deployment, days in in_period}
-    models = _models_by_id({model_id for d in live for model_id, _ in d.roots})
+    latest_run = (
+        EvaluationRun.objects.filter(
+            deployment_id=OuterRef("pk"), evaluator__in=ENERGY_EVALUATORS, state=RunState.SUCCEEDED
+        )
+        .order_by("-finished_at", "-id")
+        .values("id")[:1]
+    )
+    rows, days_of = _period_rows(period_start, period_end, environment, energy_run=Subquery(latest_run))
+    live = [_Live(*row[:-1]) for row in rows]
+    run_of = {row[0]: row[-1] for row in rows}
+    models = _models_in_use(
+        {d.foundation_model_id for d in live if d.foundation_model_id},
+        {d.adaptation_id for d in live if d.adaptation_id},
+    )
     settings_row = portfolio_settings()
 
     training_rows, undisclosed = [], 0
@@ -264,40 +368,30 @@ def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | 
             }
         )
 
-    latest_run = (
-        EvaluationRun.objects.filter(
-            deployment_id=OuterRef("pk"), evaluator__in=ENERGY_EVALUATORS, state=RunState.SUCCEEDED
-        )
-        .order_by("-finished_at", "-id")
-        .values("id")[:1]
-    )
-    run_of = dict(
-        Deployment.objects.filter(id__in=[d.id for d in live])
-        .annotate(run_id=Subquery(latest_run))
-        .values_list("id", "run_id")
-    )
     wanted = {"energy_wh_per_1k_tokens", "emissions_gco2e_per_1k_tokens"}
-    metrics: dict[int, dict[str, float]] = defaultdict(dict)
-    for run_id, name, value in RunMetric.objects.filter(
-        run_id__in=[r for r in run_of.values() if r], name__in=wanted
-    ).values_list("run_id", "name", "value"):
-        metrics[run_id][name] = value
+    metrics: dict[int, dict[str, _PerThousand]] = defaultdict(dict)
+    for run_id, name, value, low, high in (
+        RunMetric.objects.filter(_id_in("run_id", {r for r in run_of.values() if r}), name__in=wanted)
+        .exclude(value=None)
+        .order_by()  # the model's ordering joins every run only to sort
+        .values_list("run_id", "name", "value", "ci_low", "ci_high")
+    ):
+        metrics[run_id][name] = _PerThousand(value, low, high)
 
     inference_rows = []
-    total_wh = total_g = 0.0
+    total_wh, total_g = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]  # (estimate, low, high)
     for deployment in live:
         run_id = run_of.get(deployment.id)
         values = metrics.get(run_id, {})
-        days = days_of[deployment.id]
         row: dict[str, Any] = {
             "deployment": deployment.id,
             "name": deployment.name,
             "environment": deployment.environment,
             "latency_energy_run": run_id,
-            "days_live_in_period": days,
+            "days_live_in_period": days_of[deployment.id],
             "tokens": None,
-            "energy_kwh": None,
-            "emissions_kgco2e": None,
+            **dict.fromkeys(_ESTIMATE_KEYS),
+            "range_stated": None,
             "note": "",
         }
         if not run_id or "energy_wh_per_1k_tokens" not in values:
@@ -305,16 +399,18 @@ def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | 
         elif not deployment.expected_requests_per_day or not deployment.expected_tokens_per_request:
             row["note"] = "no declared traffic (requests per day, tokens per request)"
         else:
-            tokens = round(deployment.expected_requests_per_day * deployment.expected_tokens_per_request * days)
-            wh = tokens / 1000 * values["energy_wh_per_1k_tokens"]
-            grams = (
-                tokens / 1000 * values["emissions_gco2e_per_1k_tokens"]
-                if "emissions_gco2e_per_1k_tokens" in values
-                else wh / 1000 * settings_row.grid_intensity_gco2e_per_kwh
+            tokens = round(
+                deployment.expected_requests_per_day
+                * deployment.expected_tokens_per_request
+                * row["days_live_in_period"]
             )
-            row.update(tokens=tokens, energy_kwh=round(wh / 1000, 6), emissions_kgco2e=round(grams / 1000, 6))
-            total_wh += wh
-            total_g += grams
+            wh, grams, stated = _inference_estimate(tokens, values, settings_row.grid_intensity_gco2e_per_kwh)
+            row.update(tokens=tokens, range_stated=stated)
+            for i, end in enumerate(("", "_low", "_high")):
+                row[f"energy_kwh{end}"] = round(wh[i] / 1000, 6)
+                row[f"emissions_kgco2e{end}"] = round(grams[i] / 1000, 6)
+                total_wh[i] += wh[i]
+                total_g[i] += grams[i]
         inference_rows.append(row)
 
     return {
@@ -330,8 +426,11 @@ def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | 
             "undisclosed_share": round(undisclosed / len(training_rows), 6) if training_rows else 0.0,
         },
         "inference": {
-            "energy_kwh": round(total_wh / 1000, 6),
-            "emissions_kgco2e": round(total_g / 1000, 6),
+            **{
+                f"{key}{end}": round(total[i] / 1000, 6)
+                for key, total in (("energy_kwh", total_wh), ("emissions_kgco2e", total_g))
+                for i, end in enumerate(("", "_low", "_high"))
+            },
             "deployments": inference_rows,
             "estimated_deployments": sum(1 for r in inference_rows if r["energy_kwh"] is not None),
         },

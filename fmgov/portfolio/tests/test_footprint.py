@@ -94,7 +94,7 @@ def test_footprint_api_validates_and_counts_queries(registry, auditor, client_fo
     assert missing.status_code == 400 and set(missing.json()) >= {"period_start", "period_end"}
     params = {"period_start": START.isoformat(), "period_end": END.isoformat()}
     forget_status_events()  # a known start: the first read of the trail's status events is a whole one
-    with django_assert_num_queries(10) as first:  # + the chain head and the deployment status events
+    with django_assert_num_queries(8) as first:  # + the chain head and the deployment status events
         body = client.get("/api/v1/portfolio/footprint/", params).json()
     assert body["inference"]["energy_kwh"] == pytest.approx(39.0)
     engineer = registry["d1"].owner
