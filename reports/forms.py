@@ -12,6 +12,7 @@ __all__ = ["ReportRequestForm"]
 
 class ReportRequestForm(forms.Form):
     required_css_class = "required"
+    LISTED_DEPLOYMENTS = 200  # more than this, and the deployment is given by its id instead of from a list
 
     # The kinds this page requests; incident reports and documentation exports are requested through the API.
     kind = forms.ChoiceField(
@@ -30,7 +31,12 @@ class ReportRequestForm(forms.Form):
         deployments = deployment_list().order_by("name", "pk")
         if user is not None and not has_role(user, *OVERSIGHT_ROLES):
             deployments = deployments.filter(owner=user)  # engineers report on their own deployments
-        self.fields["deployment"].queryset = deployments
+        field = self.fields["deployment"]
+        field.queryset = deployments
+        if deployments.order_by()[: self.LISTED_DEPLOYMENTS + 1].count() > self.LISTED_DEPLOYMENTS:
+            # Ten thousand options made the reports page 550 kB and seconds to render: ask for the id.
+            field.widget = forms.NumberInput(attrs={"min": 1, "placeholder": "the id on the deployment's page"})
+            field.help_text = "For a deployment dossier: the deployment's id, shown on its page."
 
     def clean(self):
         data = super().clean()
