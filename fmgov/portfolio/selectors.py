@@ -22,6 +22,14 @@ from fmgov.findings.choices import FindingSource
 from fmgov.findings.models import Finding
 from fmgov.findings.selectors import finding_list
 from fmgov.portfolio.choices import band_for
+from fmgov.portfolio.energy import (
+    ENERGY_EVALUATORS,
+    ESTIMATE_KEYS,
+    FOOTPRINT_METHOD,
+    NO_ENERGY_RUN,
+    PerThousand,
+    inference_estimate,
+)
 from fmgov.portfolio.live_periods import days_live, ever_live_ids, live_intervals, period_bounds, status_events
 from fmgov.portfolio.models import PortfolioSettings
 from fmgov.registry.choices import DeploymentStatus
@@ -259,73 +267,6 @@ def concentration(environment: str | None = None) -> dict[str, Any]:
     }
 
 
-# The evaluators whose runs give energy and emissions per 1,000 tokens: chat and embeddings endpoints.
-ENERGY_EVALUATORS = ("latency_energy", "embedding_latency_energy")
-NO_ENERGY_RUN = "no succeeded latency_energy or embedding_latency_energy run"
-
-FOOTPRINT_METHOD = {
-    "training": (
-        "Reported training energy (kWh) and emissions (tCO2e) of each foundation model that a deployment live "
-        "in the period rests on, counted once per model however many deployments use it. Models that report "
-        "neither energy, emissions nor compute count as undisclosed."
-    ),
-    "inference": (
-        "Per deployment live at any time in the period: expected requests per day x tokens per request x the days "
-        "of the period it was live (from the deployment status events of the audit trail) gives tokens; "
-        "tokens / 1,000 x the energy (Wh per 1,000 tokens) and emissions (gCO2e per 1,000 tokens) "
-        "of its latest succeeded latency_energy run (embedding_latency_energy for an embeddings endpoint) give the "
-        "estimate. Where the run gives energy but no emissions "
-        "the portfolio's default grid intensity is applied. Each estimate carries the range spanned by the "
-        "stated assumptions (energy_kwh_low to energy_kwh_high, emissions_kgco2e_low to emissions_kgco2e_high): "
-        "the run's energy and emissions per 1,000 tokens at the low and the high end of its stated accelerator "
-        "power, utilisation, PUE and grid intensity (each a number or a [low, high] range in the suite) and of "
-        "the measured throughput's interval, times the same tokens. Totals add the low ends and the high ends "
-        "(every assumption at the same end). A run that states no range contributes its estimate to both ends. "
-        "The range is not a sampling interval."
-    ),
-    "assumptions": [
-        "Traffic is the deployment's declared expectation, not measured traffic.",
-        "The latest energy run is representative of the whole period.",
-        "Declared traffic and reported training figures carry no range; the range is that of the energy run.",
-        "For an embeddings endpoint, tokens are the words of its inputs.",
-        "A deployment without an energy run or declared traffic is listed with no estimate, not as zero.",
-    ],
-}
-
-
-class _PerThousand(NamedTuple):
-    """An energy run's figure per 1,000 tokens and the range its stated assumptions span (None: none stated)."""
-
-    value: float
-    low: float | None
-    high: float | None
-
-    def ends(self) -> tuple[float, float, float]:
-        return self.value, _or(self.low, self.value), _or(self.high, self.value)
-
-
-def _or(x: float | None, default: float) -> float:
-    return default if x is None else x
-
-
-_ESTIMATE_KEYS = tuple(f"{k}{end}" for k in ("energy_kwh", "emissions_kgco2e") for end in ("", "_low", "_high"))
-
-
-def _inference_estimate(
-    tokens: int, values: dict[str, _PerThousand], grid_gco2e_per_kwh: float
-) -> tuple[list[float], list[float], bool]:
-    """Wh and gCO2e for ``tokens`` as (estimate, low, high), and whether the run stated a range for them."""
-    energy = values["energy_wh_per_1k_tokens"]
-    wh = [tokens / 1000 * x for x in energy.ends()]
-    emissions = values.get("emissions_gco2e_per_1k_tokens")
-    if emissions is not None:
-        grams = [tokens / 1000 * x for x in emissions.ends()]
-    else:  # the portfolio's default grid intensity, a single number
-        grams = [x / 1000 * grid_gco2e_per_kwh for x in wh]
-    stated = energy.low is not None and energy.high is not None
-    return wh, grams, stated
-
-
 def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | None = None) -> dict[str, Any]:
     """Training and inference energy and emissions of what was live in the period. Six queries.
 
@@ -369,14 +310,14 @@ def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | 
         )
 
     wanted = {"energy_wh_per_1k_tokens", "emissions_gco2e_per_1k_tokens"}
-    metrics: dict[int, dict[str, _PerThousand]] = defaultdict(dict)
+    metrics: dict[int, dict[str, PerThousand]] = defaultdict(dict)
     for run_id, name, value, low, high in (
         RunMetric.objects.filter(_id_in("run_id", {r for r in run_of.values() if r}), name__in=wanted)
         .exclude(value=None)
         .order_by()  # the model's ordering joins every run only to sort
         .values_list("run_id", "name", "value", "ci_low", "ci_high")
     ):
-        metrics[run_id][name] = _PerThousand(value, low, high)
+        metrics[run_id][name] = PerThousand(value, low, high)
 
     inference_rows = []
     total_wh, total_g = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]  # (estimate, low, high)
@@ -390,7 +331,7 @@ def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | 
             "latency_energy_run": run_id,
             "days_live_in_period": days_of[deployment.id],
             "tokens": None,
-            **dict.fromkeys(_ESTIMATE_KEYS),
+            **dict.fromkeys(ESTIMATE_KEYS),
             "range_stated": None,
             "note": "",
         }
@@ -404,7 +345,7 @@ def footprint(*, period_start: dt.date, period_end: dt.date, environment: str | 
                 * deployment.expected_tokens_per_request
                 * row["days_live_in_period"]
             )
-            wh, grams, stated = _inference_estimate(tokens, values, settings_row.grid_intensity_gco2e_per_kwh)
+            wh, grams, stated = inference_estimate(tokens, values, settings_row.grid_intensity_gco2e_per_kwh)
             row.update(tokens=tokens, range_stated=stated)
             for i, end in enumerate(("", "_low", "_high")):
                 row[f"energy_kwh{end}"] = round(wh[i] / 1000, 6)
