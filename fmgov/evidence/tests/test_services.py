@@ -2,9 +2,11 @@
 
 import datetime as dt
 import hashlib
+import threading
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection, connections
 
 from audits.models import AuditEvent
 from fmgov.core.exceptions import NotAllowed, TransitionNotAllowed
@@ -162,3 +164,33 @@ def test_an_incident_takes_files_until_it_is_closed(engineer, reviewer):
     incident = incidents.incident_close(incident=incident, actor=reviewer)
     with pytest.raises(TransitionNotAllowed, match="closed"):
         attach(reviewer, incident, name="late.pdf")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_uploads_of_one_name_make_a_chain_not_a_fork(make_user):
+    """Two uploads of the same name at the same moment: the review's row lock numbers them 1 and 2."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks across connections")
+    engineer = make_user("erin", "engineer")
+    review = ready_review(author=engineer)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def upload_one(label: str) -> None:
+        try:
+            barrier.wait()
+            attach(engineer, review, content=pdf_bytes(label))
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=upload_one, args=(label,)) for label in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors
+    first, second = Attachment.objects.order_by("revision")
+    assert (first.revision, first.supersedes_id, second.revision, second.supersedes_id) == (1, None, 2, first.pk)
