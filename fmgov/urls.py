@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("fmgov.dashboard.urls")),
     path("audit/", include("audits.urls")),
     path("", include("fmgov.registry.urls")),
+    path("", include("fmgov.documentation.urls")),
     path("", include("fmgov.reviews.urls")),
     path("", include("fmgov.evaluations.urls")),
     path("", include("reports.urls")),

@@ -12,17 +12,22 @@ from django.urls import reverse
 from fmgov.documentation.choices import DocRole
 from fmgov.documentation.fields import FIELDS, required_fields
 from fmgov.documentation.selectors import completeness, record_for
-from fmgov.documentation.services import default_role
+from fmgov.documentation.services import default_role, may_edit
 from fmgov.registry.models import Adaptation
 
 register = template.Library()
 
 
-@register.simple_tag
-def documentation_summary(target) -> dict[str, Any]:
-    """Completeness of the target's record (labels of what is missing), its submission, and the API address."""
-    kind = "adaptation" if isinstance(target, Adaptation) else "foundation-model"
+@register.simple_tag(takes_context=True)
+def documentation_summary(context, target) -> dict[str, Any]:
+    """Completeness of the target's record (labels of what is missing), its submission, and where to edit it."""
+    is_adaptation = isinstance(target, Adaptation)
+    kind = "adaptation" if is_adaptation else "foundation-model"
     summary: dict[str, Any] = {"api_url": reverse(f"{kind}-documentation", args=[target.pk]), "record": None}
+    user = context.get("user")
+    if user is not None and user.is_authenticated and may_edit(user, target):
+        page = "documentation:adaptation-edit" if is_adaptation else "documentation:model-edit"
+        summary["edit_url"] = reverse(page, args=[target.pk])
     record = record_for(target)
     if record is None:
         role = default_role(target)
