@@ -10,9 +10,14 @@ in the same run, and prints the ratio. Both answers are compared. For
 reference it also times what a Python walk really costs in a web process
 (reading every edge out of the database first) and the recursive CTE with
 depths that the selectors used before issue 18 (it walks every reachable
-(node, depth) pair). The stored lineage roots are rebuilt once after the bulk
-insert (``fmgov.registry.lineage.lineage_rebuild``), as ``seed_scale`` does.
-Every figure is also printed as one JSON line (``make bench`` tabulates them).
+(node, depth) pair). The stored lineage (roots below each model, and the reach
+pairs at most 8 levels apart that answer below an adaptation) is rebuilt once
+after the bulk insert (``fmgov.registry.lineage.lineage_rebuild``), as
+``seed_scale`` does. On a shared machine the wall-clock medians move with the
+load, so below the depth-10 node it also reports CPU time per call, this
+process's plus the PostgreSQL server process's (read from /proc when the server
+is local), against the BFS's. Every figure is also printed as one JSON line
+(``make bench`` tabulates them).
 
 SQLite by default (a temporary database file, removed afterwards); PostgreSQL
 when DATABASE_URL is set (a throwaway database, created and dropped).
@@ -144,6 +149,32 @@ def timed(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+def cpu_per_call(fn, calls: int) -> float | None:
+    """Seconds of CPU per call: this process's, plus the database server process's when it is local PostgreSQL.
+
+    None when the server's /proc entry cannot be read (another host or user). Ticks are 10 ms, so many calls.
+    """
+    server = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+        try:
+            stat.read_text()
+        except OSError:
+            return None
+
+        def server() -> float:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    start, start_server = time.process_time(), server() if server else 0.0
+    for _ in range(calls):
+        fn()
+    used = time.process_time() - start + (server() - start_server if server else 0.0)
+    return used / calls
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--adaptations", type=int, default=100_000)
@@ -189,6 +220,8 @@ def main() -> None:
         sub_cte_seconds, sub_rows = timed(lambda: adaptation_descendants(adaptation_id=middle), args.repeat)
         sub_bfs_seconds, sub_depths = timed(lambda: bfs(children, ("a", middle)), args.repeat)
         assert dict(sub_rows) == sub_depths
+        sub_cpu = cpu_per_call(lambda: adaptation_descendants(adaptation_id=middle), 100)
+        sub_bfs_cpu = cpu_per_call(lambda: bfs(children, ("a", middle)), 100) if sub_cpu else None
         sub_load_seconds, _ = timed(lambda: bfs(load_children(), ("a", middle)), args.repeat)
         sub_before_seconds, _ = timed(lambda: depth_cte("parent_adaptation_id", middle), args.repeat)
         deepest = max(bfs_depths, key=lambda a: (bfs_depths[a], a))
@@ -251,6 +284,11 @@ def main() -> None:
         f" (CTE / this: {sub_cte_seconds / sub_load_seconds:.3f})"
     )
     print(f"  before issue 18, the recursive CTE with depths: {sub_before_seconds * ms:,.3f} ms")
+    if sub_cpu:
+        print(
+            f"  CPU per call, this process + the server's: {sub_cpu * ms:,.3f} ms; the BFS: {sub_bfs_cpu * ms:,.3f} ms"
+            f" (ratio {sub_cpu / sub_bfs_cpu:.2f})"
+        )
     print(
         f"\nancestors of the deepest adaptation ({len(up_rows)} nodes): {up_seconds * ms:,.3f} ms,"
         f" BFS {up_bfs_seconds * ms:,.3f} ms"
@@ -282,6 +320,13 @@ def main() -> None:
         baseline=sub_bfs_seconds * ms,
         unit="ms",
     )
+    if sub_cpu:
+        emit(
+            f"lineage: descendants of a depth-{args.from_depth} node, CPU (process + server)",
+            sub_cpu * ms,
+            baseline=sub_bfs_cpu * ms,
+            unit="ms",
+        )
     emit("lineage: ancestors of the deepest node", up_seconds * ms, baseline=up_bfs_seconds * ms, unit="ms")
 
 

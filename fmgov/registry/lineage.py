@@ -283,23 +283,23 @@ def _recompute_reach(parents: Parents, adaptation_id: int) -> None:
 def descendants_sql(columns: str = "", join: str = "") -> str:
     """Everything below an adaptation (param) once, as ``below.adaptation_id, below.depth`` and ``columns``.
 
-    ``hop`` jumps REACH_HOPS levels per index probe: every node exactly that far
-    below one already reached (a node reached along a longer path too is kept
-    once per distance, and the minimum wins). Then every pair within REACH_HOPS
-    of a hop gives the candidates, and the shortest distance per node is kept.
-    Plain SQL: the same on SQLite and PostgreSQL.
+    ``hop`` takes every pair within REACH_HOPS below each node it holds, and
+    goes on only from the pairs exactly REACH_HOPS down: one index probe per
+    node at 0, 8, 16... levels. A node reached along several paths is kept once
+    per distance, and the minimum wins. Everything happens inside the recursion,
+    whose plan is an index nested loop on any table size (a join outside it
+    was planned as a scan of the whole table on small registries). Plain SQL:
+    the same on SQLite and PostgreSQL.
     """
     reach = LineageReach._meta.db_table
     return (
-        f"WITH RECURSIVE hop(node, dist) AS ("
-        f" SELECT CAST(%s AS bigint), 0"
+        f"WITH RECURSIVE hop(node, dist, go) AS ("
+        f" SELECT CAST(%s AS bigint), 0, TRUE"
         f" UNION"
-        f" SELECT r.descendant_id, hop.dist + {REACH_HOPS} FROM hop"
-        f" JOIN {reach} r ON r.ancestor_id = hop.node AND r.distance = {REACH_HOPS}"
-        f" WHERE hop.dist < {_MAX_DISTANCE}"
+        f" SELECT r.descendant_id, hop.dist + r.distance, r.distance = {REACH_HOPS} FROM hop"
+        f" JOIN {reach} r ON r.ancestor_id = hop.node WHERE hop.go AND hop.dist < {_MAX_DISTANCE}"
         f"), below(adaptation_id, depth) AS ("
-        f" SELECT r.descendant_id, MIN(hop.dist + r.distance) FROM hop"
-        f" JOIN {reach} r ON r.ancestor_id = hop.node GROUP BY r.descendant_id"
+        f" SELECT node, MIN(dist) FROM hop WHERE dist > 0 GROUP BY node"
         f") SELECT below.adaptation_id, below.depth{columns} FROM below{join}"
     )
 
