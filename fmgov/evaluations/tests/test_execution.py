@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from fmgov.evaluations import services
 from fmgov.evaluations.choices import RunState
@@ -61,9 +61,12 @@ def test_a_run_cancelled_while_it_evaluates_stops_within_a_second(engineer, fake
     run = qa_run(engineer, fake_openai.base_url, items=120)  # 3 s of requests at concurrency 2
 
     def cancel_once_under_way():
-        wait_until(lambda: EvaluationRun.objects.get(pk=run.pk).progress > 0)
-        services.run_cancel(run=run, actor=engineer)
-        cancelled_at.append(time.monotonic())
+        try:
+            wait_until(lambda: EvaluationRun.objects.get(pk=run.pk).progress > 0)
+            services.run_cancel(run=run, actor=engineer)
+            cancelled_at.append(time.monotonic())
+        finally:
+            connection.close()  # this thread's own connection, or the test database cannot be dropped
 
     cancelled_at: list[float] = []
     canceller = threading.Thread(target=cancel_once_under_way)
