@@ -51,6 +51,9 @@ def incident_context(ev: dict[str, Any]) -> dict[str, Any]:
     finding = ev.get("overdue_finding")
     if finding:
         finding["opened_display"] = when(finding["opened_at"])
+    attachments = ev.get("evidence_files") or []
+    for f in attachments:
+        f["uploaded_display"] = when(f["uploaded_at"])
     events = [
         (e["seq"], when(e["timestamp"]).removesuffix(" UTC"), _event_line(e), e["hash"][:16]) for e in trail["events"]
     ]
@@ -64,6 +67,7 @@ def incident_context(ev: dict[str, Any]) -> dict[str, Any]:
         "corrective_html": markdown_to_safe_html(incident["corrective_measures"]),
         "root_cause_html": markdown_to_safe_html(incident["root_cause"]),
         "finding": finding,
+        "attachments": attachments,
         "events": events,
         "event_count": len(events),
         "verification": trail["verification"],

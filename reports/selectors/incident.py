@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from audits.selectors import events_for_objects
+from fmgov.evidence.selectors import attachments_of
 from fmgov.incidents.choices import IncidentStatus
 from fmgov.incidents.models import Incident
 from fmgov.incidents.selectors import (
@@ -99,7 +100,8 @@ def incident_evidence(report: Report) -> dict[str, Any]:
         {m.provider for m in models if m.provider}
         | {d.foundation_model.provider for d in deployments if d.foundation_model_id and d.foundation_model.provider}
     )
-    objects = [("incidents.incident", str(incident.pk))]
+    attachments = list(attachments_of(incident_id=incident.pk))
+    objects = [("incidents.incident", str(incident.pk))] + [("evidence.attachment", str(a.pk)) for a in attachments]
     finding = incident.overdue_finding
     if finding is not None:
         objects += finding.audit_objects()
@@ -169,6 +171,21 @@ def incident_evidence(report: Report) -> dict[str, Any]:
                 "root_cause": incident.root_cause,
             },
             "overdue_finding": finding_row(finding) if finding is not None else None,
+            # Evidence files attached to the incident (logs, analyses), each by its digest.
+            "evidence_files": [
+                {
+                    "id": a.pk,
+                    "name": a.name,
+                    "revision": a.revision,
+                    "sha256": a.sha256,
+                    "size": a.size,
+                    "content_type": a.content_type,
+                    "uploaded_by": user_name(a.uploaded_by),
+                    "uploaded_at": ts(a.created_at),
+                    "superseded": hasattr(a, "superseded_by"),
+                }  # fmt: skip
+                for a in attachments
+            ],
             "audit_trail": {
                 "objects": [list(o) for o in sorted(set(objects))],
                 "events": [event_row(e) for e in events],

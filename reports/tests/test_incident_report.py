@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from audits.canonical import format_timestamp
+from fmgov.evidence.tests.factories import attach, pdf_bytes
 from fmgov.incidents import services as incidents
 from fmgov.incidents.tests.factories import open_incident
 from reports.models import Report
@@ -52,6 +53,7 @@ def test_the_incident_report_holds_the_dates_and_its_json_is_the_incident(
         corrective_measures="Dose answers now quote the leaflet verbatim.",
         root_cause="Unit confusion (mg vs. g) in the retrieval index.",
     )
+    log = attach(reviewer, incident, content=pdf_bytes("pharmacy log"), name="pharmacy-log.pdf")
     incidents.incident_report(incident=incident, actor=reviewer, reported_at=reported)
     incident.refresh_from_db()
 
@@ -108,8 +110,10 @@ def test_the_incident_report_holds_the_dates_and_its_json_is_the_incident(
     assert systems["deployments"][0]["target"]["digest"] == adaptation.artifact_digest
     assert [d["id"] for d in systems["affected_downstream"]] == [downstream.pk]
     assert evidence["reporter"]["providers"] == [] and evidence["reporter"]["opened_by"] == reviewer.username
+    assert [(f["name"], f["sha256"]) for f in evidence["evidence_files"]] == [("pharmacy-log.pdf", log.sha256)]
+    assert log.sha256 in pdfcheck.squeezed(data)
     actions = [e["action"] for e in evidence["audit_trail"]["events"]]
-    assert actions == ["incident.open", "incident.report"]
+    assert actions == ["incident.open", "attachment.upload", "incident.report"]
 
 
 def test_who_may_request_an_incident_report(client_for, engineer, other_engineer, reviewer, queued):
