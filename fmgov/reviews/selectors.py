@@ -16,6 +16,7 @@ __all__ = [
     "risk_category_list",
     "review_policy_list",
     "review_list",
+    "review_api_list",
     "review_awaiting",
     "review_item_list",
     "sign_off_list",
@@ -48,6 +49,21 @@ def review_list() -> QuerySet[RiskReview]:
         "submitted_by",
     ).prefetch_related(
         "policy__required_categories",
+        Prefetch("items", queryset=ReviewItem.objects.select_related("category")),
+        Prefetch("sign_offs", queryset=SignOff.objects.select_related("reviewer").prefetch_related("reviewer__groups")),
+    )
+
+
+def review_api_list() -> QuerySet[RiskReview]:
+    """Reviews as the API lists them: what its serializer reads, in a constant number of small queries.
+
+    The direct relations are joined, the deployment's own (owner, model, adaptation) prefetched: eight
+    tables in one join cost PostgreSQL 30-50 ms to plan against well under 1 ms to run (issue 18).
+    """
+    return RiskReview.objects.select_related("deployment", "policy", "created_by", "submitted_by").prefetch_related(
+        "deployment__owner",
+        "deployment__foundation_model",
+        "deployment__adaptation",
         Prefetch("items", queryset=ReviewItem.objects.select_related("category")),
         Prefetch("sign_offs", queryset=SignOff.objects.select_related("reviewer").prefetch_related("reviewer__groups")),
     )

@@ -28,8 +28,8 @@ from fmgov.reviews.api.serializers import (
 from fmgov.reviews.filters import RiskCategoryFilter, RiskReviewFilter
 from fmgov.reviews.models import EnvironmentPolicy, ReviewItem, RiskReview, SignOff
 from fmgov.reviews.selectors import (
+    review_api_list,
     review_item_list,
-    review_list,
     review_policy_list,
     risk_category_list,
     sign_off_list,
@@ -135,10 +135,10 @@ class RiskReviewViewSet(
     ordering_fields = ["created_at", "submitted_at", "expires_at", "state"]
 
     def get_queryset(self):
-        return review_list()
+        return review_api_list()
 
     def _answer(self, review: RiskReview, code: int = status.HTTP_200_OK) -> Response:
-        review = review_list().get(pk=review.pk)
+        review = review_api_list().get(pk=review.pk)
         return Response(RiskReviewSerializer(review, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(request=RiskReviewCreateSerializer, responses={201: RiskReviewSerializer})
