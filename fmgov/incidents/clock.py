@@ -48,11 +48,16 @@ def reminder_due_at(incident: Incident, stage: str) -> datetime:
 
 @transaction.atomic
 def incident_remind(*, incident: Incident, stage: str, now: datetime | None = None) -> bool:
-    """Mark and enqueue one reminder; False when already sent, not yet due, past the deadline or reported."""
+    """Mark and enqueue one reminder; False when already sent, not yet due, past the deadline or reported.
+
+    A deadline of two days or less has one reminder, at half time: "a day before" falls on it or before it.
+    """
     now = now or timezone.now()
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     stamp = STAMP[stage]
     if incident.status not in CLOCK_RUNNING or getattr(incident, stamp) is not None:
+        return False
+    if stage == LAST_DAY and reminder_due_at(incident, LAST_DAY) <= reminder_due_at(incident, HALF_TIME):
         return False
     if not reminder_due_at(incident, stage) <= now < incident.report_due_at:
         return False

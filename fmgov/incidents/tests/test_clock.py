@@ -12,7 +12,7 @@ from fmgov.core.schedules import builtin_schedule
 from fmgov.evaluations.tests.factories import DeploymentFactory
 from fmgov.findings.models import Finding
 from fmgov.incidents import services, tasks
-from fmgov.incidents.clock import incidents_clock
+from fmgov.incidents.clock import incident_remind, incidents_clock
 from fmgov.incidents.tests.factories import open_incident
 
 pytestmark = pytest.mark.django_db
@@ -108,17 +108,19 @@ def test_a_sweep_after_the_deadline_sends_no_late_reminders_only_the_finding(eng
 def test_a_corrected_deadline_re_arms_the_reminders_still_ahead(engineer, reviewer, sweep):
     deployment = DeploymentFactory(owner=engineer)
     incident = open_incident(reviewer, deployments=[deployment], harm_category="critical_infrastructure")
-    aware = incident.aware_at  # Art. 73(3): two days, so both reminders are due after one day
-    assert sweep(aware + timedelta(days=1)) == {"reminders": 2, "overdue": 0}
+    aware = incident.aware_at  # Art. 73(3): two days; "a day before" is half time, so one reminder, after a day
+    assert sweep(aware + timedelta(days=1)) == {"reminders": 1, "overdue": 0}
+    assert sweep(aware + timedelta(days=1, minutes=30)) == {"reminders": 0, "overdue": 0}
+    assert incident_remind(incident=incident, stage="last_day", now=aware + timedelta(days=1, hours=2)) is False
     # The board corrects the category: Art. 73(2), fifteen days. Both reminders lie ahead again.
     with frozen(aware + timedelta(days=1, hours=1)):
         incident = services.incident_update(incident=incident, actor=reviewer, harm_category="serious_incident")
     assert (incident.half_time_reminder_at, incident.last_day_reminder_at) == (None, None)
     update = AuditEvent.objects.filter(action="incident.update").latest("seq")
-    assert update.changes["last_day_reminder_at"][1] is None and "report_due_at" in update.changes
+    assert update.changes["half_time_reminder_at"][1] is None and "report_due_at" in update.changes
     assert sweep(aware + timedelta(days=7, hours=11)) == {"reminders": 0, "overdue": 0}
     assert sweep(aware + timedelta(days=7, hours=12)) == {"reminders": 1, "overdue": 0}
     assert sweep(aware + timedelta(days=14)) == {"reminders": 1, "overdue": 0}
     due = f"{incident.report_due_at:%Y-%m-%d %H:%M}"
     assert [m.subject.endswith(f"report due {due} UTC") for m in mail.outbox].count(True) == 2 * 2  # two recipients
-    assert len(mail.outbox) == 4 * 2
+    assert len(mail.outbox) == 3 * 2
