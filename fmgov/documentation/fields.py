@@ -37,6 +37,7 @@ __all__ = [
     "is_filled",
     "required_fields",
     "normalise",
+    "as_stored",
 ]
 
 SECTIONS = {
@@ -247,6 +248,23 @@ def field_error(name: str, value: Any) -> str | None:
     return None if value is None else _CHECKS[spec.type](value)
 
 
+def as_stored(values: dict[str, Any]) -> dict[str, Any]:
+    """Values read back from the database in the catalogue's types.
+
+    PostgreSQL's jsonb keeps numbers as decimals and gives 8.4e22 back as the integer 84000000000000000000000;
+    a number field is a float again here, so that a value saved unchanged compares equal and diffs stay empty.
+    """
+    return {
+        name: float(value)
+        if isinstance(value, int)
+        and not isinstance(value, bool)
+        and name in FIELDS
+        and FIELDS[name].type == ValueType.NUMBER
+        else value
+        for name, value in values.items()
+    }
+
+
 def normalise(name: str, value: Any) -> Any:
     """The stored form of a valid value: text trimmed, empty text or list as null, list entries trimmed."""
     if isinstance(value, str):
@@ -256,4 +274,6 @@ def normalise(name: str, value: Any) -> Any:
         return items or None
     if isinstance(value, float) and FIELDS[name].type == ValueType.INTEGER:
         return int(value)
+    if isinstance(value, int) and FIELDS[name].type == ValueType.NUMBER:
+        return float(value)
     return value

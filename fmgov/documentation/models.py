@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audits.base import AuditedModel
 from fmgov.documentation.choices import DocRole
+from fmgov.documentation.fields import as_stored
 
 __all__ = ["DocumentationRecord", "DocumentationVersion", "VersionImmutable"]
 
@@ -83,6 +84,13 @@ class DocumentationVersion(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.record} v{self.number}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        version = super().from_db(db, field_names, values)
+        if "fields" in version.__dict__ and isinstance(version.fields, dict):
+            version.fields = as_stored(version.fields)
+        return version
 
     def save(self, *args, **kwargs):
         """Written once; afterwards only the freeze stamp may be set, once (the freeze service does it)."""

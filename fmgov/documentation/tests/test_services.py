@@ -6,7 +6,7 @@ from audits.models import AuditEvent
 from fmgov.core.exceptions import Conflict, InvalidInput, NotAllowed
 from fmgov.documentation import selectors, services
 from fmgov.documentation.fields import CATALOGUE, FIELDS, required_fields
-from fmgov.documentation.models import DocumentationVersion, VersionImmutable
+from fmgov.documentation.models import DocumentationRecord, DocumentationVersion, VersionImmutable
 from fmgov.documentation.tests.factories import COMPLETE_PROVIDER_FIELDS, documented_model
 from fmgov.registry.services import foundation_model_update
 from fmgov.registry.tests.factories import AdaptationFactory, FoundationModelFactory
@@ -216,3 +216,18 @@ def test_refresh_follows_the_registry_for_derived_fields_and_keeps_entered_ones(
     assert "licence" not in record.current_version.fields  # the source no longer says it
     services.documentation_refresh(record=record, actor=engineer)
     assert record.versions.count() == 3  # nothing new, no version
+
+
+def test_a_large_number_read_back_compares_equal_so_saving_it_again_is_no_new_version(engineer):
+    """PostgreSQL's jsonb gives 8.4e22 back as an integer; the version reads it as the number field it is."""
+    record = documented_model(engineer, fields={"training_compute_flop": 8.4e22, "training_energy_kwh": 1000})
+    reloaded = DocumentationVersion.objects.get(pk=record.current_version_id)
+    assert reloaded.fields["training_compute_flop"] == 8.4e22 and isinstance(
+        reloaded.fields["training_compute_flop"], float
+    )
+    assert reloaded.fields["training_energy_kwh"] == 1000.0
+    record = services.documentation_update(
+        record=DocumentationRecord.objects.get(pk=record.pk), actor=engineer, fields={"training_compute_flop": 8.4e22}
+    )
+    assert record.versions.count() == 1
+    assert selectors.versions_with_diffs(record)[0]["fields"]["training_compute_flop"] == 8.4e22
