@@ -61,6 +61,28 @@ def test_a_past_month_counts_a_deployment_retired_since(retired_in_october):
     assert august["inference"]["deployments"] == []
 
 
+def test_the_period_summary_of_a_past_month_counts_a_deployment_retired_since(retired_in_october, auditor, monkeypatch):
+    """The report itself, rendered in-process: the footprint table and the attached evidence name it."""
+    from django.core.files.storage import default_storage
+
+    from reports import services as report_services
+    from reports.tests import pdfcheck
+
+    monkeypatch.setattr(report_services, "enqueue_on_commit", lambda task, *args: None)
+    report = report_services.report_request(
+        actor=auditor, kind="period_summary", period_start=SEPTEMBER[0], period_end=SEPTEMBER[1]
+    )
+    report_services.report_render(report_id=report.pk)
+    report.refresh_from_db()
+    assert report.state == "succeeded", report.error
+    with default_storage.open(report.file.name, "rb") as fh:
+        data = fh.read()
+    text = " ".join(pdfcheck.text(data).split())
+    assert f"{retired_in_october.name} 26.0 26000 0.052" in text  # 26 days live, 26,000 tokens, 0.052 kWh
+    [row] = pdfcheck.evidence(data)["portfolio"]["footprint"]["inference"]["deployments"]
+    assert row["deployment"] == retired_in_october.pk and row["days_live_in_period"] == 26
+
+
 def test_suspension_gaps_are_not_counted_and_a_later_change_does_not_alter_the_past(engineer, reviewer):
     with at(2026, 9, 1):
         deployment = DeploymentFactory(owner=engineer, expected_requests_per_day=1, expected_tokens_per_request=1)
