@@ -96,7 +96,7 @@ def assert_agrees(models) -> None:
 
 OPERATIONS = st.lists(
     st.tuples(
-        st.sampled_from(["create", "create", "replace", "cycle"]),
+        st.sampled_from(["create", "create", "shortcut", "replace", "cycle"]),
         st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=3),
         st.booleans(),  # roll the step back
     ),
@@ -105,13 +105,15 @@ OPERATIONS = st.lists(
 )
 
 
-# The reach pairs at a span of 2 instead of 8, so that the random DAGs (a dozen nodes) are deeper than the
-# span and a walk below an adaptation takes several jumps; the code reads the span at call time.
+# The reach pairs at a span of 1 and 2 instead of 8, so that the random DAGs (a dozen nodes) are deeper than
+# the span: a walk below an adaptation takes several jumps, and a node is reached at several distances (at 2,
+# some within a jump, some at its end). The code reads the span at call time.
 # test_a_chain_deeper_than_the_reach_span checks the real span.
+@pytest.mark.parametrize("hops", [1, 2])
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(operations=OPERATIONS)
-def test_stored_lineage_follows_the_definition(engineer, operations, monkeypatch) -> None:
-    monkeypatch.setattr(lineage, "REACH_HOPS", 2)
+def test_stored_lineage_follows_the_definition(engineer, operations, hops, monkeypatch) -> None:
+    monkeypatch.setattr(lineage, "REACH_HOPS", hops)
     with transaction.atomic():
         models = [FoundationModelFactory(owner=engineer) for _ in range(2)]
         nodes: list = []
@@ -136,6 +138,15 @@ def run(kind: str, picks: list[int], step: int, engineer, models, nodes) -> None
     }
     if kind == "create" or not nodes:
         nodes.append(services.adaptation_create(actor=engineer, name=f"node-{step}", kind="fine_tune", **parents))
+    elif kind == "shortcut":  # a child of a node and of one of its ancestors: two paths of different lengths
+        target = nodes[picks[0] % len(nodes)]
+        above = [r["id"] for r in selectors.adaptation_ancestors(adaptation_id=target.pk) if r["kind"] == "adaptation"]
+        chosen_parents = [target.pk] + ([above[picks[-1] % len(above)]] if above else [])
+        nodes.append(
+            services.adaptation_create(
+                actor=engineer, name=f"node-{step}", kind="fine_tune", derived_from_adaptations=chosen_parents
+            )
+        )
     elif kind == "replace":
         target = nodes[picks[0] % len(nodes)]
         downstream = selectors.adaptation_descendant_ids(adaptation_id=target.pk) | {target.pk}
