@@ -2,31 +2,32 @@
 
 Verification re-hashes each event's stored bytes and checks that the structured
 columns say what those bytes say. Fetching 100,000 events' bytes into Python
-costs more than hashing them, so here PostgreSQL does both, set-based, in the
+costs more than hashing them, so PostgreSQL does both, set-based, inside the
 verifier's REPEATABLE READ snapshot, and Python only walks what it returns:
 
 1. ``ROW_CHECK`` (row-local, so PostgreSQL may split it across parallel
    workers) returns the sequence numbers of rows whose bytes do not re-hash
-   (``sha256``, built in since PostgreSQL 11) or whose columns it cannot call
-   equal to the bytes. The scalar columns are compared with the bytes as text:
-   the canonical JSON (keys sorted) is ``{"action":…,"actor_id":…,
-   "actor_system":…,"actor_username":…,"changes":<changes>,"context":<context>,
-   "object_id":…,…,"timestamp":"…"}``, so the bytes must start and end with
-   exactly what ``to_json`` of the columns spells there. Only the part between
-   (changes and context) is parsed as jsonb and compared with the two jsonb
-   columns (numbers by value, as ``same_json`` does). Parsing the whole event
-   cost more than everything else together.
-2. ``CHAIN`` walks the sequence numbers and hashes in order (window functions
-   over the narrow columns) and returns the rows where the sequence jumps or a
+   with their ``prev_hash`` (``sha256()``, built in since PostgreSQL 11) or
+   whose columns it cannot call equal to the bytes. The canonical JSON has its
+   keys sorted, ``{"action":…,"actor_id":…,"actor_system":…,"actor_username":…,
+   "changes":…,"context":…,"object_id":…,"object_repr":…,"object_type":…,
+   "prev_hash":…,"seq":…,"timestamp":"…"}``, so the bytes must begin and end
+   with exactly what ``to_json`` spells for the scalar columns (it escapes text
+   as ``json.dumps`` does); only the part between, the changes and context, is
+   parsed as jsonb and compared with those two columns (numbers by value, as
+   ``same_json`` does). Parsing and comparing whole events as jsonb cost about
+   half as much again as this whole query.
+2. ``CHAIN`` walks sequence numbers and hashes in order (window functions over
+   the narrow columns) and returns the rows where the sequence jumps or a
    ``prev_hash`` is not the hash before it, the rows from 1., the checkpointed
    rows and the newest row.
 
-Every row returned for a reason goes through the exact Python check
-(``selectors._event_failure``), which decides and names what differs: rows
-whose bytes hold what jsonb refuses (``\\u0000``, lone surrogates), a number
-jsonb respells in the scalar part, or a real forgery. A row whose bytes re-hash
-but whose middle is not JSON (a re-hashed forgery) fails the query; the caller
-then walks the slow way in the same snapshot.
+Every row returned by 1. goes through the exact Python check
+(``selectors._event_failure``), which decides and names what differs: bytes
+holding what jsonb refuses (``\\u0000``, lone surrogates; their columns spell
+them out), or a real forgery. A row whose bytes re-hash and whose ends agree
+but whose middle is not JSON (a rewritten, re-hashed event) fails the query;
+the caller then walks the slow way in the same snapshot.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from collections.abc import Callable
 
 from django.db import connection
 
+from audits.canonical import HASHED_FIELDS
 from audits.models import AuditEvent
 
 __all__ = ["walk_postgres"]
@@ -93,23 +95,21 @@ SETTINGS = {"parallel_setup_cost": "0", "parallel_tuple_cost": "0", "jit": "off"
 
 
 def _rows_to_check(cursor) -> list[int]:
+    """ROW_CHECK under SETTINGS, then the settings as they were (if it fails, the caller's savepoint undoes them)."""
     names = list(SETTINGS)
     cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
     before = dict(zip(names, cursor.fetchone(), strict=True))
     for name, value in SETTINGS.items():
         cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-    try:
-        cursor.execute(ROW_CHECK)
-        return [seq for (seq,) in cursor.fetchall()]
-    finally:
-        for name, value in before.items():
-            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    cursor.execute(ROW_CHECK)
+    suspect = [seq for (seq,) in cursor.fetchall()]
+    for name, value in before.items():
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    return suspect
 
 
 def walk_postgres(walk, wanted: set[int], exact_failure: Callable[[tuple, str], str | None]) -> None:
     """Walk every event into ``walk`` (selectors._Walk); must run inside the snapshot's transaction."""
-    from audits.canonical import HASHED_FIELDS
-
     with connection.cursor() as cursor:
         suspect = _rows_to_check(cursor)
         params = {"start_hash": walk.prev_hash, "start_seq": walk.length, "seqs": sorted(set(suspect) | wanted)}
@@ -134,5 +134,5 @@ def walk_postgres(walk, wanted: set[int], exact_failure: Callable[[tuple, str], 
         if last:
             walk.length, walk.prev_hash = position, stored_hash
     else:
-        return
-    walk.length, walk.prev_hash = position - 1, before
+        return  # no failure: the newest row set the length and the last hash
+    walk.length, walk.prev_hash = position - 1, before  # verified up to the row before the failing one
