@@ -10,7 +10,7 @@ from audits.selectors import verify_chain
 from fmgov.evaluations.models import EvaluationRun, RunMetric
 from fmgov.registry.lineage import LineageRoot
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment
-from fmgov.registry.selectors import adaptation_descendants
+from fmgov.registry.selectors import adaptation_descendant_ids, adaptation_descendants
 from fmgov.reviews.models import RiskReview, SignOff
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,11 @@ def test_tiny_seed_writes_every_part_and_the_trail_verifies() -> None:
     assert LineageRoot.objects.values("adaptation").distinct().count() == 60
     first_model = LineageRoot.objects.order_by("depth", "id").first().foundation_model_id
     assert adaptation_descendants(model_id=first_model)
+    # and the reach pairs: below a top adaptation, the stored walk finds what the walk over the edges finds.
+    parents = AdaptationParent.objects.filter(parent_adaptation__lineage_roots__depth=1).order_by("parent_adaptation")
+    top = parents.values_list("parent_adaptation_id", flat=True).first()
+    below = adaptation_descendants(adaptation_id=top)
+    assert below and {node for node, _ in below} == adaptation_descendant_ids(adaptation_id=top)
     assert "seed_scale done" in out.getvalue()
     # A second run with another prefix appends after the first and still verifies.
     call_command("seed_scale", *TINY, "--runs", "0", "--events", "10", "--prefix", "again", stdout=StringIO())
