@@ -47,6 +47,7 @@ urlpatterns = [
     path("audit/", include("audits.urls")),
     path("", include("fmgov.registry.urls")),
     path("", include("fmgov.documentation.urls")),
+    path("", include("fmgov.incidents.urls")),
     path("", include("fmgov.reviews.urls")),
     path("", include("fmgov.evaluations.urls")),
     path("", include("reports.urls")),

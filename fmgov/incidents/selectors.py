@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.timesince import timesince, timeuntil
 
 from fmgov.incidents.choices import CLOCK_RUNNING
 from fmgov.incidents.models import Incident
@@ -19,6 +20,7 @@ __all__ = [
     "overdue_at",
     "incidents_overdue_touching",
     "incidents_overdue_during",
+    "clock_of",
 ]
 
 
@@ -68,3 +70,21 @@ def incidents_overdue_during(start: dt.datetime, end: dt.datetime) -> QuerySet[I
         Q(reported_at__gt=F("report_due_at")) & Q(reported_at__gt=start)
     )
     return incident_list().filter(late, report_due_at__lt=end).order_by("report_due_at", "pk")
+
+
+def clock_of(incident: Incident, now: dt.datetime | None = None) -> dict:
+    """The legal clock as a person reads it: the deadline, whether it ran out, and the time left (or overdue by).
+
+    ``running`` is False once reported (the clock stopped at ``reported_at``) or closed.
+    """
+    now = now or timezone.now()
+    due = incident.report_due_at
+    running = incident.reported_at is None and incident.status in CLOCK_RUNNING
+    overdue = overdue_at(incident, now)
+    if running:
+        left = timesince(due, now) if overdue else timeuntil(due, now)
+    elif overdue:  # reported late: by how much
+        left = timesince(due, incident.reported_at)
+    else:
+        left = ""
+    return {"incident": incident, "due": due, "running": running, "overdue": overdue, "left": left}

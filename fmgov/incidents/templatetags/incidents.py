@@ -5,9 +5,8 @@ A tag rather than a dashboard view change keeps the dashboard's one hunk in its 
 
 from django import template
 from django.utils import timezone
-from django.utils.timesince import timesince, timeuntil
 
-from fmgov.incidents.selectors import incidents_on_the_clock
+from fmgov.incidents.selectors import clock_of, incidents_on_the_clock
 
 register = template.Library()
 
@@ -19,10 +18,4 @@ SHOWN = 10
 def incident_clocks(limit: int = SHOWN) -> list[dict]:
     """Each open incident with its deadline and whether it is already overdue, soonest first."""
     now = timezone.now()
-    clocks = []
-    for incident in incidents_on_the_clock()[:limit]:
-        due = incident.report_due_at
-        overdue = due <= now
-        left = timesince(due, now) if overdue else timeuntil(due, now)
-        clocks.append({"incident": incident, "overdue": overdue, "due": due, "left": left})
-    return clocks
+    return [clock_of(incident, now) for incident in incidents_on_the_clock()[:limit]]
