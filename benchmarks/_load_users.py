@@ -15,9 +15,12 @@ class Stats:
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.samples: dict[str, str] = {}
+        self.reads: dict[str, list[float]] = defaultdict(list)  # read latencies by endpoint, to see which costs
 
-    def record(self, action: str, seconds: float, ok: bool, detail: str = "") -> None:
+    def record(self, action: str, seconds: float, ok: bool, detail: str = "", endpoint: str = "") -> None:
         self.latencies[action].append(seconds)
+        if endpoint:
+            self.reads[endpoint].append(seconds)
         if not ok:
             self.errors[action] += 1
             self.samples.setdefault(action, detail)
@@ -49,6 +52,10 @@ class Stats:
             "mean_ms": statistics.fmean(everything) * 1000 if everything else 0.0,
             "errors": sum(self.errors.values()),
             "actions": rows,
+            "reads": {
+                endpoint: {"requests": len(values), "p50_ms": self._pct(values, 0.5), "p95_ms": self._pct(values, 0.95)}
+                for endpoint, values in sorted(self.reads.items())
+            },
             "error_samples": self.samples,
         }
 
@@ -66,16 +73,16 @@ class User:
         self.reviews: list[int] = []
         self.counter = 0
 
-    async def _call(self, action: str, method: str, url: str, expect: tuple[int, ...], **kwargs):
+    async def _call(self, action: str, method: str, url: str, expect: tuple[int, ...], endpoint: str = "", **kwargs):
         started = time.perf_counter()
         try:
             response = await self.client.request(method, url, **kwargs)
         except Exception as exc:  # a timeout or a dropped connection is an error, not a crash
-            self.stats.record(action, time.perf_counter() - started, False, f"{method} {url}: {exc!r}")
+            self.stats.record(action, time.perf_counter() - started, False, f"{method} {url}: {exc!r}", endpoint)
             return None
         ok = response.status_code in expect
         detail = "" if ok else f"{method} {url} -> {response.status_code} {response.text[:300]}"
-        self.stats.record(action, time.perf_counter() - started, ok, detail)
+        self.stats.record(action, time.perf_counter() - started, ok, detail, endpoint)
         return response if ok else None
 
     async def read(self):
@@ -88,7 +95,8 @@ class User:
                 f"/api/v1/foundation-models/{self.random.choice(self.fixtures['models'])}/",
             ]
         )
-        await self._call("read", "GET", url, (200,))
+        endpoint = url if url.endswith("s/") else "/api/v1/foundation-models/{id}/"
+        await self._call("read", "GET", url, (200,), endpoint=endpoint)
 
     async def registry_write(self):
         self.counter += 1

@@ -1,4 +1,4 @@
-"""Load test: gunicorn on PostgreSQL, 50 concurrent API users for 60 s, then verify the audit chain.
+"""Load test: gunicorn on PostgreSQL, 50 concurrent API users for 60 s per scenario, then verify the audit chain.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python benchmarks/load.py
 
@@ -6,8 +6,10 @@ What it does, all on loopback:
 
 1. creates a fresh PostgreSQL database (``fmgov_load_<pid>``), migrates it and
    loads the demo data, then makes one API token per virtual user;
-2. starts gunicorn (``fmgov.settings.production`` with generated secrets,
-   no TLS redirect) on 127.0.0.1 with an extra URL, ``/bench/baseline/``: a
+2. starts gunicorn with the repository's ``gunicorn.conf.py`` (threaded workers;
+   ``GUNICORN_WORKER_CLASS``/``_WORKERS``/``_THREADS`` override it) and
+   ``fmgov.settings.production`` with generated secrets, no TLS redirect, on
+   127.0.0.1 with an extra URL, ``/bench/baseline/``: a
    plain DRF ``ListAPIView`` over the same table as ``/api/v1/foundation-models/``
    with the same page size and token authentication, and nothing else;
 3. **mixed run**: USERS concurrent users (asyncio + httpx, one keep-alive
@@ -15,12 +17,17 @@ What it does, all on loopback:
    reads (model, deployment, review, audit-event lists and a model detail),
    registry writes (create a deployment, edit one's own), review actions (open a
    review on the user's own deployment, add a risk item) and report requests;
-4. **baseline run**: the same users for the same time, each request a GET of
+4. **read-only run**: the same users for the same time, every action a read
+   of the mixed run's read list;
+5. **baseline run**: the same users for the same time, each request a GET of
    the baseline view;
-5. prints requests/s, p50/p95/p99 latency and the error count for each run and
+6. prints requests/s, p50/p95/p99 latency and the error count for each run and
    action, the ratios against the baseline, then runs ``verify_audit_trail``
    on the database and drops it. Exit status 1 if there was any error or the
    chain does not verify.
+
+The goals (issue 18), each printed as a JSON line for ``make bench``: read-only
+throughput >= 0.8x the plain list's; mixed p95 <= 2x the read-only p95; no errors.
 
 Bounded: every user stops at the deadline or after MAX_REQUESTS_PER_USER
 requests, every request has a timeout, and the target must be a loopback address.
@@ -50,7 +57,6 @@ from _load_users import Stats, User
 ROOT = Path(__file__).resolve().parent.parent
 USERS = int(os.environ.get("LOAD_USERS", "50"))
 DURATION = float(os.environ.get("LOAD_SECONDS", "60"))
-WORKERS = int(os.environ.get("LOAD_GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 MAX_REQUESTS_PER_USER = int(os.environ.get("LOAD_MAX_REQUESTS_PER_USER", "100000"))
 REQUEST_TIMEOUT = 30.0
 HOST = "127.0.0.1"
@@ -137,6 +143,8 @@ async def _run(base_url: str, tokens: list[str], fixtures: dict, mode: str, seco
                     break
                 if mode == "baseline":
                     await user.baseline()
+                elif mode == "read-only":
+                    await user.read()
                 else:
                     await getattr(user, user.random.choices(actions, weights)[0])()
 
@@ -177,6 +185,9 @@ def _print_run(name: str, result: dict) -> None:
             f"  {action:<15} {row['requests']:>7} req  p50 {row['p50_ms']:>7.1f} ms  "
             f"p95 {row['p95_ms']:>7.1f} ms  errors {row['errors']}"
         )
+    for endpoint, row in result["reads"].items():
+        latency = f"p50 {row['p50_ms']:>7.1f} ms  p95 {row['p95_ms']:>7.1f} ms"
+        print(f"    read {endpoint:<34} {row['requests']:>6} req  {latency}")
     for action, sample in result["error_samples"].items():
         print(f"  first {action} error: {sample}")
 
@@ -201,6 +212,7 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": "fmgov.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "AUDIT_CHECKPOINT_KEY": secrets.token_urlsafe(32),
+        "CREDENTIAL_PUBLIC_KEY": _credential_public_key(),
         "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": HOST,
         "LOG_LEVEL": "WARNING",
@@ -227,32 +239,34 @@ def main() -> int:
         tokens = fixtures.pop("tokens")
         gunicorn = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn", "load:create_app()",
-                "--bind", f"{HOST}:{port}", "--workers", str(WORKERS), "--worker-class", "sync",
-                "--timeout", "60", "--log-level", "warning", "--chdir", str(ROOT / "benchmarks"),
+                sys.executable, "-m", "gunicorn", "load:create_app()", "--config", str(ROOT / "gunicorn.conf.py"),
+                "--bind", f"{HOST}:{port}", "--log-level", "warning", "--chdir", str(ROOT / "benchmarks"),
             ],
             env=env, cwd=ROOT, start_new_session=True,
         )  # fmt: skip
         _wait_for_http(f"{base_url}/healthz/", gunicorn)
         print(
-            f"load: {USERS} users x {DURATION:.0f} s against gunicorn ({WORKERS} sync workers) on PostgreSQL, "
-            f"{os.cpu_count()} CPUs; mix {dict(MIX)}"
+            f"load: {USERS} users x {DURATION:.0f} s against gunicorn ({_gunicorn_shape(env)}) on PostgreSQL, "
+            f"CONN_MAX_AGE {env.get('CONN_MAX_AGE', '60 (default)')}, {os.cpu_count()} CPUs; mix {dict(MIX)}"
         )
-        mixed = asyncio.run(_run(base_url, tokens, fixtures, "mixed", DURATION))
-        baseline = asyncio.run(_run(base_url, tokens, fixtures, "baseline", DURATION))
-        _print_run("mixed", mixed)
-        _print_run("baseline", baseline)
+        runs = {mode: asyncio.run(_run(base_url, tokens, fixtures, mode, DURATION)) for mode in SCENARIOS}
+        mixed, read_only, baseline = (runs[mode] for mode in SCENARIOS)
+        for mode, result in runs.items():
+            _print_run(mode, result)
         reads = mixed["actions"].get("read", {})
         print(
             f"ratio mixed/baseline: throughput {mixed['rps'] / baseline['rps']:.2f}x, "
             f"p50 {mixed['p50_ms'] / baseline['p50_ms']:.2f}x, p95 {mixed['p95_ms'] / baseline['p95_ms']:.2f}x; "
             f"reads in the mix p50 {reads.get('p50_ms', 0):.1f} ms vs baseline {baseline['p50_ms']:.1f} ms"
         )
+        _emit("load: read-only req/s vs plain list", read_only["rps"], baseline["rps"], 0.8, ">=", "req/s")
+        _emit("load: mixed p95 vs read-only p95", mixed["p95_ms"], read_only["p95_ms"], 2.0, "<=", "ms")
+        _emit("load: errors, all scenarios", sum(r["errors"] for r in runs.values()), None, 0, "<=", "")
         verify = subprocess.run(
             [*manage, "verify_audit_trail"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600
         )
         print((verify.stdout or verify.stderr).strip())
-        if mixed["errors"] or baseline["errors"] or verify.returncode != 0:
+        if any(r["errors"] for r in runs.values()) or verify.returncode != 0:
             exit_code = 1
     finally:
         if gunicorn is not None and gunicorn.poll() is None:
@@ -264,6 +278,46 @@ def main() -> int:
         subprocess.run(["dropdb", "--if-exists", "--force", dbname], env=pg_env, check=False)
         shutil.rmtree(run_dir, ignore_errors=True)
     return exit_code
+
+
+SCENARIOS = ("mixed", "read-only", "baseline")
+
+
+def _credential_public_key() -> str:
+    """A throwaway X25519 public key: production settings refuse to start without one."""
+    sys.path.insert(0, str(ROOT))
+    from fmgov.settings.dev_keys import new_key_pair
+
+    return new_key_pair()[1]
+
+
+def _gunicorn_shape(env: dict[str, str]) -> str:
+    """Workers x threads as gunicorn.conf.py will read them from this environment."""
+    shape = subprocess.run(
+        [sys.executable, "-c", "import runpy; c = runpy.run_path('gunicorn.conf.py'); "
+         "print(c['workers'], c['threads'], c['worker_class'])"],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    return f"{shape[0]} {shape[2]} workers x {shape[1]} threads"
+
+
+def _emit(benchmark: str, value: float, baseline: float | None, goal: float, op: str, unit: str) -> None:
+    """One figure as a JSON line in the shape of ``_setup.emit`` (this driver does not set Django up)."""
+    ratio = value / baseline if baseline else None
+    measured = value if ratio is None else ratio
+    met = measured <= goal if op == "<=" else measured >= goal
+    figure = {
+        "benchmark": benchmark,
+        "value": round(value, 6),
+        "baseline": None if baseline is None else round(baseline, 6),
+        "ratio": None if ratio is None else round(ratio, 4),
+        "goal": goal,
+        "op": op,
+        "unit": unit,
+        "met": met,
+        "database": "PostgreSQL",
+    }
+    print(json.dumps(figure), flush=True)
 
 
 def _wait_for_http(url: str, process, timeout: float = 60) -> None:
