@@ -16,6 +16,7 @@ from django.utils import timezone
 from audits.models import Checkpoint
 from audits.selectors import chain_head
 from fmgov.core.roles import Role, has_role
+from fmgov.documentation.selectors import portfolio_completeness
 from fmgov.evaluations.choices import RunState
 from fmgov.evaluations.selectors import run_list
 from fmgov.findings.choices import FindingSource
@@ -84,6 +85,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         **_review_panels(request.user),
         "evaluations": _evaluation_panels(),
         "portfolio": _portfolio_panels(),
+        "documentation": _documentation_panel(),
     }
     return render(request, "dashboard/dashboard.html", context)
 
@@ -98,3 +100,9 @@ def _portfolio_panels() -> dict:
         "footprint": footprint(period_start=today - dt.timedelta(days=29), period_end=today),
         "open_findings": active_finding_count(source=FindingSource.PORTFOLIO),
     }
+
+
+def _documentation_panel() -> dict:
+    """The portfolio's EU AI Act documentation: required fields filled over required, and who has no record."""
+    score = portfolio_completeness()
+    return score | {"percent": None if score["score"] is None else round(score["score"] * 100)}
