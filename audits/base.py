@@ -15,7 +15,13 @@ from django.db import models
 
 from fmgov.core.models import TimeStampedModel
 
-__all__ = ["AuditedModel", "AuditedQuerySet", "bulk_writes_recorded", "UnrecordedBulkWrite"]
+__all__ = [
+    "AuditedModel",
+    "AuditedQuerySet",
+    "bulk_writes_recorded",
+    "bulk_writes_recorded_open",
+    "UnrecordedBulkWrite",
+]
 
 _bulk_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar("fmgov_bulk_allowed", default=False)
 
@@ -32,6 +38,11 @@ def bulk_writes_recorded() -> Iterator[None]:
         yield
     finally:
         _bulk_allowed.reset(token)
+
+
+def bulk_writes_recorded_open() -> bool:
+    """Whether the caller is inside ``bulk_writes_recorded()`` (for models that guard their own deletes)."""
+    return _bulk_allowed.get()
 
 
 def _refuse(operation: str, model) -> None:
