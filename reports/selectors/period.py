@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Q
 
 from audits.models import AuditEvent
+from fmgov.documentation.selectors import portfolio_completeness
 from fmgov.findings.selectors import finding_list
 from fmgov.portfolio.selectors import concentration, footprint
 from fmgov.registry.models import Adaptation, Deployment, FoundationModel
@@ -122,10 +123,11 @@ def period_evidence(report: Report) -> dict[str, Any]:
 
 
 def _period_portfolio(start: dt.date, end: dt.date) -> dict[str, Any]:
-    """Concentration of power (as at generation) and the footprint over the period, from the portfolio app."""
+    """Concentration of power and documentation completeness (as at generation) and the footprint over the period."""
     return {
         "concentration": concentration(),
         "footprint": footprint(period_start=start, period_end=end),
+        "documentation": portfolio_completeness(),
     }
 
 
