@@ -25,16 +25,20 @@ from fmgov.core.roles import has_role
 from fmgov.core.tasks_util import enqueue_on_commit
 from fmgov.evidence.dossier import dossier_embedded_files
 from fmgov.incidents.models import Incident
-from fmgov.registry.models import Deployment
+from fmgov.registry.models import Adaptation, Deployment, FoundationModel
 from reports import conf
-from reports.choices import ReportKind, ReportState
+from reports.choices import DOCUMENTATION_KINDS, DocumentationAudience, ReportKind, ReportState
 from reports.models import Report
 from reports.rendering.pdf import RenderError, render_pdf
 from reports.selectors import (
     OVERSIGHT_ROLES,
+    documentation_evidence,
+    documentation_record_of,
     dossier_evidence,
+    downstream_evidence,
     incident_evidence,
     may_report_on_deployment,
+    may_report_on_documentation,
     may_report_on_incident,
     may_see_report,
     period_evidence,
@@ -50,6 +54,8 @@ EVIDENCE_OF = {
     ReportKind.DEPLOYMENT_DOSSIER: dossier_evidence,
     ReportKind.PERIOD_SUMMARY: period_evidence,
     ReportKind.INCIDENT_REPORT: incident_evidence,
+    ReportKind.MODEL_DOCUMENTATION: documentation_evidence,
+    ReportKind.DOWNSTREAM_INFORMATION: downstream_evidence,
 }
 
 
@@ -66,6 +72,27 @@ def _check_incident(actor: Actor, incident: Incident | None) -> None:
             "Engineers may request reports only on incidents they opened or that involve their deployments; "
             f"incident {incident.pk} does neither."
         )
+
+
+def _check_documentation(
+    actor: Actor, kind: str, foundation_model: FoundationModel | None, adaptation: Adaptation | None, audience: str
+) -> None:
+    errors = {}
+    if (foundation_model is None) == (adaptation is None):
+        message = "Name exactly one foundation model or adaptation whose documentation to export."
+        errors = {"foundation_model": [message], "adaptation": [message]}
+    if kind == ReportKind.MODEL_DOCUMENTATION and audience not in DocumentationAudience.values:
+        errors["audience"] = [f"Required for model documentation: one of {', '.join(DocumentationAudience.values)}."]
+    if errors:
+        raise InvalidInput("The documentation export is not valid.", field_errors=errors)
+    target = foundation_model or adaptation
+    if not may_report_on_documentation(actor, target):
+        raise NotAllowed(
+            "Engineers may export the documentation only of the models and adaptations they own; "
+            f"{target} belongs to someone else."
+        )
+    if documentation_record_of(target) is None:
+        raise Conflict(f"{target} has no documentation record yet; save its documentation before exporting it.")
 
 
 def _check_dossier(actor: Actor, deployment: Deployment | None) -> None:
@@ -106,23 +133,37 @@ def report_request(
     period_start: dt.date | None = None,
     period_end: dt.date | None = None,
     incident: Incident | None = None,
+    foundation_model: FoundationModel | None = None,
+    adaptation: Adaptation | None = None,
+    audience: str = "",
 ) -> Report:
     """Queue a report; the worker renders it after this transaction commits. Each kind keeps only its subject."""
-    if kind == ReportKind.INCIDENT_REPORT:
+    if kind in DOCUMENTATION_KINDS:
+        _check_documentation(actor, kind, foundation_model, adaptation, audience)
+        deployment = incident = period_start = period_end = None
+        # The Annex XII package is for downstream providers by definition (Art. 53(1)(b)).
+        audience = audience if kind == ReportKind.MODEL_DOCUMENTATION else DocumentationAudience.DOWNSTREAM_PROVIDERS
+    elif kind == ReportKind.INCIDENT_REPORT:
         _check_incident(actor, incident)
-        deployment = period_start = period_end = None
+        deployment = period_start = period_end = foundation_model = adaptation = None
+        audience = ""
     elif kind == ReportKind.DEPLOYMENT_DOSSIER:
         _check_dossier(actor, deployment)
-        incident = period_start = period_end = None
+        incident = period_start = period_end = foundation_model = adaptation = None
+        audience = ""
     elif kind == ReportKind.PERIOD_SUMMARY:
         _check_period(actor, period_start, period_end)
-        deployment = incident = None
+        deployment = incident = foundation_model = adaptation = None
+        audience = ""
     else:
         raise InvalidInput("Unknown report kind.", field_errors={"kind": [f"{kind!r} is not a report kind."]})
     report = Report.objects.create(
         kind=kind,
         deployment=deployment,
         incident=incident,
+        foundation_model=foundation_model,
+        adaptation=adaptation,
+        audience=audience,
         period_start=period_start,
         period_end=period_end,
         requested_by=actor,
@@ -138,6 +179,9 @@ def report_request(
                 "period_start": period_start,
                 "period_end": period_end,
                 **({"incident": incident.pk} if incident else {}),
+                **({"foundation_model": foundation_model.pk} if foundation_model else {}),
+                **({"adaptation": adaptation.pk} if adaptation else {}),
+                **({"audience": audience} if audience else {}),
             }
         ),
     )

@@ -3,8 +3,8 @@
 from rest_framework import serializers
 
 from fmgov.incidents.models import Incident
-from fmgov.registry.models import Deployment
-from reports.choices import DOCUMENTATION_KINDS, ReportKind, ReportState
+from fmgov.registry.models import Adaptation, Deployment, FoundationModel
+from reports.choices import DOCUMENTATION_KINDS, DocumentationAudience, ReportKind, ReportState
 from reports.models import Report
 
 
@@ -14,23 +14,61 @@ class ReportRequestSerializer(serializers.Serializer):
     period_start = serializers.DateField(required=False, allow_null=True)
     period_end = serializers.DateField(required=False, allow_null=True)
     incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all(), required=False, allow_null=True)
+    foundation_model = serializers.PrimaryKeyRelatedField(
+        queryset=FoundationModel.objects.all(), required=False, allow_null=True
+    )
+    adaptation = serializers.PrimaryKeyRelatedField(queryset=Adaptation.objects.all(), required=False, allow_null=True)
+    audience = serializers.ChoiceField(choices=DocumentationAudience.choices, required=False, allow_blank=True)
 
     def validate(self, attrs):
         kind = attrs["kind"]
-        if kind in DOCUMENTATION_KINDS:  # their subjects exist (reports 0002); their renderers do not yet
-            raise serializers.ValidationError({"kind": [f"{kind} reports are not rendered by this version."]})
         if kind != ReportKind.INCIDENT_REPORT and attrs.get("incident") is not None:
             raise serializers.ValidationError(
                 {"incident": ["Only an incident report has an incident; leave this out."]}
             )
+        if kind not in DOCUMENTATION_KINDS:
+            given = [f for f in ("foundation_model", "adaptation", "audience") if attrs.get(f) not in (None, "")]
+            if given:
+                raise serializers.ValidationError(
+                    {
+                        f: ["Only a documentation export has a model, adaptation or audience; leave this out."]
+                        for f in given
+                    }  # fmt: skip
+                )
         check = {
             ReportKind.INCIDENT_REPORT: self._incident_report_errors,
             ReportKind.DEPLOYMENT_DOSSIER: self._dossier_errors,
+            ReportKind.MODEL_DOCUMENTATION: self._documentation_errors,
+            ReportKind.DOWNSTREAM_INFORMATION: self._documentation_errors,
         }.get(kind, self._period_errors)
         errors = check(attrs)
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+    @staticmethod
+    def _documentation_errors(attrs) -> dict[str, list[str]]:
+        errors = {}
+        kind = attrs["kind"]
+        subjects = [f for f in ("foundation_model", "adaptation") if attrs.get(f) is not None]
+        if not subjects:
+            errors["foundation_model"] = ["Name the foundation model or the adaptation whose documentation to export."]
+        elif len(subjects) == 2:
+            errors["adaptation"] = ["Name either a foundation model or an adaptation, not both."]
+        audience = attrs.get("audience") or ""
+        if kind == ReportKind.MODEL_DOCUMENTATION and not audience:
+            errors["audience"] = [
+                f"This field is required for model documentation: one of {', '.join(DocumentationAudience.values)}."
+            ]
+        if kind == ReportKind.DOWNSTREAM_INFORMATION and audience not in (
+            "",
+            DocumentationAudience.DOWNSTREAM_PROVIDERS,
+        ):
+            errors["audience"] = ["The Annex XII package is for downstream providers; leave this out."]
+        for field in ("deployment", "period_start", "period_end"):
+            if attrs.get(field) is not None:
+                errors[field] = ["A documentation export is about one model or adaptation; leave this out."]
+        return errors
 
     @staticmethod
     def _incident_report_errors(attrs) -> dict[str, list[str]]:
@@ -79,6 +117,9 @@ class ReportSerializer(serializers.ModelSerializer):
             "title",
             "deployment",
             "incident",
+            "foundation_model",
+            "adaptation",
+            "audience",
             "period_start",
             "period_end",
             "state",

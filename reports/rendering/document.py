@@ -337,6 +337,14 @@ def build_parts(kind: str, evidence: dict[str, Any], events_per_part: int = EVEN
         from reports.rendering.incident import incident_context
 
         context, template = incident_context(evidence), "reports/incident_report.html"
+    elif kind == ReportKind.MODEL_DOCUMENTATION:
+        from reports.rendering.documentation import documentation_context
+
+        context, template = documentation_context(evidence), "reports/model_documentation.html"
+    elif kind == ReportKind.DOWNSTREAM_INFORMATION:
+        from reports.rendering.documentation import downstream_context
+
+        context, template = downstream_context(evidence), "reports/downstream_information.html"
     else:
         raise ValueError(f"unknown report kind {kind!r}")
     head = evidence["audit_head"]

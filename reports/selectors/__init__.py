@@ -14,6 +14,12 @@ from fmgov.core.roles import Role, has_role
 from fmgov.registry.models import Deployment
 from reports.models import Report
 from reports.selectors.common import EVIDENCE_SCHEMA, OVERSIGHT_ROLES
+from reports.selectors.documentation import (
+    documentation_evidence,
+    documentation_record_of,
+    downstream_evidence,
+    may_report_on_documentation,
+)
 from reports.selectors.dossier import dossier_evidence
 from reports.selectors.incident import incident_evidence
 from reports.selectors.period import period_evidence
@@ -23,6 +29,10 @@ __all__ = [
     "may_see_report",
     "may_report_on_deployment",
     "may_report_on_incident",
+    "may_report_on_documentation",
+    "documentation_record_of",
+    "documentation_evidence",
+    "downstream_evidence",
     "dossier_evidence",
     "incident_evidence",
     "period_evidence",
@@ -51,6 +61,8 @@ def may_see_report(user, report: Report) -> bool:
         return True
     if report.incident_id is not None:
         return may_report_on_incident(user, report.incident)
+    if report.foundation_model_id is not None or report.adaptation_id is not None:
+        return may_report_on_documentation(user, report.foundation_model or report.adaptation)
     return has_role(user, Role.ENGINEER) and report.deployment_id is not None and report.deployment.owner_id == user.pk
 
 
@@ -62,5 +74,10 @@ def report_list_for(user) -> QuerySet[Report]:
         from fmgov.incidents.models import Incident
 
         theirs = Incident.objects.filter(Q(opened_by=user) | Q(deployments__owner=user)).values("pk")
-        return reports.filter(Q(deployment__owner=user) | Q(incident__in=theirs))
+        return reports.filter(
+            Q(deployment__owner=user)
+            | Q(incident__in=theirs)
+            | Q(foundation_model__owner=user)
+            | Q(adaptation__owner=user)
+        )
     return reports.none()

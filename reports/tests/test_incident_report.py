@@ -137,8 +137,8 @@ def test_who_may_request_an_incident_report(client_for, engineer, other_engineer
          "about one incident"),
         ({"kind": "period_summary", "period_start": "2026-11-01", "period_end": "2026-11-30",
           "incident": "{incident}"}, "incident", "Only an incident report"),
-        ({"kind": "downstream_information", "period_start": "2026-11-01", "period_end": "2026-11-30"}, "kind",
-         "not rendered by this version"),
+        ({"kind": "downstream_information", "period_start": "2026-11-01", "period_end": "2026-11-30"},
+         "foundation_model", "Name the foundation model or the adaptation"),
     ],
 )  # fmt: skip
 def test_a_bad_incident_report_request_is_a_400_naming_the_field(
