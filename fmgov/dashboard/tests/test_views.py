@@ -37,7 +37,8 @@ def test_dashboard_queries_are_constant(web, engineer, reviewer, django_assert_m
     first.status = "live"  # an empty portfolio skips queries; start from a non-empty one
     first.save(update_fields=["status"])
     client.get("/")
-    with django_assert_max_num_queries(30) as small:
+    # 30 before the documentation panel, whose portfolio completeness is 4 queries (records, and three counts).
+    with django_assert_max_num_queries(34) as small:
         client.get("/")
     for i in range(6):
         submitted_review(author=engineer)
