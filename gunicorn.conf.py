@@ -19,3 +19,16 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # Recycle a worker now and then (with jitter, so not all at once) to bound any slow leak.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+
+
+def post_worker_init(worker) -> None:
+    """Move what the worker loaded at start-up out of the garbage collector's sight (``gc.freeze``).
+
+    A worker holds some 350,000 container objects once Django and the apps are loaded; every full
+    collection walked them all, 190 ms of CPU in the middle of whichever request triggered it (the API
+    review list's p95 was 950 ms against a 130 ms median). Frozen, they are never scanned again.
+    """
+    import gc
+
+    gc.collect()  # garbage of the start-up goes first, or freezing would keep it for good
+    gc.freeze()
