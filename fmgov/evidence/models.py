@@ -12,9 +12,16 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audits.base import AuditedModel
+from audits.base import AuditedModel, bulk_writes_recorded_open
 
-__all__ = ["Attachment"]
+__all__ = ["Attachment", "AttachmentChanged"]
+
+#: What a row may still change once written: the expiry notice's mark (the service records it) and the timestamp.
+_MUTABLE = frozenset({"expiry_notice_sent_at", "updated_at"})
+
+
+class AttachmentChanged(RuntimeError):
+    """An attempt to change what an attachment records, or to delete it outside the audited retention purge."""
 
 
 class Attachment(AuditedModel):
@@ -86,6 +93,29 @@ class Attachment(AuditedModel):
                 name="evidence_expires_after_effective",
             ),
         ]
+
+    def save(self, *args, **kwargs) -> None:
+        """Written once; afterwards only ``_MUTABLE`` fields, named in ``update_fields``, may be saved.
+
+        ``AuditedModel`` leaves ``save()`` open for services; an attachment's record never changes (a new upload is a
+        new revision), so a stray ``attachment.sha256 = ...; attachment.save()`` is refused here like RunMetric's.
+        """
+        if not self._state.adding:
+            fields = kwargs.get("update_fields")
+            if fields is None or not set(fields) <= _MUTABLE:
+                raise AttachmentChanged(
+                    f"{self._meta.label} rows are never changed; upload a new revision "
+                    f"(only {', '.join(sorted(_MUTABLE))} may be saved, by name in update_fields)."
+                )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        """Only the retention purge deletes an attachment, inside ``bulk_writes_recorded()`` (it records the event)."""
+        if not bulk_writes_recorded_open():
+            raise AttachmentChanged(
+                f"{self._meta.label} rows are deleted only by the retention purge (an audited admin action)."
+            )
+        return super().delete(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"{self.name} (rev. {self.revision}, sha256 {self.sha256[:12]}…)"

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from audits.services import audit_record, created
 from fmgov.core.actors import Actor
-from fmgov.core.exceptions import InvalidInput, NotAllowed, TransitionNotAllowed
+from fmgov.core.exceptions import Conflict, InvalidInput, NotAllowed, TransitionNotAllowed
 from fmgov.core.roles import Role, has_role
 from fmgov.core.tasks_util import enqueue_on_commit
 from fmgov.core.uploads import human_size
@@ -39,6 +39,7 @@ from fmgov.reviews.services import review_evidence_changing
 
 __all__ = [
     "FileTooLarge",
+    "StoredFileMismatch",
     "UnsupportedFileType",
     "Parent",
     "attachment_upload",
@@ -68,14 +69,20 @@ class UnsupportedFileType(InvalidInput):
     status_code = 415
 
 
+class StoredFileMismatch(Conflict):
+    """409: the stored bytes no longer hash to the digest on record; they are not served under it."""
+
+
 def storage_name(sha256: str) -> str:
     """Where bytes with this digest live: the name says what they are, so they are written once and never replaced."""
     return f"evidence/sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
 def _clean_name(raw: str) -> str:
-    """The file's own name: no folders, no control characters, at most ``NAME_MAX`` characters."""
-    name = posixpath.basename((raw or "").replace("\\", "/"))
+    """The file's own name: no folders, no control or format characters (NUL, CR/LF, the right-to-left override),
+    one Unicode spelling (NFC, so a decomposed "é" is the same name and the same revision chain), at most
+    ``NAME_MAX`` characters."""
+    name = posixpath.basename(unicodedata.normalize("NFC", raw or "").replace("\\", "/"))
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
     if not name:
         raise InvalidInput("The file needs a name.", field_errors={"file": ["The uploaded file has no usable name."]})
@@ -119,12 +126,36 @@ def _too_large(size: int, limit: int) -> FileTooLarge:
     return FileTooLarge(message, field_errors={"file": [message]})
 
 
+def _stored_digest(name: str) -> str | None:
+    """The SHA-256 of the stored file ``name``, or None when it is not there."""
+    digest = hashlib.sha256()
+    try:
+        with default_storage.open(name, "rb") as fh:
+            while chunk := fh.read(1024 * 1024):
+                digest.update(chunk)
+    except FileNotFoundError:
+        return None
+    return digest.hexdigest()
+
+
 def _store(fh: IO[bytes], sha256: str, size: int) -> str:
+    """The storage name holding these bytes: the digest's own, reused only when what is there hashes to it.
+
+    A file at the digest's name whose bytes differ (changed on disk, or cut short by a failed write) is never
+    reused, and never replaced either: the storage gives the new copy another name. Two uploads of the same bytes
+    at once both find no file and both write; the second, given another name, keeps the first's once it is whole.
+    """
     name = storage_name(sha256)
-    if default_storage.exists(name) and default_storage.size(name) == size:
+    if default_storage.exists(name) and default_storage.size(name) == size and _stored_digest(name) == sha256:
         return name  # the same bytes, uploaded before (content-addressed: nothing to replace)
     fh.seek(0)
-    return default_storage.save(name, fh)
+    saved = default_storage.save(name, fh)
+    if saved != name and _stored_digest(name) == sha256:
+        default_storage.delete(saved)
+        return name
+    if saved != name:
+        logger.warning("Evidence bytes %s stored as %s: the file under their digest holds other bytes", sha256, saved)
+    return saved
 
 
 def _lock_parent(parent: Parent, actor: Actor) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -220,9 +251,25 @@ def attachment_upload(
 
 @transaction.atomic
 def attachment_open_for_download(*, actor: Actor, attachment: Attachment) -> IO[bytes]:
-    """Record the download (who, which bytes) in the trail, then open the stored file for streaming."""
+    """Check the stored bytes against their recorded SHA-256, record the download (who, which bytes) in the trail,
+    then open the file for streaming. Bytes changed behind the record are refused, never served under its digest."""
     if not has_role(actor, *Role.values):
         raise NotAllowed("Your account holds no role in fmgov; ask an admin for one.")
+    actual = _stored_digest(attachment.file.name)
+    if actual != attachment.sha256:
+        logger.error(
+            "Evidence file %s (attachment %s): stored bytes hash to %s, the record says %s",
+            attachment.file.name,
+            attachment.pk,
+            actual,
+            attachment.sha256,
+        )
+        raise StoredFileMismatch(
+            f"The stored file of {attachment.name} (rev. {attachment.revision}) no longer matches its recorded "
+            f"SHA-256 {attachment.sha256}"
+            + ("; it is missing" if actual is None else f" (it hashes to {actual})")
+            + ". It is not served; an admin should restore it from a backup."
+        )
     audit_record(
         action="attachment.download",
         actor=actor,

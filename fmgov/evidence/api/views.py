@@ -145,7 +145,10 @@ class AttachmentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Download the stored bytes (recorded in the audit trail with who downloaded them)",
-        responses={(200, "application/octet-stream"): OpenApiResponse(description="The file")},
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="The file"),
+            409: OpenApiResponse(description="The stored bytes no longer match the recorded SHA-256; not served"),
+        },
     )
     @file_action(OctetStreamRenderer, detail=True)
     def download(self, request, pk=None):
@@ -160,4 +163,6 @@ class AttachmentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         response["X-Content-SHA256"] = attachment.sha256
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        # Evidence is confidential: no shared cache keeps it, no browser writes it to its disk cache.
+        response["Cache-Control"] = "private, no-store"
         return response
