@@ -82,12 +82,20 @@ def documentation_context(ev: dict[str, Any]) -> dict[str, Any]:
 def downstream_context(ev: dict[str, Any]) -> dict[str, Any]:
     context = _base(ev)
     by_name = context["fields_by_name"]
+    first_point = {n: item["point"] for part in ev["annex_xii"] for item in part["items"] for n in item["fields"]}
     context["annex_xii"] = [
         {
             "point": part["point"],
             "title": part["title"],
             "fields": [by_name[n] for n in part["fields"]],
-            "items": [{**item, "fields": [by_name[n] for n in item["fields"]]} for item in part["items"]],
+            "items": [
+                {
+                    **item,
+                    "fields": [by_name[n] for n in item["fields"]],
+                    "also": [{"label": by_name[n]["label"], "point": first_point[n]} for n in item["also"]],
+                }
+                for item in part["items"]
+            ],
         }
         for part in ev["annex_xii"]
     ]

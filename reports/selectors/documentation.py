@@ -199,12 +199,15 @@ def downstream_evidence(report: Report) -> dict[str, Any]:
     Model Documentation Form adds."""
     evidence, _ = _common(report, Audience.DOWNSTREAM_PROVIDERS)
     placed: dict[str, list[str]] = {}
+    also: dict[str, list[str]] = {}  # a field citing two points is shown under the first, named under the other
     further = []
     for section in evidence["documentation"]["sections"]:
         for field in section["fields"]:
             points = annex_xii_points(field["sources"])
             if points:
                 placed.setdefault(points[0], []).append(field["name"])
+                for point in points[1:]:
+                    also.setdefault(point, []).append(field["name"])
             else:
                 further.append(field["name"])
     evidence["annex_xii"] = [
@@ -212,7 +215,10 @@ def downstream_evidence(report: Report) -> dict[str, Any]:
             "point": number,
             "title": title,
             "fields": placed.get(number, []),
-            "items": [{"point": key, "text": text, "fields": placed.get(key, [])} for key, text in items],
+            "items": [
+                {"point": key, "text": text, "fields": placed.get(key, []), "also": also.get(key, [])}
+                for key, text in items
+            ],
         }
         for number, title, items in ANNEX_XII
     ]

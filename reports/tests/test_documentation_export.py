@@ -149,6 +149,8 @@ def test_each_real_card_as_the_annex_xii_package_holds_exactly_the_downstream_fi
     assert f"Downstream provider information: {target.name} {target.version}" in text
     placed = {item["point"]: item["fields"] for part in evidence["annex_xii"] for item in part["items"]}
     placed |= {part["point"]: part["fields"] for part in evidence["annex_xii"]}
+    also = {item["point"]: item["also"] for part in evidence["annex_xii"] for item in part["items"] if item["also"]}
+    assert also == {"2(a)": ["integration_requirements"], "2(b)": ["input_modalities", "output_modalities"]}
     assert placed["1"] == ["model_name"] and placed["2"] == []
     assert placed["1(a)"] == ["intended_uses", "ai_system_types"]
     assert placed["1(b)"] == ["acceptable_use_policy"]
@@ -163,6 +165,7 @@ def test_each_real_card_as_the_annex_xii_package_holds_exactly_the_downstream_fi
     for point in ("1(a)", "1(h)", "2(a)", "2(c)"):
         assert f"Point {point}:" in text
     assert "the licence for the model" in text
+    assert "Also answered by What integration requires (technical means), under point 1(d) above." in text
     if isinstance(target, Adaptation):
         identity = evidence["documentation"]["sections"][0]["fields"]
         assert next(f for f in identity if f["name"] == "dependencies")["provenance"] == "derived_from_lineage"
