@@ -91,12 +91,15 @@ def _zip_entries(fh: IO[bytes]) -> int:
 
 def _zip_members_refused(archive: zipfile.ZipFile) -> None:
     """Refuse an archive carrying a program: by a member's name, or by the first bytes of its content (read through
-    the decompressor a few bytes at a time, so a bomb is never expanded)."""
+    the decompressor a few bytes at a time, so a bomb is never expanded). An encrypted member (a password-protected
+    DPIA) is judged by its name only: its bytes cannot be read without the password."""
     for info in archive.infolist():
         if info.is_dir():
             continue
         if info.filename.lower().endswith(_EXECUTABLE_SUFFIXES):
             raise RefusedType(f"a ZIP archive carrying a program ({info.filename})")
+        if info.flag_bits & 0x1:
+            continue
         with archive.open(info) as member:
             what = _executable(member.read(8))
         if what:

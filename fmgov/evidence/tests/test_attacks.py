@@ -172,6 +172,36 @@ def test_a_zip_carrying_an_executable_is_refused(engineer, members, what):
     assert not Attachment.objects.exists()
 
 
+def _encrypted(members: dict[str, bytes]) -> bytes:
+    """A ZIP whose members are marked encrypted (general-purpose flag bit 0, in each local and central header):
+    readable names, unreadable bytes, as a password-protected archive is to the server."""
+    data = bytearray(_zip(members))
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at != -1:
+            data[at + flag_at] |= 0x1
+            at = data.find(signature, at + 4)
+    return bytes(data)
+
+
+def test_a_password_protected_zip_is_judged_by_its_members_names(engineer):
+    review = ready_review(author=engineer)
+    assert attach(engineer, review, content=_encrypted({"dpia.pdf": PDF_BYTES}), name="dpia.zip").content_type == (
+        "application/zip"
+    )
+    with pytest.raises(services.UnsupportedFileType, match="setup.exe"):
+        attach(engineer, review, content=_encrypted({"setup.exe": b"MZ" + b"\x00" * 64}), name="x.zip")
+
+
+def test_evidence_rows_cannot_be_changed_or_deleted_in_the_admin(client, admin_user, engineer):
+    a = attach(engineer, ready_review(author=engineer))
+    client.force_login(admin_user)
+    assert client.get(f"/admin/evidence/attachment/{a.pk}/change/").status_code == 200  # shown, read only
+    assert client.post(f"/admin/evidence/attachment/{a.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.post(f"/admin/evidence/attachment/{a.pk}/change/", {"name": "x.pdf"}).status_code == 403
+    assert Attachment.objects.get(pk=a.pk).name == "red-team.pdf"
+
+
 def test_a_gzip_of_an_executable_is_refused(engineer):
     content = gzip.compress(b"\x7fELF\x02\x01\x01" + b"\x00" * 1000)
     with pytest.raises(services.UnsupportedFileType, match="ELF"):
