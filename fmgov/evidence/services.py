@@ -168,6 +168,10 @@ def _lock_parent(parent: Parent, actor: Actor) -> tuple[dict[str, Any], dict[str
         return {"incident": incident}, {"incident": incident}
     if isinstance(parent, ReviewItem):
         review = review_evidence_changing(review=parent.review, actor=actor, because="attach a file to a risk item")
+        # Items are deleted under the same review lock: one deleted since the caller read it takes no file (on
+        # PostgreSQL the row would otherwise fail its foreign key only at commit, a 500).
+        if not ReviewItem.objects.filter(pk=parent.pk, review_id=review.pk).exists():
+            raise Conflict(f"Risk item #{parent.pk} was removed from review #{review.pk}; attach the file elsewhere.")
         return {"review": review, "review_item": parent}, {"review_item": parent}
     review = review_evidence_changing(review=parent, actor=actor, because="attach a file to the review")
     return {"review": review}, {"review": review, "review_item__isnull": True}

@@ -64,6 +64,20 @@ def test_reviewer_cannot_write_a_review_and_an_item_of_another_review_is_not_rea
     assert not Attachment.objects.exists()
 
 
+def test_a_file_for_an_item_removed_meanwhile_is_refused_not_left_pointing_at_nothing(engineer):
+    from fmgov.core.exceptions import Conflict
+    from fmgov.reviews.services import review_item_delete
+    from fmgov.reviews.tests.factories import add_item
+
+    review = ready_review(author=engineer)
+    item = add_item(review, engineer, "privacy")
+    stale = type(item).objects.get(pk=item.pk)  # what the upload's request read before the removal
+    review_item_delete(item=item, actor=engineer)
+    with pytest.raises(Conflict, match="removed"):
+        attach(engineer, stale)
+    assert not Attachment.objects.exists()
+
+
 # --- Hostile names ---------------------------------------------------------------------------------------------
 
 
