@@ -68,7 +68,7 @@ def _documented(client, target, *, systemic_risk=False) -> DocumentationRecord:
     assert client.post(url + "freeze/").json()["last_frozen"]["version"] == 3
     draft = client.put(url, {"fields": {"licence": "draft-licence-after-freeze"}}, format="json").json()
     assert draft["version"] == 4 and draft["frozen_at"] is None
-    return DocumentationRecord.objects.get(pk=DocumentationRecord.objects.get(**{_kind(target): target}).pk)
+    return DocumentationRecord.objects.get(**{_kind(target): target})
 
 
 def _kind(target) -> str:
@@ -82,6 +82,8 @@ def _export(client, body) -> tuple[Report, str, dict]:
     assert report.state == "succeeded", report.error
     download = client.get(f"{URL}{report.pk}/download/")
     assert download.status_code == 200
+    assert download["Content-Disposition"].startswith(f'attachment; filename="fmgov-{report.kind.replace("_", "-")}-')
+    assert download["Content-Disposition"].endswith(f'-report-{report.pk}.pdf"')
     data = b"".join(download.streaming_content)
     xmp = pdfcheck.xmp(data)
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
