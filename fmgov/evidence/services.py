@@ -19,7 +19,7 @@ import unicodedata
 from typing import IO, Any
 
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audits.services import audit_record, created
@@ -47,6 +47,7 @@ __all__ = [
     "attachments_expiry_notices",
     "may_attach",
     "storage_name",
+    "stored_file_release",
 ]
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,31 @@ def _too_large(size: int, limit: int) -> FileTooLarge:
     return FileTooLarge(message, field_errors={"file": [message]})
 
 
+# pg_advisory_xact_lock(int4, int4): the class half says "evidence bytes" ("EVID"), the other half is the digest's
+# first 32 bits. The two-key form never meets the one-key (bigint) locks the other apps take.
+_STORAGE_LOCK_CLASS = 0x45564944
+
+
+def _storage_lock(sha256: str) -> None:
+    """Hold the digest's lock until this transaction ends: an upload reusing the stored file, and the retention
+    purge deleting it, take it, so a file is never deleted under a row that is about to name it. (SQLite needs
+    nothing: BEGIN IMMEDIATE already serialises writers.)"""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_STORAGE_LOCK_CLASS, int(sha256[:8], 16) - 2**31])
+
+
+@transaction.atomic
+def stored_file_release(name: str) -> bool:
+    """Delete the stored file ``name`` if no attachment names it any more (the retention purge, after its rows are
+    gone): checked under the digest's lock, in this transaction, not from what the purge saw before it committed."""
+    _storage_lock(posixpath.basename(name)[:64])
+    if Attachment.objects.filter(file=name).exists():
+        return False
+    default_storage.delete(name)
+    return True
+
+
 def _stored_digest(name: str) -> str | None:
     """The SHA-256 of the stored file ``name``, or None when it is not there."""
     digest = hashlib.sha256()
@@ -146,6 +172,7 @@ def _store(fh: IO[bytes], sha256: str, size: int) -> str:
     at once both find no file and both write; the second, given another name, keeps the first's once it is whole.
     """
     name = storage_name(sha256)
+    _storage_lock(sha256)
     if default_storage.exists(name) and default_storage.size(name) == size and _stored_digest(name) == sha256:
         return name  # the same bytes, uploaded before (content-addressed: nothing to replace)
     fh.seek(0)

@@ -164,9 +164,13 @@ def purge_expired(*, record_class: str, actor: Actor, now: dt.datetime | None = 
             "deleted_ids": ids,
         },
     )
-    still_used: set[str] = set()
-    if record_class == ATTACHMENTS and files:
-        still_used = set(model.objects.filter(file__in=files).values_list("file", flat=True))
-    transaction.on_commit(lambda: _delete_files(files, still_used))
+    if record_class == ATTACHMENTS:
+        # Each file is checked again when it is deleted, under the lock an upload reusing it takes (an upload of the
+        # same bytes may name it after this transaction's snapshot).
+        from fmgov.evidence.services import stored_file_release
+
+        transaction.on_commit(lambda: [stored_file_release(name) for name in sorted(files)])
+    else:
+        transaction.on_commit(lambda: _delete_files(files, set()))
     return {"record_class": record_class, "retention_days": days, "cutoff": cutoff, "deleted": len(ids),
             "kept_bound": kept, "deleted_ids": ids}  # fmt: skip

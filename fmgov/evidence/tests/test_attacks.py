@@ -2,6 +2,7 @@
 what a sign-off binds, and two uploads racing for one stored file. Each test is what an attacker tried; the
 assertion is what must hold."""
 
+import datetime as dt
 import gzip
 import hashlib
 import io
@@ -24,6 +25,7 @@ from fmgov.reviews.services import review_submit
 from fmgov.reviews.tests.factories import approve, ready_review
 
 pytestmark = pytest.mark.django_db
+DAY = dt.timedelta(days=1)
 
 
 def _post(client, url, content=PDF_BYTES, name="red-team.pdf"):
@@ -384,3 +386,35 @@ def test_identical_bytes_uploaded_while_another_upload_writes_them_share_one_fil
     assert first.file.name == second.file.name == services.storage_name(first.sha256)
     folder = services.storage_name(first.sha256).rsplit("/", 1)[0]
     assert [f for f in default_storage.listdir(folder)[1] if f.startswith(first.sha256)] == [first.sha256]
+
+
+def test_a_purge_never_deletes_bytes_an_upload_reused_after_the_purge_looked(
+    engineer, admin_user, own_bytes, django_capture_on_commit_callbacks
+):
+    """The purge deletes an old attachment's file after it commits; an upload of the same bytes in between reuses
+    the stored file. The file stays: it is checked again when it is deleted, not from the purge's snapshot."""
+    from django.utils import timezone
+
+    from fmgov.retention.services import purge_expired
+
+    old = attach(engineer, ready_review(author=engineer), content=own_bytes)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = purge_expired(record_class="attachments", actor=admin_user, now=timezone.now() + 4000 * DAY)
+        assert old.pk in result["deleted_ids"]
+        new = attach(engineer, ready_review(author=engineer), content=own_bytes)  # before the purge's file deletion
+    assert new.file.name == old.file.name and default_storage.exists(new.file.name)
+    with services.attachment_open_for_download(actor=engineer, attachment=new) as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == new.sha256
+
+
+def test_a_purge_deletes_the_bytes_no_attachment_names_any_more(
+    engineer, admin_user, own_bytes, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from fmgov.retention.services import purge_expired
+
+    old = attach(engineer, ready_review(author=engineer), content=own_bytes)
+    with django_capture_on_commit_callbacks(execute=True):
+        purge_expired(record_class="attachments", actor=admin_user, now=timezone.now() + 4000 * DAY)
+    assert not default_storage.exists(old.file.name)
