@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from fmgov.registry import hooks
@@ -33,6 +33,7 @@ __all__ = [
     "adaptation_descendant_ids",
     "descendant_adaptations",
     "model_descendant_rows",
+    "descendant_columns",
     "adaptation_ancestors",
     "adaptation_lineage",
     "deployments_affected_by",
@@ -165,17 +166,23 @@ def descendant_adaptations(*, model_id: int | None = None, adaptation_id: int | 
 
 
 def model_descendant_rows(*, model_id: int) -> QuerySet:
-    """Descendants of a model as ``descendant_adaptations`` rows, nearest first then by id, as a lazy queryset.
+    """Descendants of a model as (adaptation_id, depth), nearest first then by id: a lazy queryset to page through.
 
-    For paging: a page is a LIMIT over the stored roots' (model, depth, adaptation) index, and the count an
-    index-only count, so a page of a model with a hundred thousand descendants reads fifty of them.
+    Read from the stored roots alone: a page is a LIMIT over their (model,
+    depth, adaptation) index and the count an index-only count without a join,
+    so a page of a model with fifty thousand descendants reads fifty.
+    ``descendant_columns`` then names that page's adaptations.
     """
-    return (
-        Adaptation.objects.filter(lineage_roots__foundation_model_id=model_id)
-        .annotate(depth=F("lineage_roots__depth"))
-        .order_by("depth", "id")
-        .values(*_DESCENDANT_KEYS)
-    )
+    rows = LineageRoot.objects.filter(foundation_model_id=model_id).order_by("depth", "adaptation_id")
+    return rows.values_list("adaptation_id", "depth")
+
+
+def descendant_columns(page: Iterable[tuple[int, int]]) -> list[dict[str, Any]]:
+    """``descendant_adaptations`` rows for (adaptation_id, depth) pairs, in their order; one query."""
+    pairs = list(page)
+    columns = Adaptation.objects.filter(pk__in=[pk for pk, _ in pairs]).values_list(*_DESCENDANT_KEYS[:-1])
+    by_id = {row[0]: row for row in columns}
+    return [dict(zip(_DESCENDANT_KEYS, (*by_id[pk], depth), strict=True)) for pk, depth in pairs if pk in by_id]
 
 
 def _ancestor_rows(adaptation_id: int, with_names: bool) -> list[dict[str, Any]]:

@@ -106,7 +106,9 @@ class FoundationModelViewSet(_ServiceViewSet):
     def descendants(self, request, pk=None):
         """Everything built on this model, at any depth: 'what depends on this model?'. Nearest first, then by id."""
         model = self.get_object()
-        return _lineage_page(self, selectors.model_descendant_rows(model_id=model.pk), DescendantSerializer)
+        page = self.paginate_queryset(selectors.model_descendant_rows(model_id=model.pk))
+        rows = selectors.descendant_columns(page)
+        return self.get_paginated_response(DescendantSerializer(rows, many=True).data)
 
     @card_schema
     @file_action(MarkdownRenderer, detail=True, url_path="model-card", filter_backends=[])

@@ -383,9 +383,9 @@ def test_lineage_listings_are_paginated(as_, engineer, django_assert_num_queries
     assert [row["depth"] for row in rows] == sorted(row["depth"] for row in rows)
     assert rows[-1] == {"id": nodes[-1].pk, "name": nodes[-1].name, "version": nodes[-1].version,
                         "kind": nodes[-1].kind, "owner_id": engineer.pk, "depth": 7}  # fmt: skip
-    # A page of a model's descendants is a LIMIT and a count, whatever their number:
-    # token, roles, the model, the count, the page.
-    with django_assert_num_queries(5):
+    # A page of a model's descendants is a count and a LIMIT over the stored roots, whatever their number:
+    # token, roles, the model, the count, the page's ids and depths, their names.
+    with django_assert_num_queries(6):
         assert len(client.get(f"{MODELS}{root.pk}/descendants/?page_size=2&page=3").json()["results"]) == 2
     below = client.get(f"{ADAPTATIONS}{nodes[0].pk}/descendants/?page_size=5").json()
     assert below["count"] == 9 and len(below["results"]) == 5 and below["next"]
