@@ -418,3 +418,56 @@ def test_a_purge_deletes_the_bytes_no_attachment_names_any_more(
     with django_capture_on_commit_callbacks(execute=True):
         purge_expired(record_class="attachments", actor=admin_user, now=timezone.now() + 4000 * DAY)
     assert not default_storage.exists(old.file.name)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_purges_deletion_waits_for_an_uncommitted_upload_reusing_the_file(make_user, own_bytes):
+    """The purge's file deletion and an upload that reused the file but has not committed yet: the deletion waits
+    on the digest's lock, then sees the new row and keeps the file."""
+    import threading
+
+    from django.db import connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL advisory locks across connections")
+    engineer = make_user("erin", "engineer")
+    review = ready_review(author=engineer)
+    name = services.storage_name(hashlib.sha256(own_bytes).hexdigest())
+    default_storage.save(name, io.BytesIO(own_bytes))  # left by an attachment the purge just deleted
+    reused, commit, released = threading.Event(), threading.Event(), []
+    errors: list[BaseException] = []
+
+    def upload() -> None:
+        try:
+            with transaction.atomic():
+                attach(engineer, review, content=own_bytes)
+                reused.set()
+                commit.wait(30)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+            reused.set()
+        finally:
+            connections.close_all()
+
+    def release() -> None:
+        try:
+            released.append(services.stored_file_release(name))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    uploader = threading.Thread(target=upload)
+    uploader.start()
+    assert reused.wait(30)
+    releaser = threading.Thread(target=release)
+    releaser.start()
+    releaser.join(1.0)
+    waited = releaser.is_alive()
+    commit.set()
+    uploader.join(30)
+    releaser.join(30)
+    assert not errors
+    assert waited, "the deletion did not wait for the upload holding the digest's lock"
+    assert released == [False] and default_storage.exists(name)
