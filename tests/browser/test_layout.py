@@ -34,6 +34,9 @@ MUST_SEE = {
     "auditor": {"dashboard", "event-list", "deployment-detail", "report-list", "report-detail"},
     "admin": {"dashboard", "event-list", "model-edit", "deployment-detail", "review-detail"},
 }
+# Every role reads incidents (issue 19); those who may open one reach the form.
+for _role in MUST_SEE:
+    MUST_SEE[_role] |= {"incident-list", "incident-detail"} | ({"incident-create"} if _role != "auditor" else set())
 
 # Folded content counts too: every <details> is opened before measuring.
 OVERFLOW = """() => {
@@ -58,7 +61,18 @@ def demo_site(live_server, celery_worker, make_user):
     admin = make_user("ada", "admin", password=DEMO_PASSWORD)
     admin.is_superuser = True
     admin.save(update_fields=["is_superuser"])
+    _open_an_incident()
     return live_server.url
+
+
+def _open_an_incident() -> None:
+    """The demo has no incident: one, on a demo deployment, so its page is crawled too (issue 19)."""
+    from django.contrib.auth import get_user_model
+
+    from fmgov.incidents.tests.factories import open_incident
+    from fmgov.registry.models import Deployment
+
+    open_incident(get_user_model().objects.get(username="rita"), deployments=[Deployment.objects.order_by("pk")[0]])
 
 
 def _page_name(site: str, href: str) -> tuple[str, str] | None:

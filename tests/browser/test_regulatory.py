@@ -1,8 +1,10 @@
 """Issue 19's journeys in Chromium: an engineer documents a model, a reviewer reads an incident's clock, an
 auditor downloads the Annex XII package a downstream provider receives."""
 
+import hashlib
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -10,6 +12,7 @@ from playwright.sync_api import expect
 
 from fmgov.documentation.models import DocumentationRecord
 from fmgov.incidents.models import Incident
+from reports.tests import pdfcheck
 from tests.browser.support import login
 
 pytestmark = [
@@ -104,3 +107,43 @@ def test_reviewer_opens_an_incident_and_sees_its_clock(browser, site, engineer, 
     expect(page.locator("#time-left")).to_have_text("reported in time")
     incident.refresh_from_db()
     assert incident.status == "reported"
+
+
+def test_auditor_downloads_the_downstream_package(browser, site, engineer, auditor):
+    from fmgov.documentation.services import documentation_create
+    from fmgov.documentation.tests.factories import COMPLETE_PROVIDER_FIELDS
+    from fmgov.registry.services import foundation_model_create
+
+    model = foundation_model_create(actor=engineer, name="Atlas", provider="Acme AI", modality="text", access="api")
+    fields = COMPLETE_PROVIDER_FIELDS | {"intended_uses": "Summarising support tickets for helpdesk agents."}
+    documentation_create(target=model, actor=engineer, role="provider", systemic_risk=False, fields=fields)
+
+    # The auditor asks for the Annex XII package with the browser's session (the page offers dossiers and
+    # period summaries; documentation exports are requested through the API), then follows it on its page.
+    page = login(browser, site, auditor.username, accept_downloads=True)
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    response = page.request.post(
+        "/api/v1/reports/",
+        data={"kind": "downstream_information", "foundation_model": model.pk},
+        headers={"X-CSRFToken": csrf, "Referer": site + "/"},
+    )
+    assert response.status == 202, response.text()
+    report_id = response.json()["id"]
+    page.goto("/reports/")
+    page.get_by_role("link", name=re.compile(rf"^#{report_id} ")).click()
+    expect(page).to_have_url(re.compile(rf"/reports/{report_id}/$"))
+    # htmx polls the progress fragment until the worker has rendered it.
+    expect(page.get_by_role("link", name="Download PDF")).to_be_visible(timeout=120_000)
+    shown_hash = page.locator("#report-status dd.hash").first.inner_text().strip()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download PDF").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".pdf")
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(b"%PDF-") and hashlib.sha256(data).hexdigest() == shown_hash
+    text = " ".join(pdfcheck.text(data).split())
+    assert f"Downstream provider information: {model.name} {model.version}" in text
+    assert "Summarising support tickets for helpdesk agents." in text
+    evidence = pdfcheck.evidence(data)
+    assert evidence["report"]["kind"] == "downstream_information"
+    assert "training_compute_flop" not in evidence["documentation"]["field_names"]  # the authorities' field only
