@@ -107,6 +107,10 @@ class ReportRequestSerializer(serializers.Serializer):
 class ReportSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None, allow_null=True)
     title = serializers.CharField(read_only=True)
+    # Plain text, not the enum: empty for every kind but a documentation export.
+    audience = serializers.CharField(
+        read_only=True, help_text="ai_office, national_authorities or downstream_providers; empty for other kinds."
+    )
     download_url = serializers.SerializerMethodField()
 
     class Meta:
