@@ -16,6 +16,7 @@ from audits.canonical import format_timestamp
 from fmgov.documentation.fields import CATALOGUE
 from fmgov.documentation.models import DocumentationRecord
 from fmgov.documentation.selectors import documentation_for_audience
+from fmgov.documentation.services import documentation_create
 from fmgov.incidents.tests.factories import open_incident
 from fmgov.registry.model_cards import parse_model_card
 from fmgov.registry.models import Adaptation
@@ -101,7 +102,8 @@ def _timestamp(value: dt.datetime) -> str:
 
 
 def _as_json(view: dict) -> dict:
-    return json.loads(json.dumps({**view, "frozen_at": _timestamp(view["frozen_at"])}, default=str))
+    frozen_at = _timestamp(view["frozen_at"]) if view["frozen_at"] else None
+    return json.loads(json.dumps({**view, "frozen_at": frozen_at}, default=str))
 
 
 def _assert_exactly_the_audience(text: str, evidence: dict, record, audience: str) -> None:
@@ -256,3 +258,34 @@ def test_a_bad_documentation_export_request_is_a_400_naming_the_field(
     assert response.status_code == 400, response.content
     assert message in str(response.json()[field]), response.json()
     assert not queued
+
+
+def test_a_record_never_frozen_exports_its_current_draft_and_flags_incidents_of_its_base_model(
+    engineer, auditor, reviewer
+):
+    """No renderer here: the evidence and the HTML the renderer would lay out (``build_parts``)."""
+    from fmgov.documentation.tests.factories import COMPLETE_PROVIDER_FIELDS
+    from reports.rendering.document import build_parts
+    from reports.selectors.documentation import documentation_evidence
+    from reports.services import evidence_to_json
+    from reports.tests.factories import make_adaptation
+
+    base = make_model(engineer, name="Atlas-base")
+    adaptation = make_adaptation(engineer, [base], name="Atlas-tuned")
+    record = documentation_create(target=adaptation, actor=engineer, fields=COMPLETE_PROVIDER_FIELDS)
+    on_base = open_incident(reviewer, models=[base], aware_ago=dt.timedelta(days=30), summary="Base model leak")
+    open_incident(reviewer, models=[make_model(engineer, name="Unrelated")], aware_ago=dt.timedelta(days=30))
+    open_incident(reviewer, models=[base], summary="Still on the clock")  # aware an hour ago: not overdue
+    report = Report.objects.create(
+        kind="model_documentation", adaptation=adaptation, audience="national_authorities", requested_by=auditor
+    )
+
+    evidence = json.loads(evidence_to_json(documentation_evidence(report)))
+    assert evidence["record"]["exported"] == "current" and evidence["record"]["frozen_at"] is None
+    assert evidence["documentation"]["frozen_at"] is None and evidence["documentation"]["version"] == 1
+    assert evidence["documentation"] == _as_json(documentation_for_audience(record, "national_authorities"))
+    assert [row["id"] for row in evidence["overdue_incidents"]] == [on_base.pk]
+    (html,) = build_parts("model_documentation", evidence)
+    assert "1, draft (never frozen)" in html and "as submitted on" not in html
+    assert "Overdue serious incidents: 1" in html and "Base model leak" in html
+    assert "Example AI B.V." in html and "8.4e+22" in html  # the training compute, as a number people read
