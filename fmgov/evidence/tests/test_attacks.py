@@ -137,6 +137,25 @@ def test_deeply_nested_json_is_text_not_a_server_error(client_for, engineer):
     assert response.json()["content_type"] == "text/plain"
 
 
+def test_a_large_json_upload_is_not_parsed_into_ten_times_its_size():
+    """Floats in an array cost ~40 bytes each once parsed; past JSON_PARSE_MAX only the ends are read."""
+    import tracemalloc
+
+    from fmgov.evidence.sniff import JSON_PARSE_MAX, detect_type
+
+    content = b"[" + b"1.5," * (JSON_PARSE_MAX // 4 + 1000) + b"1.5]\n"
+    tracemalloc.start()
+    try:
+        detected = detect_type(io.BytesIO(content), len(content))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert detected == "application/json"
+    assert peak < len(content), f"detecting the type took {peak:,} bytes for a {len(content):,}-byte file"
+    cut = content[:-3]
+    assert detect_type(io.BytesIO(cut), len(cut)) == "text/plain"
+
+
 @pytest.mark.parametrize(
     "content",
     [
