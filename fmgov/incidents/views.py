@@ -46,13 +46,11 @@ def incident_list_view(request: HttpRequest) -> HttpResponse:
 
 
 def _open(request: HttpRequest, form: IncidentOpenForm):
-    """The service's ownership refusal belongs to the deployments the engineer named: shown on that field."""
-    data = dict(form.cleaned_data)
+    """The service's ownership refusal is about the deployments the engineer named: shown on that field."""
     try:
-        return services.incident_open(actor=request.user, **data)
+        return services.incident_open(actor=request.user, **form.cleaned_data)
     except NotAllowed as exc:
-        field = "suspend" if data.get("suspend") and "suspend" in form.fields else "deployments"
-        raise InvalidInput(exc.message, field_errors={field: [exc.message]}) from exc
+        raise InvalidInput(exc.message, field_errors={"deployments": [exc.message]}) from exc
 
 
 @role_required(*WRITERS)
@@ -113,9 +111,8 @@ def _report(request: HttpRequest, incident):
     form = IncidentReportForm(request.POST)
     if not form.is_valid():
         raise InvalidInput("Invalid date.", field_errors={"reported_at": form.errors.get("reported_at", [])})
-    return services.incident_report(incident=incident, actor=request.user, **{
-        k: v for k, v in form.cleaned_data.items() if v is not None
-    })  # fmt: skip
+    when = form.cleaned_data["reported_at"]
+    return services.incident_report(incident=incident, actor=request.user, **({"reported_at": when} if when else {}))
 
 
 def _follow_up_fields(request: HttpRequest, incident):

@@ -125,3 +125,19 @@ def test_the_page_says_when_the_clock_ran_out(engineer, reviewer):
     )
     page = _client(reviewer).get(f"/incidents/{incident.pk}/").content.decode()
     assert "overdue by 3\xa0hours" in page and "EU AI Act Art. 73(3)" in page
+
+
+def test_a_reviewer_may_suspend_at_once_and_a_future_report_date_is_refused(engineer, reviewer):
+    deployment = DeploymentFactory(owner=engineer, status="live")
+    client = _client(reviewer)
+    assert 'name="suspend"' in client.get("/incidents/new/").content.decode()
+    client.post("/incidents/new/", _form(deployment, suspend="on"))
+    incident = Incident.objects.get()
+    deployment.refresh_from_db()
+    assert incident.confirmed_by == reviewer and deployment.status == "suspended"
+    page = client.post(
+        f"/incidents/{incident.pk}/report/", {"reported_at": _when(-timedelta(days=1))}, follow=True
+    ).content.decode()
+    assert "A past time with a time zone." in page
+    incident.refresh_from_db()
+    assert incident.status == "open" and incident.reported_at is None
