@@ -141,3 +141,17 @@ def test_a_reviewer_may_suspend_at_once_and_a_future_report_date_is_refused(engi
     assert "A past time with a time zone." in page
     incident.refresh_from_db()
     assert incident.status == "open" and incident.reported_at is None
+
+
+def test_the_list_runs_the_same_queries_however_many_incidents(engineer, reviewer, django_assert_max_num_queries):
+    deployment = DeploymentFactory(owner=engineer)
+    open_incident(reviewer, deployments=[deployment])
+    client = _client(reviewer)
+    client.get("/incidents/")
+    with django_assert_max_num_queries(20) as few:
+        client.get("/incidents/")
+    for i in range(8):
+        open_incident(reviewer, deployments=[deployment], summary=f"Incident {i}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get("/incidents/").content.decode()
+    assert all(f"Incident {i}</a>" in page for i in range(8))
