@@ -1,11 +1,11 @@
-"""An evidence file (red-team report, DPIA, licence, evaluation export) attached to a review, a risk item or an
-incident (issue 19, "Evidence files").
+"""An evidence file (red-team report, DPIA, licence, evaluation export) attached to a review, a risk item, an
+incident or one field of a model's documentation record (issue 19, "Evidence files").
 
 A row is never changed in what it records: the bytes are stored once under their SHA-256
 (``evidence/sha256/ab/cd/<digest>``), and a new upload of the same name on the same parent is a new row, a revision
-that ``supersedes`` the previous one. The parent is one explicit foreign key of three (a check constraint says
-exactly one of review and incident, the item only with its review), so "every attachment of this review" is an
-indexed lookup and each link shows in the schema.
+that ``supersedes`` the previous one. The parent is one explicit foreign key (a check constraint says exactly one of
+review, incident and documentation record; the item only with its review; the documentation field name with the
+record and only with it), so "every attachment of this review" is an indexed lookup and each link shows in the schema.
 """
 
 from django.conf import settings
@@ -51,6 +51,20 @@ class Attachment(AuditedModel):
         related_name="attachments",
         verbose_name=_("serious incident"),
     )
+    # A documentation field's file: the record (one per foundation model or adaptation) and the catalogue field's
+    # name (``fmgov.documentation.fields``). Files belong to the record, not to a version: one uploaded after a
+    # freeze is evidence for the next draft, and the frozen version's fields stay as they were.
+    documentation_record = models.ForeignKey(
+        "documentation.DocumentationRecord",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+        verbose_name=_("documentation record"),
+    )
+    documentation_field = models.CharField(
+        _("documentation field"), max_length=100, blank=True, help_text=_("A field name from the catalogue.")
+    )
     name = models.CharField(_("file name"), max_length=200, help_text=_("As uploaded, without any folder."))
     description = models.CharField(_("description"), max_length=500, blank=True)
     file = models.FileField(_("stored file"), max_length=200, help_text=_("Content-addressed: named by its SHA-256."))
@@ -76,12 +90,23 @@ class Attachment(AuditedModel):
     class Meta:
         verbose_name = _("attachment")
         ordering = ["name", "revision", "id"]
-        indexes = [models.Index(fields=["expires_on"], name="evidence_expires_idx")]
+        indexes = [
+            models.Index(fields=["expires_on"], name="evidence_expires_idx"),
+            models.Index(fields=["documentation_record", "documentation_field", "name"], name="evidence_docfield_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(review__isnull=False) & models.Q(incident__isnull=True))
-                | (models.Q(review__isnull=True) & models.Q(incident__isnull=False)),
+                condition=(
+                    models.Q(review__isnull=False, incident__isnull=True, documentation_record__isnull=True)
+                    | models.Q(review__isnull=True, incident__isnull=False, documentation_record__isnull=True)
+                    | models.Q(review__isnull=True, incident__isnull=True, documentation_record__isnull=False)
+                ),
                 name="evidence_one_parent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(documentation_record__isnull=True, documentation_field="")
+                | (models.Q(documentation_record__isnull=False) & ~models.Q(documentation_field="")),
+                name="evidence_field_with_documentation",
             ),
             models.CheckConstraint(
                 condition=models.Q(review_item__isnull=True) | models.Q(review__isnull=False),
@@ -124,6 +149,8 @@ class Attachment(AuditedModel):
     def parent_label(self) -> str:
         if self.incident_id:
             return f"incident #{self.incident_id}"
+        if self.documentation_record_id:
+            return f"documentation field {self.documentation_field} of record #{self.documentation_record_id}"
         if self.review_item_id:
             return f"risk item #{self.review_item_id} of review #{self.review_id}"
         return f"review #{self.review_id}"

@@ -7,7 +7,13 @@ from django.db.models import Q, QuerySet
 from fmgov.evidence.models import Attachment
 from fmgov.registry.models import Deployment
 
-__all__ = ["attachment_list", "attachments_of", "attachments_for_deployment"]
+__all__ = [
+    "attachment_list",
+    "attachments_of",
+    "attachments_for_deployment",
+    "documentation_attachments",
+    "documentation_latest_by_field",
+]
 
 
 def attachment_list() -> QuerySet[Attachment]:
@@ -23,6 +29,30 @@ def attachments_of(*, review_id: int | None = None, item_id: int | None = None, 
     else:
         scope = Q(incident_id=incident_id)
     return attachment_list().filter(scope).order_by("name", "revision", "id")
+
+
+def documentation_attachments(record_id: int, field: str | None = None) -> QuerySet[Attachment]:
+    """The files on a documentation record's fields (one field's, if named), every revision, in field/name order."""
+    scope = Q(documentation_record_id=record_id)
+    if field:
+        scope &= Q(documentation_field=field)
+    return attachment_list().filter(scope).order_by("documentation_field", "name", "revision", "id")
+
+
+def documentation_latest_by_field(record_id: int | None) -> dict[str, list[dict]]:
+    """Per field, the latest revision of each file on it: id, name, sha256, size (one query; {} with no record)."""
+    if record_id is None:
+        return {}
+    rows = (
+        Attachment.objects.filter(documentation_record_id=record_id, superseded_by__isnull=True)
+        .order_by("documentation_field", "name", "id")
+        .values("id", "documentation_field", "name", "sha256", "size")
+    )
+    latest: dict[str, list[dict]] = {}
+    for row in rows:
+        field = row.pop("documentation_field")
+        latest.setdefault(field, []).append(row)
+    return latest
 
 
 def attachments_for_deployment(deployment: Deployment) -> QuerySet[Attachment]:

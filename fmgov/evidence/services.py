@@ -7,6 +7,9 @@ upload of the same bytes reuses, never a row without its file.
 An attachment on a review or one of its risk items is part of what the board signs (the review's content hash,
 scheme 3): adding one to a submitted review voids its sign-offs and returns it to draft, and on an approved or
 closed review it is refused, through the same reviews service that guards every other change of evidence.
+
+A documentation field's file (``DocumentationField``) is written by whoever may edit that record (the documentation
+services' rule). A frozen version is not touched: a file uploaded after the freeze belongs to the next draft.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import hashlib
 import logging
 import posixpath
 import unicodedata
+from dataclasses import dataclass
 from typing import IO, Any
 
 from django.core.files.storage import default_storage
@@ -28,6 +32,9 @@ from fmgov.core.exceptions import Conflict, InvalidInput, NotAllowed, Transition
 from fmgov.core.roles import Role, has_role
 from fmgov.core.tasks_util import enqueue_on_commit
 from fmgov.core.uploads import human_size
+from fmgov.documentation.fields import FIELDS as DOCUMENTATION_FIELDS
+from fmgov.documentation.models import DocumentationRecord
+from fmgov.documentation.services import may_edit as may_edit_documentation
 from fmgov.evidence import conf
 from fmgov.evidence.models import Attachment
 from fmgov.evidence.sniff import ACCEPTED, RefusedType, detect_type
@@ -38,6 +45,7 @@ from fmgov.reviews.models import ReviewItem, RiskReview
 from fmgov.reviews.services import review_evidence_changing
 
 __all__ = [
+    "DocumentationField",
     "FileTooLarge",
     "StoredFileMismatch",
     "UnsupportedFileType",
@@ -52,7 +60,16 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Parent = RiskReview | ReviewItem | Incident
+
+@dataclass(frozen=True)
+class DocumentationField:
+    """One field of a documentation record, as the parent of its evidence files."""
+
+    record: DocumentationRecord
+    field: str
+
+
+Parent = RiskReview | ReviewItem | Incident | DocumentationField
 NAME_MAX = Attachment._meta.get_field("name").max_length
 DESCRIPTION_MAX = Attachment._meta.get_field("description").max_length
 SYSTEM = "fmgov.evidence.tasks.evidence_expiry_notices"
@@ -94,9 +111,12 @@ def _clean_name(raw: str) -> str:
 
 
 def may_attach(actor: Actor, parent: Parent) -> bool:
-    """As for the parent: a review's (or item's) deployment owner or an admin; an incident's writers."""
+    """As for the parent: a review's (or item's) deployment owner or an admin; an incident's writers; a documentation
+    record's editors (its model's or adaptation's owner if an engineer, reviewers and admins; auditors never)."""
     if isinstance(parent, Incident):
         return may_write_incident(actor, parent)
+    if isinstance(parent, DocumentationField):
+        return actor is not None and may_edit_documentation(actor, parent.record.target)
     review = parent.review if isinstance(parent, ReviewItem) else parent
     if has_role(actor, Role.ADMIN):
         return True
@@ -108,6 +128,11 @@ def _ensure_may_attach(actor: Actor, parent: Parent) -> None:
         return
     if isinstance(parent, Incident):
         raise NotAllowed("Only reviewers, admins and the engineer who opened this incident may attach files to it.")
+    if isinstance(parent, DocumentationField):
+        raise NotAllowed(
+            "Engineers attach files to the documentation of the models and adaptations they own; reviewers and "
+            "admins to any."
+        )
     raise NotAllowed("Only the owner of the reviewed deployment or an admin may attach files to its review.")
 
 
@@ -188,6 +213,12 @@ def _store(fh: IO[bytes], sha256: str, size: int) -> str:
 def _lock_parent(parent: Parent, actor: Actor) -> tuple[dict[str, Any], dict[str, Any]]:
     """Lock the parent (so revisions are numbered one at a time) and check its state; return the row's parent
     fields and the lookup of its attachments."""
+    if isinstance(parent, DocumentationField):
+        # The record's lock numbers revisions one at a time; it is the lock the documentation services take, and
+        # nothing here reads or changes a version (a frozen one stays frozen; the file serves the next draft).
+        record = DocumentationRecord.objects.select_for_update().get(pk=parent.record.pk)
+        scope = {"documentation_record": record, "documentation_field": parent.field}
+        return scope, scope
     if isinstance(parent, Incident):
         incident = Incident.objects.select_for_update().get(pk=parent.pk)
         if incident.status == IncidentStatus.CLOSED:
@@ -215,8 +246,15 @@ def attachment_upload(
     description: str = "",
 ) -> Attachment:
     """Store an uploaded file (a Django ``UploadedFile`` or any object with ``name``, ``size`` and a seekable
-    ``file``) on ``parent``; an earlier file of the same name there is superseded, not replaced."""
+    ``file``) on ``parent``; an earlier file of the same name there is superseded, not replaced.
+
+    On a documentation field an upload is allowed after the record's version was frozen: the file is on the record,
+    not on a version, and is evidence for the next draft (the frozen version and its freeze are not changed).
+    """
     _ensure_may_attach(actor, parent)
+    if isinstance(parent, DocumentationField) and parent.field not in DOCUMENTATION_FIELDS:
+        message = f"{parent.field!r} is not a documentation field; use a field name from the catalogue."
+        raise InvalidInput(message, field_errors={"field": [message]})
     limit = conf.max_upload_bytes()
     if upload.size is not None and upload.size > limit:
         raise _too_large(upload.size, limit)

@@ -66,6 +66,13 @@ class FrozenSerializer(serializers.Serializer):
     frozen_at = serializers.DateTimeField()
 
 
+class FieldAttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField()
+
+
 class DocumentationSerializer(serializers.Serializer):
     target = DocumentedTargetSerializer()
     role = serializers.ChoiceField(choices=DocRole.choices)
@@ -76,6 +83,11 @@ class DocumentationSerializer(serializers.Serializer):
     completeness = CompletenessSerializer()
     frozen_at = serializers.DateTimeField(allow_null=True, help_text="When this version was submitted, if it was.")
     last_frozen = FrozenSerializer(allow_null=True, help_text="The latest version submitted ('as submitted on').")
+    attachments = serializers.DictField(
+        child=FieldAttachmentSerializer(many=True),
+        help_text="Per field name, the latest revision of each evidence file on it "
+        "(…/documentation/attachments/ lists every revision).",
+    )
 
 
 class FieldChangeSerializer(serializers.Serializer):

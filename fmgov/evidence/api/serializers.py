@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from fmgov.evidence.models import Attachment
 
-__all__ = ["AttachmentSerializer", "AttachmentUploadSerializer"]
+__all__ = ["AttachmentSerializer", "AttachmentUploadSerializer", "DocumentationAttachmentUploadSerializer"]
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -29,6 +29,8 @@ class AttachmentSerializer(serializers.ModelSerializer):
             "review",
             "review_item",
             "incident",
+            "documentation_record",
+            "documentation_field",
             "uploaded_by",
             "created_at",
             "download_url",
@@ -51,3 +53,11 @@ class AttachmentUploadSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
     effective_date = serializers.DateField(required=False, allow_null=True, default=None)
     expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class DocumentationAttachmentUploadSerializer(AttachmentUploadSerializer):
+    field = serializers.CharField(
+        max_length=100,
+        help_text="The documentation field the file is evidence for: a name from the catalogue (400 otherwise). "
+        "A file of the same name on the same field becomes the next revision.",
+    )

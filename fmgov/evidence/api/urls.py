@@ -3,7 +3,9 @@
 from rest_framework.routers import DefaultRouter
 
 from fmgov.evidence.api.views import (
+    AdaptationDocumentationAttachmentViewSet,
     AttachmentViewSet,
+    FoundationModelDocumentationAttachmentViewSet,
     IncidentAttachmentViewSet,
     ReviewAttachmentViewSet,
     ReviewItemAttachmentViewSet,
@@ -19,6 +21,16 @@ router.register(
 )
 router.register(
     r"incidents/(?P<incident_pk>[0-9]+)/attachments", IncidentAttachmentViewSet, basename="incident-attachment"
+)
+router.register(
+    r"foundation-models/(?P<target_pk>[0-9]+)/documentation/attachments",
+    FoundationModelDocumentationAttachmentViewSet,
+    basename="foundation-model-documentation-attachment",
+)
+router.register(
+    r"adaptations/(?P<target_pk>[0-9]+)/documentation/attachments",
+    AdaptationDocumentationAttachmentViewSet,
+    basename="adaptation-documentation-attachment",
 )
 router.register("attachments", AttachmentViewSet, basename="attachment")
 urlpatterns = [*router.urls]

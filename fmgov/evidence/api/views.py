@@ -1,4 +1,5 @@
-"""The evidence API: list and upload files on a review, a risk item or an incident; read and download one.
+"""The evidence API: list and upload files on a review, a risk item, an incident or a documentation field; read and
+download one.
 
 Reading is open to every role, like the parents; uploading is the parent's writers' (the service decides).
 The body's declared size is checked before it is parsed, so a 26 MB upload is refused with 413 unread.
@@ -6,22 +7,38 @@ The body's declared size is checked before it is parsed, so a 26 MB upload is re
 
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from fmgov.core.api.files import FileRenderer, file_action
 from fmgov.core.api.parsers import SafeMultiPartParser
 from fmgov.core.api.permissions import AnyRole
+from fmgov.core.exceptions import Conflict, InvalidInput
 from fmgov.core.uploads import MULTIPART_SLACK_BYTES, PayloadTooLarge, ensure_body_size
+from fmgov.documentation.fields import FIELDS as DOCUMENTATION_FIELDS
+from fmgov.documentation.selectors import record_for
 from fmgov.evidence import conf, services
-from fmgov.evidence.api.serializers import AttachmentSerializer, AttachmentUploadSerializer
+from fmgov.evidence.api.serializers import (
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    DocumentationAttachmentUploadSerializer,
+)
 from fmgov.evidence.models import Attachment
-from fmgov.evidence.selectors import attachment_list, attachments_of
+from fmgov.evidence.selectors import attachment_list, attachments_of, documentation_attachments
 from fmgov.incidents.models import Incident
+from fmgov.registry.models import Adaptation, FoundationModel
 from fmgov.reviews.models import ReviewItem, RiskReview
 
-__all__ = ["ReviewAttachmentViewSet", "ReviewItemAttachmentViewSet", "IncidentAttachmentViewSet", "AttachmentViewSet"]
+__all__ = [
+    "ReviewAttachmentViewSet",
+    "ReviewItemAttachmentViewSet",
+    "IncidentAttachmentViewSet",
+    "FoundationModelDocumentationAttachmentViewSet",
+    "AdaptationDocumentationAttachmentViewSet",
+    "AttachmentViewSet",
+]
 
 _REFUSALS = {
     400: OpenApiResponse(description="A field is invalid"),
@@ -56,11 +73,17 @@ class _ParentAttachmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def scope(self) -> dict:  # pragma: no cover
         raise NotImplementedError
 
+    def upload_parent(self, parent, validated: dict):
+        """The parent an upload goes to: the URL's (a documentation upload also names its field in the form)."""
+        return parent
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Attachment.objects.none()
         self.get_parent()  # 404 for a parent that does not exist
         return attachments_of(**self.scope())
+
+    upload_serializer_class = AttachmentUploadSerializer
 
     def create(self, request, *args, **kwargs):
         try:
@@ -72,8 +95,9 @@ class _ParentAttachmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             )
             raise PayloadTooLarge({"detail": message, "file": [message]}) from None
         parent = self.get_parent()
-        data = AttachmentUploadSerializer(data=request.data)
+        data = self.upload_serializer_class(data=request.data)
         data.is_valid(raise_exception=True)
+        parent = self.upload_parent(parent, data.validated_data)
         attachment = services.attachment_upload(
             actor=request.user, parent=parent, upload=data.validated_data.pop("file"), **data.validated_data
         )
@@ -134,6 +158,66 @@ class IncidentAttachmentViewSet(_ParentAttachmentViewSet):
     @_UPLOAD_SCHEMA
     def create(self, request, *args, **kwargs):
         return super().create(request, *args, **kwargs)
+
+
+class _DocumentationAttachmentViewSet(_ParentAttachmentViewSet):
+    """Files on the fields of a foundation model's or adaptation's documentation record.
+
+    Writers are the record's editors (an engineer for what they own, reviewers and admins any; auditors read). The
+    record must exist (save the documentation first: 409). A frozen version does not stop an upload: the file is on
+    the record and belongs to the next draft; the frozen version is unchanged.
+    """
+
+    model: type[FoundationModel] | type[Adaptation] = FoundationModel
+    upload_serializer_class = DocumentationAttachmentUploadSerializer
+
+    def get_parent(self):
+        return get_object_or_404(self.model, pk=self.kwargs["target_pk"])
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Attachment.objects.none()
+        field = self.request.query_params.get("field") or None
+        if field is not None and field not in DOCUMENTATION_FIELDS:
+            message = f"{field!r} is not a documentation field; use a field name from the catalogue."
+            raise InvalidInput(message, field_errors={"field": [message]})
+        record = record_for(self.get_parent())
+        if record is None:
+            return Attachment.objects.none()
+        return documentation_attachments(record.pk, field)
+
+    def upload_parent(self, parent, validated: dict) -> services.DocumentationField:
+        record = record_for(parent)
+        if record is None:
+            raise Conflict("This has no documentation record yet: save the documentation first, then attach files.")
+        return services.DocumentationField(record=record, field=validated.pop("field"))
+
+    @extend_schema(
+        summary="Files on the documentation's fields, every revision (one field's with ?field=)",
+        parameters=[
+            OpenApiParameter("field", OpenApiTypes.STR, description="A catalogue field name; 400 for an unknown one.")
+        ],
+        responses={200: AttachmentSerializer(many=True), 400: OpenApiResponse(description="Unknown field")},
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Attach a file to a documentation field (multipart, with `field`); the same name on the same field "
+        "again is a new revision",
+        request={"multipart/form-data": DocumentationAttachmentUploadSerializer},
+        responses={201: AttachmentSerializer, **_REFUSALS},
+    )
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+
+class FoundationModelDocumentationAttachmentViewSet(_DocumentationAttachmentViewSet):
+    model = FoundationModel
+
+
+class AdaptationDocumentationAttachmentViewSet(_DocumentationAttachmentViewSet):
+    model = Adaptation
 
 
 class AttachmentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
