@@ -16,6 +16,8 @@ class AttachmentAdmin(ReadOnlyAdmin):
         "sha256",
         "review",
         "incident",
+        "documentation_record",
+        "documentation_field",
         "uploaded_by",
         "expires_on",
     ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
 
 from fmgov.evidence.models import Attachment
@@ -13,6 +16,7 @@ __all__ = [
     "attachments_for_deployment",
     "documentation_attachments",
     "documentation_latest_by_field",
+    "documentation_files_as_of",
 ]
 
 
@@ -53,6 +57,25 @@ def documentation_latest_by_field(record_id: int | None) -> dict[str, list[dict]
         field = row.pop("documentation_field")
         latest.setdefault(field, []).append(row)
     return latest
+
+
+def documentation_files_as_of(
+    record_id: int, fields: Iterable[str], at: dt.datetime | None = None
+) -> dict[str, list[dict]]:
+    """For an export: per field (of ``fields`` only), each file's latest revision uploaded by ``at`` (a frozen
+    version's freeze; None: now), with its digest. A file uploaded after a freeze belongs to the next draft."""
+    rows = Attachment.objects.filter(documentation_record_id=record_id, documentation_field__in=list(fields))
+    if at is not None:
+        rows = rows.filter(created_at__lte=at)
+    latest: dict[tuple[str, str], Attachment] = {}
+    for a in rows.order_by("documentation_field", "name", "revision", "id"):
+        latest[(a.documentation_field, a.name)] = a  # the later revision wins
+    files: dict[str, list[dict]] = {}
+    for (field, _), a in latest.items():
+        files.setdefault(field, []).append(
+            {"name": a.name, "revision": a.revision, "sha256": a.sha256, "size": a.size, "content_type": a.content_type}
+        )
+    return files
 
 
 def attachments_for_deployment(deployment: Deployment) -> QuerySet[Attachment]:

@@ -36,9 +36,10 @@ ROLE_LABELS = {
 }
 
 
-def _display(field: dict[str, Any], provenance_labels: dict[str, str]) -> dict[str, Any]:
+def _display(field: dict[str, Any], provenance_labels: dict[str, str], files: dict[str, list]) -> dict[str, Any]:
     value = field["value"]
     shown = dict(field)
+    shown["attachments"] = files.get(field["name"], [])
     shown["empty"] = value is None or value == "" or value == []
     shown["items"] = value if isinstance(value, list) else None
     shown["text"] = _number(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
@@ -48,9 +49,9 @@ def _display(field: dict[str, Any], provenance_labels: dict[str, str]) -> dict[s
 
 def _base(ev: dict[str, Any]) -> dict[str, Any]:
     doc, record, subject = ev["documentation"], ev["record"], ev["subject"]
-    labels = ev["provenance_labels"]
+    labels, files = ev["provenance_labels"], ev.get("attachments") or {}
     sections = [
-        {"key": s["key"], "title": s["title"], "fields": [_display(f, labels) for f in s["fields"]]}
+        {"key": s["key"], "title": s["title"], "fields": [_display(f, labels, files) for f in s["fields"]]}
         for s in doc["sections"]
     ]
     for v in record["versions"]:

@@ -20,6 +20,7 @@ from fmgov.core.roles import Role, has_role
 from fmgov.documentation.choices import Audience, Provenance
 from fmgov.documentation.models import DocumentationRecord, DocumentationVersion
 from fmgov.documentation.selectors import documentation_for_audience
+from fmgov.evidence.selectors import documentation_files_as_of
 from fmgov.incidents.models import Incident
 from fmgov.incidents.selectors import overdue_at
 from fmgov.registry.models import Adaptation, FoundationModel
@@ -158,8 +159,12 @@ def _common(report: Report, audience: str) -> tuple[dict[str, Any], Documentatio
     if record is None:
         raise ValueError(f"{target} has no documentation record; save its documentation before exporting it.")
     evidence = evidence_header(report)
-    view = _json_view(documentation_for_audience(record, audience, frozen=True))
+    audience_view = documentation_for_audience(record, audience, frozen=True)
+    view = _json_view(audience_view)
     subject = _subject(record)
+    # Evidence files on this audience's fields as the exported version stood: a frozen version's are those uploaded
+    # by its freeze (later ones belong to the next draft), each field's latest revision with its digest.
+    files = documentation_files_as_of(record.pk, view["field_names"], at=audience_view["frozen_at"])
     evidence["report"]["title"] = f"{report.title}: {subject['name']} {subject['version']}"
     evidence.update(
         {
@@ -167,6 +172,7 @@ def _common(report: Report, audience: str) -> tuple[dict[str, Any], Documentatio
             "record": _record_row(record, view["version"]),
             "documentation": view,
             "provenance_labels": {value: str(label) for value, label in Provenance.choices},
+            "attachments": files,
             "overdue_incidents": overdue_flags_for_target(target),
             # The record's events are left out: their changes name every field of every audience, and this
             # export goes to one audience; the version history above says who saved and froze what, when.

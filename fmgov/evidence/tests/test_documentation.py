@@ -142,3 +142,49 @@ def test_documentation_attachment_routes_are_in_the_schema(client_for, auditor):
         assert {"get", "post"} <= set(path)
         ref = path["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
         assert {"file", "field"} <= set(schema["components"]["schemas"][ref]["required"])
+
+
+def test_the_documentation_export_lists_each_fields_files_as_the_exported_version_stood(engineer, auditor):
+    """No renderer: the evidence and the HTML the renderer lays out (``build_parts``), as the export tests do."""
+    import json
+
+    from fmgov.documentation.services import documentation_freeze
+    from fmgov.evidence.services import DocumentationField
+    from fmgov.evidence.tests.factories import attach
+    from reports.models import Report
+    from reports.rendering.document import build_parts
+    from reports.selectors.documentation import documentation_evidence
+    from reports.services import evidence_to_json
+
+    record = documented_model(engineer)
+    submitted = attach(engineer, DocumentationField(record, "architecture"), name="architecture.pdf")
+    attach(engineer, DocumentationField(record, "bias_detection"), content=pdf_bytes("bias"), name="bias.pdf")
+    documentation_freeze(record=record, actor=engineer)
+    later = attach(
+        engineer, DocumentationField(record, "architecture"), content=pdf_bytes("v2"), name="architecture.pdf"
+    )
+    assert later.revision == 2
+    report = Report.objects.create(
+        kind="model_documentation",
+        foundation_model=record.foundation_model,
+        audience="downstream_providers",
+        requested_by=auditor,
+    )
+
+    evidence = json.loads(evidence_to_json(documentation_evidence(report)))
+    assert evidence["record"]["exported"] == "frozen"
+    # The frozen version's file (not the revision uploaded after the freeze); bias_detection is not for this audience.
+    assert evidence["attachments"] == {
+        "architecture": [
+            {
+                "name": "architecture.pdf",
+                "revision": 1,
+                "sha256": submitted.sha256,
+                "size": submitted.size,
+                "content_type": "application/pdf",
+            }
+        ]
+    }
+    (html,) = build_parts("model_documentation", evidence)
+    assert "Evidence file: architecture.pdf (rev. 1" in html and f"SHA-256 {submitted.sha256}" in html
+    assert later.sha256 not in html and "bias.pdf" not in html
