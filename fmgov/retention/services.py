@@ -9,7 +9,8 @@ at least 183 days: EU AI Act Art. 26(6)), except:
 - reports: every report on a deployment that is approved or live (its dossier), and on an incident not closed;
 - attachments: those of reviews that are submitted or approved (their digests are in what the sign-offs bind), of
   any review of an approved or live deployment and of incidents not closed or involving one (the dossier embeds
-  them), and a revision that a kept revision supersedes (a kept record is never changed to let another go).
+  them), of documentation fields up to their record's submission (the frozen version's exports list them), and a
+  revision that a kept revision supersedes (a kept record is never changed to let another go).
 
 One audit event per purge (``retention.purge``) records the class, the period, the cut-off, the counts and the ids
 deleted. The audit trail is no record class: it is never deleted, and the events of deleted rows stay in it.
@@ -22,7 +23,7 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from audits.base import bulk_writes_recorded
@@ -76,6 +77,8 @@ def _attachments(cutoff: dt.datetime) -> tuple[QuerySet, QuerySet]:
         | Q(review__deployment__status__in=_APPROVED)
         | (Q(incident__isnull=False) & ~Q(incident__status=IncidentStatus.CLOSED))
         | Q(incident__deployments__status__in=_APPROVED)
+        # A documentation field's files up to the record's submission: the frozen version's exports show them.
+        | Q(documentation_record__frozen_version__frozen_at__gte=F("created_at"))
     )
     kept_ids = set(old.filter(bound).values_list("pk", flat=True))
     rows = dict(old.values_list("pk", "superseded_by"))  # reverse one-to-one: the newer revision, or None

@@ -163,3 +163,23 @@ def test_the_api_and_the_command_are_for_admins(client_for, engineer, admin_user
     call_command("purge_expired", "runs", "--actor", admin_user.username)
     assert "runs: deleted 0 older than 730 days" in capsys.readouterr().out
     assert AuditEvent.objects.filter(action="retention.purge").count() == 2
+
+
+def test_documentation_files_up_to_the_submission_stay(engineer, admin_user):
+    """A frozen version's exports list the field's files uploaded by its freeze: those stay; later drafts' go."""
+    from fmgov.documentation.services import documentation_freeze
+    from fmgov.documentation.tests.factories import documented_model
+    from fmgov.evidence.services import DocumentationField
+
+    record = documented_model(engineer)
+    field = DocumentationField(record=record, field="architecture")
+    submitted = attach(engineer, field, name="design.pdf")
+    documentation_freeze(record=record, actor=engineer)
+    draft = attach(engineer, field, name="next-draft.pdf", content=pdf_bytes("next draft"))
+    unfrozen = attach(
+        engineer, DocumentationField(record=documented_model(engineer), field="architecture"), name="x.pdf"
+    )
+
+    result = purge_expired(record_class="attachments", actor=admin_user, now=later(3651))
+    assert result["deleted_ids"] == sorted([draft.pk, unfrozen.pk])
+    assert list(Attachment.objects.values_list("pk", flat=True)) == [submitted.pk]
