@@ -132,7 +132,7 @@ SYSTEMIC_CARD = REALWORLD_DIR / "model-cards" / "nicholasKluge__TeenyTinyLlama-1
 
 
 @pytest.mark.parametrize("path", [p for p in CARDS if p != SYSTEMIC_CARD], ids=lambda p: p.name)
-def test_each_real_card_as_the_annex_xii_package_holds_exactly_the_downstream_fields(
+def test_each_real_card_exported_as_the_annex_xii_package_and_for_each_audience(
     client_for, engineer, auditor, reviewer, queued, path
 ):
     target = _import(engineer, path)
@@ -170,6 +170,13 @@ def test_each_real_card_as_the_annex_xii_package_holds_exactly_the_downstream_fi
         assert f"Point {point}:" in text
     assert "the licence for the model" in text
     assert "Also answered by What integration requires (technical means), under point 1(d) above." in text
+
+    # And as the model documentation of each audience: exactly its fields, its JSON the record's view.
+    for audience in AUDIENCES:
+        body = {"kind": "model_documentation", "audience": audience, **_subject(target)}
+        report, text, evidence = _export(client_for(auditor), body)
+        assert report.audience == audience and evidence["report"]["kind"] == "model_documentation"
+        _assert_exactly_the_audience(text, evidence, record, audience)
     if isinstance(target, Adaptation):
         identity = evidence["documentation"]["sections"][0]["fields"]
         assert next(f for f in identity if f["name"] == "dependencies")["provenance"] == "derived_from_lineage"
