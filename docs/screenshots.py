@@ -2,8 +2,9 @@
 
 Starts a live server and a real Celery worker, loads ``manage.py seed_demo``,
 and writes PNGs to ``docs/screenshots/``: the dashboard, a lineage graph, a
-review with its heat map, and the first page of a deployment dossier (rendered
-by the worker, rasterised with ``pdftoppm``).
+review with its heat map, the first page of a deployment dossier (rendered
+by the worker, rasterised with ``pdftoppm``), a serious incident with its
+reporting clock and a model's EU AI Act documentation record.
 """
 
 import re
@@ -68,6 +69,38 @@ def _busiest_reviewer() -> str:
     return max(users, key=lambda u: (review_awaiting(u).count(), -names.index(u.username))).username
 
 
+def _reported_incident(deployment):
+    """A serious incident on a demo deployment, aware three days ago: the clock has most of its days left."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from fmgov.incidents.services import incident_open
+
+    aware = timezone.now() - timedelta(days=3)
+    return incident_open(
+        actor=get_user_model().objects.get(username="rita"),
+        summary="Assistant gave a customer another customer's account details",
+        description="A support conversation returned personal data from a retrieved document of another account.",
+        occurred_at=aware - timedelta(hours=6),
+        aware_at=aware,
+        regime="high_risk_art73",
+        harm_category="serious_incident",
+        deployments=[deployment],
+    )
+
+
+def _documented_model():
+    """The first demo foundation model, its documentation record prefilled from the registry and its card."""
+    from fmgov.documentation.services import documentation_create
+    from fmgov.registry.models import FoundationModel
+
+    model = FoundationModel.objects.order_by("pk").first()
+    documentation_create(target=model, actor=model.owner, role="provider")
+    return model
+
+
 def test_screenshots(browser, demo):
     site = demo
     page = _page(browser, site, _busiest_reviewer())
@@ -102,5 +135,14 @@ def test_screenshots(browser, demo):
         )
     finally:
         pdf.unlink()
-    for name in ("dashboard", "lineage", "review", "dossier"):
+    incident = _reported_incident(review.deployment)
+    page.goto(f"/incidents/{incident.pk}/")
+    expect(page.locator("#report-due")).to_be_visible()
+    page.locator("main").screenshot(path=OUT / "incident.png")
+
+    model = _documented_model()
+    owner = _page(browser, site, model.owner.username)
+    owner.goto(f"/models/{model.pk}/documentation/")
+    owner.screenshot(path=OUT / "documentation.png")
+    for name in ("dashboard", "lineage", "review", "dossier", "incident", "documentation"):
         assert (OUT / f"{name}.png").stat().st_size > 10_000, name
