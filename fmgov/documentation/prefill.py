@@ -13,7 +13,7 @@ from typing import Any
 from fmgov.documentation.choices import Provenance
 from fmgov.documentation.fields import FIELDS, MAX_TEXT, field_error, normalise
 from fmgov.registry.choices import Access, Modality
-from fmgov.registry.model_cards import PIPELINE_MODALITY, eval_results_of
+from fmgov.registry.model_cards import PIPELINE_MODALITY, card_licence, eval_results_of
 from fmgov.registry.models import Adaptation, FoundationModel
 from fmgov.registry.selectors import adaptation_lineage
 
@@ -75,16 +75,6 @@ def _section(body: str, title: re.Pattern[str]) -> str:
     return "\n".join(lines).strip()[:MAX_TEXT]
 
 
-def _card_licence(front: dict[str, Any]) -> str:
-    licence = front.get("license")
-    if isinstance(licence, list):
-        licence = ", ".join(str(x) for x in licence)
-    licence = str(licence or "").strip()
-    if licence == "other" and front.get("license_name"):
-        licence = f"other ({str(front['license_name']).strip()})"
-    return licence[:100]
-
-
 def _as_list(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v).strip()[:500] for v in value if v is not None and str(v).strip()][:100]
@@ -107,7 +97,7 @@ def card_facts(obj: FoundationModel | Adaptation) -> dict[str, Any]:
     if not front and not body.strip():
         return {}
     facts: dict[str, Any] = {
-        "licence": _card_licence(front),
+        "licence": card_licence(front),
         "dependencies": _as_list(front.get("base_model")),
         "intended_uses": _section(body, _INTENDED),
         "restricted_uses": _section(body, _OUT_OF_SCOPE),

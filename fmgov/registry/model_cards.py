@@ -41,6 +41,7 @@ __all__ = [
     "load_front_matter",
     "render_model_card",
     "eval_results_of",
+    "card_licence",
     "infer_modality",
     "infer_adaptation_kind",
 ]
@@ -168,7 +169,8 @@ class ParsedCard:
         return self.front_matter
 
 
-def _licence(front: dict[str, Any]) -> str:
+def card_licence(front: dict[str, Any]) -> str:
+    """The card's licence as one string: a list joined, \"other\" with the name the card gives."""
     licence = front.get("license")
     if isinstance(licence, list):  # some cards list several
         licence = ", ".join(str(x) for x in licence)
@@ -248,7 +250,7 @@ def parse_model_card(text: str) -> ParsedCard:
     return ParsedCard(
         front_matter=front,
         body=body.text,
-        license=_licence(front),
+        license=card_licence(front),
         base_models=base_models,
         pipeline_tag=str(front.get("pipeline_tag") or ""),
         datasets=_as_list(front.get("datasets")),
@@ -327,7 +329,7 @@ def render_model_card(obj, *, base_models: list[str] | None = None) -> str:
     """
     meta = obj.model_card_metadata if isinstance(obj.model_card_metadata, dict) else {}
     front: dict[str, Any] = dict(meta)
-    if obj.license != _licence(front):
+    if obj.license != card_licence(front):
         front.pop("license_name", None)
         if obj.license:
             front["license"] = obj.license
