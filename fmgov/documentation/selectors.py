@@ -20,6 +20,7 @@ __all__ = [
     "version_diff",
     "versions_with_diffs",
     "documentation_for_audience",
+    "latest_files_by_field",
 ]
 
 
@@ -149,3 +150,22 @@ def documentation_for_audience(record: DocumentationRecord, audience: str, *, fr
         "completeness": completeness(version.role, version.systemic_risk, version.fields),
         "field_names": sorted(field["name"] for fields in sections.values() for field in fields),
     }
+
+
+def latest_files_by_field(record: DocumentationRecord | None) -> dict[str, list[dict[str, Any]]]:
+    """Per field, the latest revision of each evidence file on it: id, name, sha256, size (one query).
+
+    Read through the record's reverse relation: evidence files hang on documentation fields, so the evidence app
+    sits above this one and is never imported from here.
+    """
+    if record is None:
+        return {}
+    rows = (
+        record.attachments.filter(superseded_by__isnull=True)
+        .order_by("documentation_field", "name", "id")
+        .values("id", "documentation_field", "name", "sha256", "size")
+    )
+    latest: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        latest.setdefault(row.pop("documentation_field"), []).append(row)
+    return latest

@@ -15,7 +15,6 @@ __all__ = [
     "attachments_of",
     "attachments_for_deployment",
     "documentation_attachments",
-    "documentation_latest_by_field",
     "documentation_files_as_of",
 ]
 
@@ -41,22 +40,6 @@ def documentation_attachments(record_id: int, field: str | None = None) -> Query
     if field:
         scope &= Q(documentation_field=field)
     return attachment_list().filter(scope).order_by("documentation_field", "name", "revision", "id")
-
-
-def documentation_latest_by_field(record_id: int | None) -> dict[str, list[dict]]:
-    """Per field, the latest revision of each file on it: id, name, sha256, size (one query; {} with no record)."""
-    if record_id is None:
-        return {}
-    rows = (
-        Attachment.objects.filter(documentation_record_id=record_id, superseded_by__isnull=True)
-        .order_by("documentation_field", "name", "id")
-        .values("id", "documentation_field", "name", "sha256", "size")
-    )
-    latest: dict[str, list[dict]] = {}
-    for row in rows:
-        field = row.pop("documentation_field")
-        latest.setdefault(field, []).append(row)
-    return latest
 
 
 def documentation_files_as_of(

@@ -26,10 +26,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("fmgov.evaluations",),
     # Incidents read the registry, reviews and findings; evaluations stay free to be read by them.
     ("fmgov.portfolio", "fmgov.incidents"),
-    # Evidence files hang on reviews, their items and incidents; reports embed them in the dossier.
-    ("fmgov.evidence",),
     # Model documentation reads the registry and opens findings; reports render it (issue 19).
     ("fmgov.documentation",),
+    # Evidence files hang on reviews, their items, incidents and documentation fields; reports embed them.
+    ("fmgov.evidence",),
     # What carries the record out (reports, ML-BOM, webhooks): nothing below imports them;
     # webhooks hear the trail through audits.events, connected in their AppConfig.ready().
     ("reports", "fmgov.interop", "fmgov.webhooks"),

@@ -19,7 +19,6 @@ from fmgov.documentation.api.serializers import (
 )
 from fmgov.documentation.models import DocumentationRecord
 from fmgov.documentation.prefill import prefill
-from fmgov.evidence.selectors import documentation_latest_by_field
 from fmgov.registry.models import Adaptation, FoundationModel
 
 __all__ = ["documentation_views"]
@@ -57,7 +56,7 @@ def _answer(target, record: DocumentationRecord | None) -> dict:
         "completeness": selectors.completeness(role, systemic, fields),
         "frozen_at": frozen_at,
         "last_frozen": _frozen(record),
-        "attachments": documentation_latest_by_field(record.pk if record is not None else None),
+        "attachments": selectors.latest_files_by_field(record),
     }
 
 
