@@ -106,3 +106,15 @@ def evidence_header(report: Report) -> dict[str, Any]:
         },
         "audit_head": {"seq": seq, "hash": head_hash},
     }
+
+
+def model_row(model) -> dict[str, Any]:
+    """A foundation model as the reports' evidence names it: identity, provider, digest and licence."""
+    return {
+        "id": model.pk,
+        "name": model.name,
+        "version": model.version,
+        "provider": model.provider,
+        "digest": model.artifact_digest,
+        "licence": model.license,
+    }

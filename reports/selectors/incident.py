@@ -25,7 +25,15 @@ from fmgov.incidents.selectors import (
     overdue_at,
 )
 from reports.models import Report
-from reports.selectors.common import chain_verification, event_row, evidence_header, finding_row, ts, user_name
+from reports.selectors.common import (
+    chain_verification,
+    event_row,
+    evidence_header,
+    finding_row,
+    model_row,
+    ts,
+    user_name,
+)
 
 __all__ = ["incident_evidence", "incident_flag_row", "overdue_flags_for_deployment", "overdue_flags_during"]
 
@@ -133,17 +141,7 @@ def incident_evidence(report: Report) -> dict[str, Any]:
                     }
                     for d in deployments
                 ],
-                "foundation_models": [
-                    {
-                        "id": m.pk,
-                        "name": m.name,
-                        "version": m.version,
-                        "provider": m.provider,
-                        "digest": m.artifact_digest,
-                        "licence": m.license,
-                    }  # fmt: skip
-                    for m in models
-                ],
+                "foundation_models": [model_row(m) for m in models],
                 "affected_downstream": [
                     {"id": d.pk, "name": d.name, "environment": d.get_environment_display(), "status": d.status}
                     for d in downstream

@@ -22,6 +22,7 @@ from reports.selectors.common import (
     event_row,
     evidence_header,
     finding_row,
+    model_row,
     ts,
     user_name,
 )
@@ -68,12 +69,7 @@ def period_evidence(report: Report) -> dict[str, Any]:
             "overdue_incidents": overdue_flags_during(start, end),
             "new_models": [
                 {
-                    "id": m.pk,
-                    "name": m.name,
-                    "version": m.version,
-                    "provider": m.provider,
-                    "digest": m.artifact_digest,
-                    "licence": m.license,
+                    **model_row(m),
                     "access": m.get_access_display(),
                     "created_at": ts(m.created_at),
                     "owner": user_name(m.owner),
