@@ -17,6 +17,8 @@ __all__ = [
     "review_policy_list",
     "review_list",
     "review_api_list",
+    "review_api_rows",
+    "review_api_relations",
     "review_awaiting",
     "review_item_list",
     "sign_off_list",
@@ -67,6 +69,119 @@ def review_api_list() -> QuerySet[RiskReview]:
         Prefetch("items", queryset=ReviewItem.objects.select_related("category")),
         Prefetch("sign_offs", queryset=SignOff.objects.select_related("reviewer").prefetch_related("reviewer__groups")),
     )
+
+
+REVIEW_ROW_COLUMNS = (
+    "id",
+    "deployment_id",
+    "policy_id",
+    "title",
+    "summary",
+    "state",
+    "submission",
+    "content_hash",
+    "target_digest",
+    "created_by_id",
+    "submitted_by_id",
+    "submitted_at",
+    "decided_at",
+    "approved_at",
+    "expires_at",
+    "revoked_at",
+    "revoked_reason",
+    "changes_requested_comment",
+    "created_at",
+    "updated_at",
+    "deployment__name",
+    "deployment__owner_id",
+    "deployment__foundation_model_id",
+    "deployment__adaptation_id",
+    "policy__name",
+    "policy__quorum",
+    "policy__required_groups",
+)
+
+
+def review_api_rows(queryset: QuerySet[RiskReview]) -> QuerySet[dict]:
+    """The API list's reviews (already filtered and ordered) as plain rows: the review's columns with its
+    deployment's and policy's, two joins. Read-only: building 50 model instances and their nested serializers
+    cost the list most of its time (issue 18)."""
+    return queryset.select_related(None).prefetch_related(None).values(*REVIEW_ROW_COLUMNS)
+
+
+def review_api_relations(rows: list[dict]) -> dict:
+    """What the list shows of the rows' items, sign-offs, people and targets, in five to seven queries
+    whatever the page holds: items with their category, sign-offs, usernames, the groups of approving
+    reviewers, and the deployed foundation models and adaptations (each only when some row needs it)."""
+    from django.contrib.auth import get_user_model
+
+    from fmgov.registry.models import Adaptation, FoundationModel
+
+    ids = [row["id"] for row in rows]
+    items: dict[int, list[dict]] = {pk: [] for pk in ids}
+    for item in (
+        ReviewItem.objects.filter(review_id__in=ids)
+        .order_by("id")
+        .values(
+            "id",
+            "review_id",
+            "category__slug",
+            "category__name",
+            "description",
+            "likelihood",
+            "severity",
+            "mitigation",
+            "residual_likelihood",
+            "residual_severity",
+            "evidence",
+            "created_at",
+            "updated_at",
+        )
+    ):
+        items[item["review_id"]].append(item)
+    sign_offs: dict[int, list[dict]] = {pk: [] for pk in ids}
+    for sign_off in SignOff.objects.filter(review_id__in=ids).order_by("created_at", "id").values():
+        sign_offs[sign_off["review_id"]].append(sign_off)
+    user_ids = {row[key] for row in rows for key in ("created_by_id", "submitted_by_id", "deployment__owner_id")}
+    user_ids |= {s["reviewer_id"] for group in sign_offs.values() for s in group}
+    user_ids.discard(None)
+    user_model = get_user_model()
+    usernames = dict(user_model.objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    approvers = {
+        s["reviewer_id"]
+        for row in rows
+        for s in sign_offs[row["id"]]
+        if s["submission"] == row["submission"] and not s["void"] and s["decision"] == Decision.APPROVE
+    }
+    groups: dict[int, set[str]] = {pk: set() for pk in approvers}
+    if approvers:
+        for user_id, name in user_model.groups.through.objects.filter(user_id__in=approvers).values_list(
+            "user_id", "group__name"
+        ):
+            groups[user_id].add(name)
+    target_columns = ("id", "name", "version", "artifact_digest")
+    model_ids = {row["deployment__foundation_model_id"] for row in rows} - {None}
+    adaptation_ids = {
+        row["deployment__adaptation_id"] for row in rows if row["deployment__foundation_model_id"] is None
+    } - {None}
+    models = (
+        {t["id"]: t for t in FoundationModel.objects.filter(pk__in=model_ids).order_by().values(*target_columns)}
+        if model_ids
+        else {}
+    )
+    adaptations = (
+        {t["id"]: t for t in Adaptation.objects.filter(pk__in=adaptation_ids).order_by().values(*target_columns)}
+        if adaptation_ids
+        else {}
+    )
+    return {
+        "items": items,
+        "sign_offs": sign_offs,
+        "usernames": usernames,
+        "groups": groups,
+        "models": models,
+        "adaptations": adaptations,
+    }
 
 
 def review_awaiting(user, queryset: QuerySet[RiskReview] | None = None) -> QuerySet[RiskReview]:

@@ -24,11 +24,14 @@ from fmgov.reviews.api.serializers import (
     RiskReviewUpdateSerializer,
     SignOffInputSerializer,
     SignOffSerializer,
+    review_list_data,
 )
 from fmgov.reviews.filters import RiskCategoryFilter, RiskReviewFilter
 from fmgov.reviews.models import EnvironmentPolicy, ReviewItem, RiskReview, SignOff
 from fmgov.reviews.selectors import (
     review_api_list,
+    review_api_relations,
+    review_api_rows,
     review_item_list,
     review_policy_list,
     risk_category_list,
@@ -136,6 +139,15 @@ class RiskReviewViewSet(
 
     def get_queryset(self):
         return review_api_list()
+
+    def list(self, request, *args, **kwargs):
+        """The page from plain rows (``review_list_data``): the same answer as the serializer's, several times
+        cheaper to build."""
+        queryset = review_api_rows(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(queryset)
+        rows = list(queryset if page is None else page)
+        data = review_list_data(rows, review_api_relations(rows))
+        return Response(data) if page is None else self.get_paginated_response(data)
 
     def _answer(self, review: RiskReview, code: int = status.HTTP_200_OK) -> Response:
         review = review_api_list().get(pk=review.pk)
