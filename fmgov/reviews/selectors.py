@@ -5,7 +5,8 @@ may go live only under an approved, unexpired, unrevoked review whose content
 still hashes to what the board signed and whose target digest is unchanged.
 """
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fmgov.core.roles import Role, has_role
@@ -17,6 +18,7 @@ __all__ = [
     "review_policy_list",
     "review_list",
     "review_api_list",
+    "review_page_list",
     "review_api_rows",
     "review_api_relations",
     "review_awaiting",
@@ -68,6 +70,44 @@ def review_api_list() -> QuerySet[RiskReview]:
         "deployment__adaptation",
         Prefetch("items", queryset=ReviewItem.objects.select_related("category")),
         Prefetch("sign_offs", queryset=SignOff.objects.select_related("reviewer").prefetch_related("reviewer__groups")),
+    )
+
+
+def review_page_list() -> QuerySet[RiskReview]:
+    """Reviews as the list page shows them: the deployment's name and the policy's quorum joined, the items and
+    the current submission's approvals counted in the database (``item_count``, ``approval_count``).
+
+    ``review_list()`` joins seven tables and prefetches items, sign-offs and groups for a page that shows two
+    numbers of them: at 2,000 reviews PostgreSQL spent 30 ms planning its join alone (issue 18).
+    """
+    approvals = (
+        SignOff.objects.filter(
+            review=OuterRef("pk"), submission=OuterRef("submission"), void=False, decision=Decision.APPROVE
+        )
+        .order_by()
+        .values("review")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    items = ReviewItem.objects.filter(review=OuterRef("pk")).order_by().values("review").annotate(n=Count("id"))
+    return (
+        RiskReview.objects.select_related("deployment", "policy")
+        .only(
+            "id",
+            "title",
+            "state",
+            "submission",
+            "submitted_at",
+            "expires_at",
+            "deployment__id",
+            "deployment__name",
+            "policy__id",
+            "policy__quorum",
+        )
+        .annotate(
+            item_count=Coalesce(Subquery(items.values("n")), 0),
+            approval_count=Coalesce(Subquery(approvals), 0),
+        )
     )
 
 
