@@ -5,12 +5,14 @@ Lineage reads never enumerate (node, depth) pairs, which on a DAG with fan-in
 walks a node once per distinct depth it is reachable at. Below a foundation
 model, and for the models an adaptation rests on, the stored roots
 (``fmgov.registry.lineage``) answer with an index scan; below an adaptation,
-the stored reach pairs answer with one index probe per node eight levels apart.
+the stored reach pairs, grouped by ancestor, answer with one row per node
+eight levels apart.
 Above an adaptation, one recursive query returns every edge once (``UNION``
 over the edge) and the shortest depths come from a breadth-first pass over
 them here. The SQL is plain SQL-99 and runs unchanged on SQLite and PostgreSQL.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -20,7 +22,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from fmgov.registry import hooks
-from fmgov.registry.lineage import LineageRoot, descendants_sql
+from fmgov.registry.lineage import LineageRoot, descendants_below
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment, FoundationModel
 
 __all__ = [
@@ -127,23 +129,26 @@ def adaptation_descendants(*, model_id: int | None = None, adaptation_id: int | 
     """(adaptation_id, depth) of everything downstream, nearest first, in one query.
 
     Below a model: an index scan of the stored roots. Below an adaptation: the
-    stored reach pairs, eight levels per probe (``lineage.descendants_sql``),
+    stored reach rows, one per node eight levels apart (``lineage.descendants_below``),
     instead of probing the edges once per node or walking every (node, depth) pair.
     """
     _start(model_id, adaptation_id)
     if model_id is not None:
         rows = LineageRoot.objects.filter(foundation_model_id=model_id).order_by("depth", "adaptation_id")
         return list(rows.values_list("adaptation_id", "depth"))
-    with connection.cursor() as cursor:
-        cursor.execute(descendants_sql() + " ORDER BY below.depth, below.adaptation_id", [int(adaptation_id)])
-        return [(int(node), int(depth)) for node, depth in cursor.fetchall()]
+    return descendants_below(int(adaptation_id))
 
 
 _DESCENDANT_KEYS = ("id", "name", "version", "kind", "owner_id", "depth")
 
 
 def descendant_adaptations(*, model_id: int | None = None, adaptation_id: int | None = None) -> list[dict[str, Any]]:
-    """Descendants with the columns a person needs to read them, still one query."""
+    """Descendants with the columns a person needs to read them, nearest first then by name and version.
+
+    One query below a model; below an adaptation, the walk's query and one for
+    the columns (the ids go as one parameter, ordered by the database's
+    collation, then stably by depth here).
+    """
     _start(model_id, adaptation_id)
     table = Adaptation._meta.db_table
     with connection.cursor() as cursor:
@@ -155,14 +160,21 @@ def descendant_adaptations(*, model_id: int | None = None, adaptation_id: int | 
                 [int(model_id)],
             )
             return [dict(zip(_DESCENDANT_KEYS, row, strict=True)) for row in cursor.fetchall()]
+        depths = dict(descendants_below(int(adaptation_id)))
+        if not depths:
+            return []
+        # The ids as one text parameter: adapting a list of thousands element by element cost more than the walk.
+        if connection.vendor == "postgresql":
+            among, ids = "a.id = ANY(CAST(%s AS bigint[]))", "{" + ",".join(map(str, depths)) + "}"
+        else:
+            among, ids = "a.id IN (SELECT value FROM json_each(%s))", json.dumps(list(depths))
         cursor.execute(
-            descendants_sql(", a.name, a.version, a.kind, a.owner_id", f" JOIN {table} a ON a.id = below.adaptation_id")
-            + " ORDER BY below.depth, a.name, a.version, a.id",
-            [int(adaptation_id)],
+            f"SELECT a.id, a.name, a.version, a.kind, a.owner_id FROM {table} a WHERE {among}"
+            " ORDER BY a.name, a.version, a.id",
+            [ids],
         )
-        rows = cursor.fetchall()
-    return [dict(zip(_DESCENDANT_KEYS, (pk, name, version, kind, owner, depth), strict=True))
-            for pk, depth, name, version, kind, owner in rows]  # fmt: skip
+        rows = sorted(cursor.fetchall(), key=lambda row: depths[row[0]])
+    return [dict(zip(_DESCENDANT_KEYS, (*row, depths[row[0]]), strict=True)) for row in rows]
 
 
 def model_descendant_rows(*, model_id: int) -> QuerySet:

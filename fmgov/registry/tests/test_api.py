@@ -355,8 +355,8 @@ def test_descendants_and_lineage(as_, engineer, django_assert_num_queries):
     lineage = {(row["kind"], row["id"]): row["depth"] for row in response.json()["results"]}
     assert lineage[("foundation_model", root.pk)] == 3
     assert lineage[("adaptation", nodes[3].pk)] == 1 and lineage[("adaptation", nodes[0].pk)] == 2
-    # token, roles, the object, then one walk whatever the depth
-    with django_assert_num_queries(4):
+    # token, roles, the object, then one walk whatever the depth (below an adaptation: and the names it found)
+    with django_assert_num_queries(5):
         client.get(f"{ADAPTATIONS}{nodes[0].pk}/descendants/")
     with django_assert_num_queries(4):
         client.get(f"{ADAPTATIONS}{side.pk}/lineage/")

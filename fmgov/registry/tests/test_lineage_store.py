@@ -7,6 +7,7 @@ with an answer computed here from the edges by the definition. Run with
 DATABASE_URL=postgres://... as well.
 """
 
+import importlib
 from functools import cache
 
 import pytest
@@ -16,7 +17,14 @@ from hypothesis import strategies as st
 
 from fmgov.core.exceptions import InvalidInput
 from fmgov.registry import lineage, selectors, services
-from fmgov.registry.lineage import LineageReach, LineageRoot, compute_reach, compute_roots, lineage_rebuild
+from fmgov.registry.lineage import (
+    LineageBelow,
+    LineageReach,
+    LineageRoot,
+    compute_reach,
+    compute_roots,
+    lineage_rebuild,
+)
 from fmgov.registry.models import AdaptationParent
 from fmgov.registry.tests.factories import FoundationModelFactory
 
@@ -65,6 +73,22 @@ def definition() -> tuple[dict, dict, dict]:
     return ancestors, below, {node: roots(node) for node in parents}
 
 
+def stored_below() -> dict[int, list[list[int]]]:
+    """The grouped rows read back: ancestor -> ids per level, parsed here from their text."""
+    return {
+        ancestor: [[int(n) for n in part.split(",") if n] for part in text.split(";")]
+        for ancestor, text in LineageBelow.objects.values_list("adaptation_id", "levels")
+    }
+
+
+def expected_below(reach: dict[tuple[int, int], int]) -> dict[int, list[list[int]]]:
+    """(descendant, ancestor) -> distance pairs grouped by ancestor, one sorted list per level up to the span."""
+    below: dict[int, list[list[int]]] = {}
+    for (node, ancestor), d in sorted(reach.items()):
+        below.setdefault(ancestor, [[] for _ in range(lineage.REACH_HOPS)])[d - 1].append(node)
+    return below
+
+
 def assert_agrees(models) -> None:
     ancestors, below, weights = definition()
     stored = {(r.adaptation_id, r.foundation_model_id): (r.depth, r.weight) for r in LineageRoot.objects.all()}
@@ -81,6 +105,7 @@ def assert_agrees(models) -> None:
         for key, d in above.items()
         if key[0] == "adaptation" and d <= lineage.REACH_HOPS
     }
+    assert stored_below() == expected_below(reach)
     for model in models:
         want = below.get(("foundation_model", model.pk), {})
         assert selectors.adaptation_descendants(model_id=model.pk) == sorted(want.items(), key=lambda p: (p[1], p[0]))
@@ -174,13 +199,31 @@ def test_rebuild_gives_what_the_services_maintained(engineer, monkeypatch) -> No
     c = services.adaptation_create(actor=engineer, name="c", kind="lora", derived_from_adaptations=[a.pk, b.pk])
     before = sorted(LineageRoot.objects.values_list("adaptation_id", "foundation_model_id", "depth", "weight"))
     reach = sorted(LineageReach.objects.values_list("descendant_id", "ancestor_id", "distance"))
-    assert lineage_rebuild() == {"adaptations": 3, "rows": len(before), "reach_rows": 3}
+    grouped = stored_below()
+    assert lineage_rebuild() == {"adaptations": 3, "rows": len(before), "reach_rows": 3, "below_rows": 2}
     assert sorted(LineageRoot.objects.values_list("adaptation_id", "foundation_model_id", "depth", "weight")) == before
     assert sorted(LineageReach.objects.values_list("descendant_id", "ancestor_id", "distance")) == reach
     assert reach == sorted([(b.pk, a.pk, 1), (c.pk, a.pk, 1), (c.pk, b.pk, 1)])
+    empty = [[]] * (lineage.REACH_HOPS - 1)
+    assert stored_below() == grouped == {a.pk: [sorted([b.pk, c.pk]), *empty], b.pk: [[c.pk], *empty]}
     # c rests 1/2 on a (all root) and 1/2 on b (half root, half other): 3/4 root, 1/4 other; 2 below root via a.
     c_roots = {m: (d, w) for _, m, d, w in before if _ == max(x[0] for x in before)}
     assert c_roots == {root.pk: (2, pytest.approx(0.75)), other.pk: (2, pytest.approx(0.25))}
+
+
+def test_migration_groups_the_existing_pairs(engineer) -> None:
+    """0008 fills the grouped rows from the pairs a registry already holds, as the services would have."""
+    from django.apps import apps
+
+    populate = importlib.import_module("fmgov.registry.migrations.0008_lineage_below").populate
+    model = FoundationModelFactory(owner=engineer)
+    a = services.adaptation_create(actor=engineer, name="a", kind="lora", derived_from_models=[model.pk])
+    b = services.adaptation_create(actor=engineer, name="b", kind="lora", derived_from_adaptations=[a.pk])
+    services.adaptation_create(actor=engineer, name="c", kind="lora", derived_from_adaptations=[a.pk, b.pk])
+    maintained = stored_below()
+    LineageBelow.objects.all().delete()
+    populate(apps, None)
+    assert stored_below() == maintained and len(maintained) == 2
 
 
 def test_a_cycle_written_by_hand_ends_the_computation() -> None:
