@@ -5,6 +5,7 @@ updated or deleted: the model refuses it here and, on PostgreSQL, triggers
 installed by migration 0002 refuse UPDATE, DELETE and TRUNCATE.
 """
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audits.canonical import HASHED_FIELDS
+from audits.canonical import HASHED_FIELDS, format_timestamp, same_json, stored_form
 
 
 class AppendOnlyError(RuntimeError):
@@ -96,6 +97,50 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_repr}"
+
+    #: Columns whose value differs from what the event's bytes say, found when the event was read (see from_db).
+    altered_columns: tuple[str, ...] = ()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """An event read with its bytes shows what the bytes say, whatever its columns hold.
+
+        Pages, the API and reports render events read through the ORM, so an
+        insider who edits a column (and not the hashed bytes, which verification
+        re-hashes) changes nothing anyone reads. The columns still serve
+        filtering; a column that disagrees is named in ``altered_columns``.
+        """
+        event = super().from_db(db, field_names, values)
+        if "canonical" in field_names:
+            event._show_hashed_bytes()
+        return event
+
+    def _show_hashed_bytes(self) -> None:
+        loaded = self.__dict__
+        try:
+            recorded = self.hashed_values()
+            shown = {name: stored_form(recorded[name]) for name in HASHED_FIELDS}
+            shown["timestamp"] = dt.datetime.fromisoformat(recorded["timestamp"]).astimezone(dt.UTC)
+        except (ValueError, TypeError, AttributeError):
+            self.altered_columns = ("canonical",)  # not an event: verification names it; show the columns, flagged
+            return
+        altered = []
+        for name, value in shown.items():
+            if name not in loaded or loaded[name] is models.DEFERRED:
+                setattr(self, name, value)
+                continue
+            column = loaded[name]
+            if name == "timestamp":
+                same = isinstance(column, dt.datetime) and format_timestamp(column) == recorded["timestamp"]
+            elif name in ("changes", "context"):
+                same = same_json(column, value)
+            else:
+                same = type(column) is type(value) and column == value
+            if not same:
+                altered.append(name)
+                setattr(self, name, value)
+        # (A select_related("actor") joins through the column and sets .actor after this; nothing shown joins it.)
+        self.altered_columns = tuple(altered)
 
     def hashed_values(self) -> dict[str, Any]:
         """The hashed fields as the stored bytes say (see audits.canonical), not as the columns do."""

@@ -5,6 +5,7 @@ import json
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import connections, transaction
@@ -59,7 +60,9 @@ class VerificationResult:
 
 
 def audit_event_list() -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.select_related("actor").order_by("-seq")
+    """Newest first. No join to the actor: the page shows the recorded username, and a join would go through the
+    actor_id column, which an insider may have edited (``AuditEvent.from_db`` shows the bytes' actor_id)."""
+    return AuditEvent.objects.order_by("-seq")
 
 
 def events_for_objects(pairs: list[tuple[str, str]]) -> QuerySet[AuditEvent]:
@@ -101,23 +104,27 @@ def _column_mismatch(columns: dict[str, Any], data: bytes) -> str | None:
     return None
 
 
-def _event_failure(row: tuple, prev_hash: str) -> str | None:
+def _event_failure(row: tuple, prev_hash: str, *, columns: bool = True) -> str | None:
+    """Why one event (``HASHED_FIELDS``, hash, bytes) fails after ``prev_hash``; with ``columns``, its columns too."""
     *columns_row, stored_hash, data = row
     data = bytes(data or b"")
     if columns_row[-1] != prev_hash:
         return "previous hash does not match the hash of the event before it"
     if hashlib.sha256(prev_hash.encode("ascii") + data).hexdigest() != stored_hash:
         return "hash mismatch: the stored event is not what was hashed"
-    columns = dict(zip(HASHED_FIELDS, columns_row, strict=True))
-    columns["timestamp"] = format_timestamp(columns["timestamp"])
+    if not columns:
+        return None
+    values = dict(zip(HASHED_FIELDS, columns_row, strict=True))
+    values["timestamp"] = format_timestamp(values["timestamp"])
     # Fast path: the columns spell exactly the hashed bytes. Otherwise compare value by value
     # (PostgreSQL's jsonb respells numbers; NUL is spelled out in the columns).
-    if canonical_bytes(columns) == data:
+    if canonical_bytes(values) == data:
         return None
-    return _column_mismatch(columns, data)
+    return _column_mismatch(values, data)
 
 
-def _walk_events(wanted: set[int]) -> _Walk:
+def _walk_events(wanted: set[int], columns: bool) -> _Walk:
+    exact_failure = partial(_event_failure, columns=columns)
     if connections["default"].vendor == "postgresql":
         from django.db import DatabaseError
 
@@ -126,22 +133,24 @@ def _walk_events(wanted: set[int]) -> _Walk:
         try:
             with transaction.atomic():  # a savepoint: bytes that are not JSON fail the query, not the snapshot
                 walk = _Walk()
-                walk_postgres(walk, wanted, _event_failure)
+                walk_postgres(walk, wanted, exact_failure, columns=columns)
                 return walk
         except DatabaseError:
             pass  # walk the slow way below, which names the bad sequence number
     walk = _Walk()
-    # Plain tuples, not model instances: verification reads every row. Closed here, inside the snapshot's
-    # transaction: a PostgreSQL server-side cursor left to the garbage collector is closed after the transaction
-    # has ended, and that error aborts whatever transaction the connection is in by then.
-    rows = AuditEvent.objects.order_by("seq").values_list(*HASHED_FIELDS, "hash", "canonical").iterator(chunk_size=5000)
+    # Plain tuples, not model instances: verification reads every row. Only the bytes and the links unless the
+    # columns are asked for. Closed here, inside the snapshot's transaction: a PostgreSQL server-side cursor left to
+    # the garbage collector is closed after the transaction has ended, and that error aborts whatever transaction
+    # the connection is in by then.
+    fields = HASHED_FIELDS if columns else ("seq", "prev_hash")
+    rows = AuditEvent.objects.order_by("seq").values_list(*fields, "hash", "canonical").iterator(chunk_size=5000)
     with closing(rows):
         for row in rows:
             seq, expected_seq = row[0], walk.length + 1
             if seq != expected_seq:
                 walk.failure = (expected_seq, f"gap: expected sequence {expected_seq}, found {seq}")
                 return walk
-            if reason := _event_failure(row, walk.prev_hash):
+            if reason := exact_failure(row, walk.prev_hash):
                 walk.failure = (seq, reason)
                 return walk
             if seq in wanted:
@@ -178,11 +187,18 @@ def _head_failure(walk: _Walk) -> tuple[int, str] | None:
     return None
 
 
-def verify_chain() -> VerificationResult:
-    """Walk the whole chain, in one snapshot; name the first bad sequence number and why."""
+def verify_chain(*, columns: bool = False) -> VerificationResult:
+    """Walk the whole chain, in one snapshot; name the first bad sequence number and why.
+
+    Every event's stored bytes must re-hash and link to the event before, and the
+    signed checkpoints and the head must name hashes in the chain. Pages, the API
+    and reports show what the bytes say (``AuditEvent.from_db``), so the
+    structured columns only serve filtering; ``columns=True`` also checks that
+    each column says what its bytes say, so that filters find what they should.
+    """
     with read_snapshot():
         checkpoints = list(Checkpoint.objects.order_by("seq", "id"))
-        walk = _walk_events({cp.seq for cp in checkpoints})
+        walk = _walk_events({cp.seq for cp in checkpoints}, columns)
         failure = walk.failure or _checkpoint_failure(walk, checkpoints) or _head_failure(walk)
     if failure:
         return VerificationResult(False, walk.length, walk.prev_hash, failure[0], failure[1], 0)

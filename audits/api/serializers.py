@@ -5,9 +5,18 @@ from audits.models import AuditEvent
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
+    """What was hashed (read from the stored bytes, whatever the columns hold), its hash, and any edited column."""
+
+    altered_columns = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Columns changed in the database after the event was recorded (filters read them); "
+        "the fields above are the hashed bytes' values.",
+    )
+
     class Meta:
         model = AuditEvent
-        fields = [*HASHED_FIELDS, "hash"]  # exactly what is chained, and the hash
+        fields = [*HASHED_FIELDS, "hash", "altered_columns"]
         read_only_fields = fields
 
 

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from audits.canonical import GENESIS_HASH, canonical_bytes, chain_hash
+from audits.canonical import GENESIS_HASH, HASHED_FIELDS, canonical_bytes, chain_hash
 from audits.models import AppendOnlyError, AuditEvent, Checkpoint
 from audits.selectors import verify_chain
 from audits.services import AuditOutsideTransaction, audit_record, checkpoint_create
@@ -83,7 +83,8 @@ def test_model_refuses_change_and_delete(engineer):
         cp.delete()
 
 
-TAMPERED_FIELDS = [
+# Columns that only find and show an event: the hashed bytes hold what they say.
+EDITED_COLUMNS = [
     ("timestamp", "2001-01-01 00:00:00+00:00"),
     ("actor_id", 999999),
     ("actor_username", "mallory"),
@@ -94,23 +95,46 @@ TAMPERED_FIELDS = [
     ("object_repr", "something else"),
     ("changes", '{"value": [0, 0]}'),
     ("context", '{"ip": "6.6.6.6"}'),
-    ("prev_hash", "0" * 64),
-    ("hash", "f" * 64),
 ]
+# Columns the chain itself is made of.
+EDITED_LINKS = [("prev_hash", "0" * 64), ("hash", "f" * 64)]
 
 
-@pytest.mark.parametrize(("column", "value"), TAMPERED_FIELDS, ids=[c for c, _ in TAMPERED_FIELDS])
-def test_editing_any_field_fails_verification_at_that_event(column, value):
+@pytest.mark.parametrize(("column", "value"), EDITED_LINKS, ids=[c for c, _ in EDITED_LINKS])
+def test_editing_a_hash_or_a_link_fails_verification_at_that_event(column, value):
     events = record_events(5)
     target = events[2].seq
-    if connection.vendor == "sqlite" and column == "timestamp":
-        value = "2001-01-01 00:00:00"
     _tamper(f"UPDATE audits_auditevent SET {column} = %s WHERE seq = %s", [value, target])
     result = verify_chain()
     assert not result.ok
     assert result.first_bad_seq == target, result
     with pytest.raises(CommandError, match=f"sequence {target}"):
         call_command("verify_audit_trail")
+
+
+@pytest.mark.parametrize(("column", "value"), EDITED_COLUMNS, ids=[c for c, _ in EDITED_COLUMNS])
+def test_an_edited_column_changes_nothing_anyone_reads_and_the_column_check_names_it(column, value, engineer):
+    """Pages, the API and reports show the hashed bytes; only a filter would see the edit, and --columns names it."""
+    events = record_events(5, actor=engineer)
+    target = events[2].seq
+    recorded = AuditEvent.objects.get(seq=target)
+    if connection.vendor == "sqlite" and column == "timestamp":
+        value = "2001-01-01 00:00:00"
+    _tamper(f"UPDATE audits_auditevent SET {column} = %s WHERE seq = %s", [value, target])
+
+    shown = AuditEvent.objects.get(seq=target)
+    assert shown.altered_columns == (column,)
+    assert {name: getattr(shown, name) for name in HASHED_FIELDS} == {
+        name: getattr(recorded, name) for name in HASHED_FIELDS
+    }
+    assert shown.actor == engineer  # the user recorded, not the one the edited actor_id column names
+    assert recorded.altered_columns == ()
+
+    assert verify_chain().ok  # what was hashed is intact
+    result = verify_chain(columns=True)
+    assert not result.ok and result.first_bad_seq == target and f"the {column} column differs" in result.reason
+    with pytest.raises(CommandError, match=f"sequence {target}: the {column} column differs"):
+        call_command("verify_audit_trail", "--columns")
 
 
 def test_editing_the_sequence_number_is_a_gap():

@@ -91,15 +91,19 @@ def test_a_value_jsonb_respells_is_still_checked():
     assert verify_chain().ok
     forged = '{"value": [null, {"flop": 3.9e25, "flag": true}]}'
     _tamper("UPDATE audits_auditevent SET changes = %s WHERE seq = %s", [forged, event.seq])
-    result = verify_chain()
+    result = verify_chain(columns=True)
     assert not result.ok and result.first_bad_seq == event.seq and "changes column" in result.reason
+    shown = AuditEvent.objects.get(seq=event.seq)
+    assert shown.altered_columns == ("changes",) and shown.changes["value"][1]["flop"] == 3.8e25
 
 
 def test_true_in_the_column_cannot_become_1():
     event = _append(None, True)
     _tamper("UPDATE audits_auditevent SET changes = %s WHERE seq = %s", ['{"value": [null, 1]}', event.seq])
-    result = verify_chain()
+    result = verify_chain(columns=True)
     assert not result.ok and result.first_bad_seq == event.seq
+    shown = AuditEvent.objects.get(seq=event.seq)
+    assert shown.altered_columns == ("changes",) and shown.changes["value"][1] is True
 
 
 def test_editing_the_stored_bytes_is_a_hash_mismatch():

@@ -43,10 +43,10 @@ def _append(i: int, **overrides) -> AuditEvent:
         return audit_record(**(values | overrides))
 
 
-def _verify():
+def _verify(*, columns: bool = False):
     """verify_chain, the rows it read one by one, and whether PostgreSQL's walk fell back to reading every row."""
     with CaptureQueriesContext(connection) as queries:
-        result = verify_chain()
+        result = verify_chain(columns=columns)
     sql = [q["sql"] for q in queries.captured_queries]
     one_by_one = [s for s in sql if '"canonical"' in s and 'WHERE "audits_auditevent"."seq" =' in s]
     fell_back = connection.vendor == "postgresql" and any('"canonical"' in s and "WHERE" not in s for s in sql)
@@ -87,6 +87,9 @@ def test_text_jsonb_refuses_is_checked_exactly_and_passes():
     _append(0, object_repr="nul \x00 here", changes={"k\x00": ["\ud800", None]})
     _append(1)
     result, one_by_one, fell_back = _verify()
+    assert result.ok and result.length == 2, result
+    assert one_by_one == [] and not fell_back  # the bytes alone: nothing for jsonb to refuse
+    result, one_by_one, fell_back = _verify(columns=True)
     assert result.ok and result.length == 2, result
     assert not fell_back
     if connection.vendor == "postgresql":
@@ -133,7 +136,8 @@ def test_rewritten_bytes_that_rehash_are_checked_against_the_columns(old, new, r
     stored = bytes(events[1].canonical)
     assert stored.count(old) == 1
     _rewrite(events[1].seq, stored.replace(old, new))
-    result, _, fell_back = _verify()
+    assert verify_chain().ok  # re-hashed: without a signed checkpoint after it, only the columns disagree
+    result, _, fell_back = _verify(columns=True)
     assert not result.ok and result.first_bad_seq == events[1].seq and reason in result.reason, result
     assert not fell_back
 
@@ -142,7 +146,7 @@ def test_rehashed_bytes_that_are_not_json_are_named_by_the_slow_walk():
     events = [_append(i) for i in range(3)]
     stored = bytes(events[1].canonical)
     _rewrite(events[1].seq, stored.replace(b',"context":{', b',"context":{{'))
-    result, _, fell_back = _verify()
+    result, _, fell_back = _verify(columns=True)
     assert not result.ok and result.first_bad_seq == events[1].seq and "not JSON" in result.reason, result
     assert fell_back == (connection.vendor == "postgresql")
 
@@ -152,9 +156,12 @@ def test_the_first_of_several_forgeries_is_named():
     _tamper("UPDATE audits_auditevent SET canonical = %s WHERE seq = %s", [b"{}", events[4].seq])
     _tamper("UPDATE audits_auditevent SET object_repr = %s WHERE seq = %s", ["forged", events[3].seq])
     _tamper("UPDATE audits_auditevent SET prev_hash = %s WHERE seq = %s", ["0" * 64, events[5].seq])
-    result, _, _ = _verify()
+    result, _, _ = _verify(columns=True)
     assert not result.ok and result.first_bad_seq == events[3].seq and "object_repr column" in result.reason
     assert result.length == events[2].seq and result.head_hash == events[2].hash
+    result, _, _ = _verify()  # the column edit changes nothing shown: the first forgery of what was hashed
+    assert not result.ok and result.first_bad_seq == events[4].seq and "hash mismatch" in result.reason
+    assert result.length == events[3].seq and result.head_hash == events[3].hash
 
 
 def test_a_sound_chain_reports_its_length_and_newest_hash():

@@ -4,7 +4,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from audits.selectors import verify_chain
 from audits.tests.factories import record_events
+from audits.tests.test_chain import _tamper
 from audits.views import change_rows
 from fmgov.registry.tests.factories import FoundationModelFactory
 
@@ -63,11 +65,33 @@ def test_verify_chain_fragment_reports_ok_then_the_broken_sequence(web, auditor,
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE audits_auditevent DISABLE TRIGGER USER")
-        cursor.execute("UPDATE audits_auditevent SET action = %s WHERE seq = %s", ["test.forged", events[1].seq])
+        forged = bytes(events[1].canonical).replace(b'"action":"test.event"', b'"action":"test.forge"')
+        cursor.execute("UPDATE audits_auditevent SET canonical = %s WHERE seq = %s", [forged, events[1].seq])
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE audits_auditevent ENABLE ALWAYS TRIGGER audits_auditevent_no_update_delete")
     html = web(auditor).get(reverse("audits:verify")).content.decode()
     assert f"BROKEN at sequence {events[1].seq}" in html and 'role="alert"' in html
+
+
+def test_the_trail_page_and_api_show_the_hashed_bytes_and_flag_an_edited_column(web, auditor, engineer):
+    """An insider's edit of the action column: the page and the API still show what was recorded, flagged."""
+    events = record_events(3, actor=engineer)
+    _tamper("UPDATE audits_auditevent SET action = %s WHERE seq = %s", ["test.harmless", events[1].seq])
+    client = web(auditor)
+    page = client.get(reverse("audits:event-list"))
+    shown = {event.seq: event for event in page.context["page"]}
+    assert shown[events[1].seq].action == "test.event"
+    html = page.content.decode()
+    assert "columns altered: action" in html and "test.harmless" not in html
+    api = client.get("/api/v1/audit-events/").json()
+    rows = {row["seq"]: row for row in api["results"]}
+    assert rows[events[1].seq]["action"] == "test.event"
+    assert rows[events[1].seq]["altered_columns"] == ["action"] and rows[events[0].seq]["altered_columns"] == []
+    # a filter reads the column: the edit hides the event from action=test.event, and the column check says so
+    filtered = client.get(reverse("audits:event-list"), {"action": "test.event"}).context["page"]
+    assert events[1].seq not in {event.seq for event in filtered}
+    result = verify_chain(columns=True)
+    assert not result.ok and result.first_bad_seq == events[1].seq and "action column" in result.reason
 
 
 def test_event_list_queries_are_constant(web, auditor, engineer, django_assert_max_num_queries):

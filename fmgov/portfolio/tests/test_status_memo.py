@@ -67,3 +67,22 @@ def test_a_memo_of_another_trail_is_rebuilt_not_extended(engineer):
     memo.changes.append((deployment.pk, (timezone.now(), "approved", "suspended")))
     _status(deployment, "approved", "live")
     assert _seen(deployment) == CREATED + [("proposed", "approved"), ("approved", "live")]
+
+
+def test_edited_columns_of_a_status_event_do_not_move_the_live_periods(engineer):
+    """An insider rewrites the changes and timestamp columns: the live periods follow the hashed bytes."""
+    from audits.models import AuditEvent
+    from audits.tests.test_chain import _tamper
+
+    deployment = DeploymentFactory(owner=engineer)
+    _status(deployment, "approved", "live")
+    event = AuditEvent.objects.filter(action="deployment.status").latest("seq")
+    forget_status_events()
+    before = status_events(LATER)[deployment.pk]
+    _tamper(
+        "UPDATE audits_auditevent SET changes = %s, timestamp = %s WHERE seq = %s",
+        ['{"status": ["approved", "retired"]}', timezone.now() - dt.timedelta(days=400), event.seq],
+    )
+    forget_status_events()
+    assert status_events(LATER)[deployment.pk] == before
+    assert before[-1][1:] == ("approved", "live") and before[-1][0] == event.timestamp
