@@ -26,6 +26,8 @@ class Command(BaseCommand):
             raise CommandError("--models and --depth must be at least 1; no size may be negative.")
         if sizes.deployments < 1 and (sizes.reviews or sizes.runs):
             raise CommandError("Reviews and runs need at least one deployment.")
+        if sizes.events and not (sizes.deployments or sizes.adaptations):
+            raise CommandError("Audit events need at least one deployment or adaptation to be about.")
         start = time.perf_counter()
         seed_scale(sizes, seed=options["seed"], prefix=options["prefix"], say=self.stdout.write)
         self.stdout.write(self.style.SUCCESS(f"seed_scale done in {time.perf_counter() - start:.1f}s"))
