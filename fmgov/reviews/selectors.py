@@ -5,7 +5,7 @@ may go live only under an approved, unexpired, unrevoked review whose content
 still hashes to what the board signed and whose target digest is unchanged.
 """
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import CharField, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -150,12 +150,10 @@ def review_api_rows(queryset: QuerySet[RiskReview]) -> QuerySet[dict]:
 
 
 def review_api_relations(rows: list[dict]) -> dict:
-    """What the list shows of the rows' items, sign-offs, people and targets, in five to seven queries
-    whatever the page holds: items with their category, sign-offs, usernames, the groups of approving
-    reviewers, and the deployed foundation models and adaptations (each only when some row needs it)."""
+    """What the list shows of the rows' items, sign-offs, people and targets, in four queries whatever the
+    page holds: items with their category, sign-offs, usernames with their groups (the approvers' decide the
+    missing groups), and the deployed foundation models and adaptations together."""
     from django.contrib.auth import get_user_model
-
-    from fmgov.registry.models import Adaptation, FoundationModel
 
     ids = [row["id"] for row in rows]
     items: dict[int, list[dict]] = {pk: [] for pk in ids}
@@ -185,43 +183,46 @@ def review_api_relations(rows: list[dict]) -> dict:
     user_ids = {row[key] for row in rows for key in ("created_by_id", "submitted_by_id", "deployment__owner_id")}
     user_ids |= {s["reviewer_id"] for group in sign_offs.values() for s in group}
     user_ids.discard(None)
-    user_model = get_user_model()
-    usernames = dict(user_model.objects.filter(pk__in=user_ids).values_list("pk", "username"))
-    approvers = {
-        s["reviewer_id"]
-        for row in rows
-        for s in sign_offs[row["id"]]
-        if s["submission"] == row["submission"] and not s["void"] and s["decision"] == Decision.APPROVE
-    }
-    groups: dict[int, set[str]] = {pk: set() for pk in approvers}
-    if approvers:
-        for user_id, name in user_model.groups.through.objects.filter(user_id__in=approvers).values_list(
-            "user_id", "group__name"
-        ):
-            groups[user_id].add(name)
-    target_columns = ("id", "name", "version", "artifact_digest")
-    model_ids = {row["deployment__foundation_model_id"] for row in rows} - {None}
-    adaptation_ids = {
-        row["deployment__adaptation_id"] for row in rows if row["deployment__foundation_model_id"] is None
-    } - {None}
-    models = (
-        {t["id"]: t for t in FoundationModel.objects.filter(pk__in=model_ids).order_by().values(*target_columns)}
-        if model_ids
-        else {}
-    )
-    adaptations = (
-        {t["id"]: t for t in Adaptation.objects.filter(pk__in=adaptation_ids).order_by().values(*target_columns)}
-        if adaptation_ids
-        else {}
-    )
+    usernames: dict[int, str] = {}
+    groups: dict[int, set[str]] = {}
+    for pk, username, group in (
+        get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username", "groups__name")
+    ):  # one row per (user, group): the approvers' groups decide the missing ones
+        usernames[pk] = username
+        groups.setdefault(pk, set()).update([group] if group else [])
     return {
         "items": items,
         "sign_offs": sign_offs,
         "usernames": usernames,
         "groups": groups,
-        "models": models,
-        "adaptations": adaptations,
+        "targets": _review_targets(rows),
     }
+
+
+def _review_targets(rows: list[dict]) -> dict[tuple[str, int], dict]:
+    """The deployed version of each row's deployment, by (kind, id): models and adaptations in one query."""
+    from fmgov.registry.models import Adaptation, FoundationModel
+
+    columns = ("id", "name", "version", "artifact_digest")
+    model_ids = {row["deployment__foundation_model_id"] for row in rows} - {None}
+    adaptation_ids = {
+        row["deployment__adaptation_id"] for row in rows if row["deployment__foundation_model_id"] is None
+    } - {None}
+    parts = [
+        table.objects.filter(pk__in=ids)
+        .order_by()
+        .annotate(target_kind=Value(kind, output_field=CharField()))
+        .values(*columns, "target_kind")
+        for table, kind, ids in (
+            (FoundationModel, "foundation_model", model_ids),
+            (Adaptation, "adaptation", adaptation_ids),
+        )
+        if ids
+    ]
+    if not parts:
+        return {}
+    found = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return {(target["target_kind"], target["id"]): target for target in found}
 
 
 def review_awaiting(user, queryset: QuerySet[RiskReview] | None = None) -> QuerySet[RiskReview]:

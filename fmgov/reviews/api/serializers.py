@@ -306,15 +306,18 @@ def review_list_data(rows: list[dict], relations: dict) -> list[dict]:
     for row in rows:
         items, sign_offs = relations["items"][row["id"]], relations["sign_offs"][row["id"]]
         if row["deployment__foundation_model_id"] is not None:
-            kind, target = "foundation_model", relations["models"][row["deployment__foundation_model_id"]]
+            kind, target = (
+                "foundation_model",
+                relations["targets"]["foundation_model", row["deployment__foundation_model_id"]],
+            )
         else:
-            kind, target = "adaptation", relations["adaptations"][row["deployment__adaptation_id"]]
+            kind, target = "adaptation", relations["targets"]["adaptation", row["deployment__adaptation_id"]]
         approvals = [
             s
             for s in sign_offs
             if s["submission"] == row["submission"] and not s["void"] and s["decision"] == Decision.APPROVE
         ]
-        approving_groups = {name for s in approvals for name in groups[s["reviewer_id"]]}
+        approving_groups = {name for s in approvals for name in groups.get(s["reviewer_id"], ())}
         heat_map = review_heat_map(SimpleNamespace(**item) for item in items)
         data.append(
             {
