@@ -93,7 +93,11 @@ class AuditEvent(AppendOnlyModel):
     class Meta:
         ordering = ["seq"]
         verbose_name = _("audit event")
-        indexes = [models.Index(fields=["object_type", "object_id", "seq"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "seq"]),
+            # the trail page's actor filter, newest first, without walking a million events for a rare actor
+            models.Index(fields=["actor_username", "seq"], name="audits_event_actor_seq"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_repr}"

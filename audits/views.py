@@ -10,9 +10,9 @@ from django.shortcuts import render
 
 from audits.changes import ABSENT, change_pairs
 from audits.filters import AuditEventFilter
+from audits.pagination import TrailPaginator
 from audits.selectors import audit_event_list, verify_chain
 from fmgov.core.roles import Role
-from fmgov.core.views import paginate
 from fmgov.core.views_util import role_required
 
 AUDIT_ROLES = (Role.AUDITOR, Role.ADMIN)
@@ -51,7 +51,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
         if name in fields:
             fields[name].label = label
             fields[name].widget.attrs["placeholder"] = placeholder
-    page = paginate(request, filterset.qs, per_page=50)
+    page = TrailPaginator(filterset.qs, 50).get_page(request.GET.get("page"))
     for event in page:
         event.change_rows = change_rows(event.changes)
     return render(request, "audits/event_list.html", {"filter": filterset, "page": page})

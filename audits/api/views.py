@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from audits.api.serializers import AuditEventSerializer, PublicKeySerializer, VerificationSerializer
 from audits.export import export_trail
 from audits.filters import AuditEventFilter
+from audits.pagination import TrailPagination
 from audits.selectors import audit_event_list, verify_chain
 from audits.signing import ALGORITHM, public_keys
 from fmgov.core.api.files import JSONLinesRenderer, file_action
@@ -25,6 +26,7 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     """The audit trail, read-only, for auditors and admins."""
 
     serializer_class = AuditEventSerializer
+    pagination_class = TrailPagination
     permission_classes = [AuditorOrAdmin]
     filterset_class = AuditEventFilter
     search_fields = ["object_repr", "action", "actor_username"]
