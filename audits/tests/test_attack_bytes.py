@@ -1,0 +1,472 @@
+"""Attacks on "render from the hashed bytes" (issue 14, commits 66f2a5e and 5c94ba4), as an insider would try them.
+
+Each xfail(strict) test is a hole that is real today: it fails now and must pass once fixed. The other tests show a
+defence that holds. "Insider" means someone who can write the database (past the append-only triggers), not the
+signing key: column edits anywhere in the chain, and rows appended at the tail with a correct chain hash (which the
+signer then signs, because they extend what it signed before).
+"""
+
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audits.canonical import HASHED_FIELDS, canonical_bytes, format_timestamp
+from audits.models import AuditEvent, ChainHead
+from audits.selectors import events_for_objects, verify_chain
+from audits.services import audit_record, checkpoint_create
+from audits.tests.factories import record_events
+from fmgov.portfolio.live_periods import DEPLOYMENT_OBJECT_TYPE, forget_status_events, status_events
+
+pytestmark = pytest.mark.django_db
+
+LATER = timezone.now() + dt.timedelta(days=1)
+
+
+def _tamper(sql: str, params: list) -> None:
+    """Change stored rows as an attacker with database access would, past the trigger."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audits_auditevent DISABLE TRIGGER USER")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audits_auditevent ENABLE ALWAYS TRIGGER audits_auditevent_no_update_delete")
+
+
+def _append_raw(data: bytes, **columns) -> int:
+    """Append a row at the tail with a correct chain hash over ``data`` and move the head, as an insider could.
+
+    The columns default to what the bytes say where they can (so that only what the caller changes differs).
+    """
+    head = ChainHead.objects.get(pk=1)
+    seq = head.seq + 1
+    try:
+        said = json.loads(data)
+    except (ValueError, RecursionError):
+        said = {}
+    said = said if isinstance(said, dict) else {}
+
+    def text(name: str, default: str = "") -> str:
+        return said[name] if isinstance(said.get(name), str) else default
+
+    try:
+        timestamp = dt.datetime.fromisoformat(said["timestamp"])
+    except (KeyError, TypeError, ValueError):
+        timestamp = timezone.now()
+    row = {
+        "timestamp": timestamp,
+        "actor_id": said.get("actor_id") if isinstance(said.get("actor_id"), int) else None,
+        "actor_username": text("actor_username"),
+        "actor_system": text("actor_system", "insider"),
+        "action": text("action", "forged"),
+        "object_type": text("object_type"),
+        "object_id": text("object_id"),
+        "object_repr": text("object_repr"),
+        "changes": said.get("changes", {}) if isinstance(said.get("changes"), dict) else {},
+        "context": said.get("context", {}) if isinstance(said.get("context"), dict) else {},
+        **columns,
+    }
+    event = AuditEvent(
+        seq=seq,
+        prev_hash=head.hash,
+        canonical=data,
+        hash=hashlib.sha256(head.hash.encode("ascii") + data).hexdigest(),
+        **row,
+    )
+    event.save()
+    ChainHead.objects.filter(pk=1).update(seq=seq, hash=event.hash)
+    return seq
+
+
+def _event_bytes(**overrides) -> bytes:
+    """Canonical bytes of a plausible event at the tail (seq and prev_hash right unless overridden)."""
+    head = ChainHead.objects.get(pk=1)
+    values = {
+        "seq": head.seq + 1,
+        "timestamp": format_timestamp(timezone.now()),
+        "actor_id": None,
+        "actor_username": "",
+        "actor_system": "insider",
+        "action": "test.event",
+        "object_type": "test.thing",
+        "object_id": "1",
+        "object_repr": "thing",
+        "changes": {},
+        "context": {},
+        "prev_hash": head.hash,
+    }
+    values.update(overrides)
+    return canonical_bytes(values)
+
+
+def _deployment_status_changes(pk: int) -> list[tuple[str | None, str | None]]:
+    forget_status_events()
+    return [(old, new) for _, old, new in status_events(LATER).get(pk, [])]
+
+
+# --- Holes: readers that choose or count events by their columns, which the default verification no longer checks
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="live_periods finds status events by the object_type column and never checks the bytes' object_type or "
+    "action: an edited column turns any event with a status pair into a deployment status change, "
+    "and verify_chain() (no --columns) still says OK",
+)
+def test_an_edited_object_type_column_makes_a_review_event_a_deployment_going_live():
+    with transaction.atomic():
+        audit_record(
+            action="review.status",
+            system="tests",
+            object_type="reviews.riskreview",
+            object_id="424242",
+            changes={"status": ["approved", "live"]},
+        )
+    target = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True)[0]
+    assert _deployment_status_changes(424242) == []
+    _tamper("UPDATE audits_auditevent SET object_type = %s WHERE seq = %s", [DEPLOYMENT_OBJECT_TYPE, target])
+
+    seen = _deployment_status_changes(424242)
+    # Either the forged column is caught by the verification reports and the dashboard rely on, or it moves nothing.
+    assert seen == [] or not verify_chain().ok, seen
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="live_periods selects status events by columns: an edited object_type column hides a real deployment "
+    "status change from the footprint while verify_chain() says OK",
+)
+def test_an_edited_object_type_column_hides_a_deployment_status_change():
+    with transaction.atomic():
+        audit_record(
+            action="deployment.status",
+            system="tests",
+            object_type=DEPLOYMENT_OBJECT_TYPE,
+            object_id="525252",
+            changes={"status": ["approved", "live"]},
+        )
+    target = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True)[0]
+    assert _deployment_status_changes(525252) == [("approved", "live")]
+    _tamper("UPDATE audits_auditevent SET object_type = %s WHERE seq = %s", ["x.hidden", target])
+
+    seen = _deployment_status_changes(525252)
+    assert seen == [("approved", "live")] or not verify_chain().ok, seen
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="events_for_objects (dossier and incident reports, object history) and the API/page filters select by "
+    "the object_id column: an edited column drops an event from an object's history, nothing is flagged because "
+    "the event is never read, and verify_chain() (what reports embed) says OK",
+)
+def test_an_edited_object_id_column_drops_an_event_from_the_objects_history(engineer):
+    events = record_events(3, actor=engineer)
+    target = events[1]
+    pair = (target.object_type, target.object_id)
+    assert target.seq in set(events_for_objects([pair]).values_list("seq", flat=True))
+    _tamper("UPDATE audits_auditevent SET object_id = %s WHERE seq = %s", ["999999", target.seq])
+
+    found = set(events_for_objects([pair]).values_list("seq", flat=True))
+    assert target.seq in found or not verify_chain().ok
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the API filter ?object_id= reads the column: the edited event vanishes from the filtered list with no "
+    "'altered' flag anywhere, and GET /audit-events/verify/ says OK",
+)
+def test_api_filter_by_object_hides_an_edited_event(engineer, auditor, client_for):
+    events = record_events(3, actor=engineer)
+    target = events[1]
+    _tamper("UPDATE audits_auditevent SET object_id = %s WHERE seq = %s", ["999999", target.seq])
+    client = client_for(auditor)
+    rows = client.get(
+        "/api/v1/audit-events/", {"object_type": target.object_type, "object_id": target.object_id}
+    ).json()
+    verified = client.get("/api/v1/audit-events/verify/").json()
+    assert target.seq in {r["seq"] for r in rows["results"]} or not verified["ok"], verified
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the period summary counts events per action and per day from the action and timestamp columns "
+    "(values_list), and picks its deployment status changes by the action column; its evidence embeds "
+    "verify_chain() without columns, which says OK",
+)
+def test_the_period_summary_counts_an_edited_action_column(engineer, auditor):
+    from reports.models import Report
+    from reports.selectors.period import period_evidence
+
+    events = record_events(3, actor=engineer, action="test.event")
+    _tamper("UPDATE audits_auditevent SET action = %s WHERE seq = %s", ["deployment.status", events[1].seq])
+    today = timezone.now().astimezone(dt.UTC).date()
+    report = Report.objects.create(
+        kind="period_summary", period_start=today - dt.timedelta(days=1), period_end=today + dt.timedelta(days=1),
+        requested_by=auditor,
+    )  # fmt: skip
+    evidence = period_evidence(report)
+    per_action = dict(evidence["activity"]["per_action"])
+    shown = [row["action"] for row in evidence["deployment_status_changes"]]
+    honest = "deployment.status" not in per_action and shown == []
+    assert honest or not evidence["audit_trail"]["verification"]["ok"], (per_action, shown)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="report evidence rows (reports.selectors.common.event_row) carry no altered_columns: a report shows "
+    "an event whose columns were edited with no mark, where the audit page flags it",
+)
+def test_report_event_rows_mark_an_edited_column(engineer):
+    from reports.selectors.common import event_row
+
+    events = record_events(2, actor=engineer)
+    _tamper("UPDATE audits_auditevent SET action = %s WHERE seq = %s", ["something.else", events[0].seq])
+    event = AuditEvent.objects.get(seq=events[0].seq)
+    assert event.altered_columns == ("action",)  # the model knows
+    row = event_row(event)
+    assert any("altered" in key for key in row), row
+
+
+# --- Holes: bytes that re-hash but are not the event the columns link (insider rows at the tail)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the fast verification (HASH_CHECK + CHAIN, and the Python walk without columns) never reads the bytes' "
+    "seq and prev_hash: a copy of an older event's bytes appended at the tail passes, and the signer signs it; "
+    "the offline verify_export rejects the same trail",
+)
+def test_a_replayed_event_whose_bytes_name_another_seq_fails_verification(engineer):
+    events = record_events(3, actor=engineer)
+    replayed = bytes(AuditEvent.objects.get(seq=events[0].seq).canonical)
+    _append_raw(replayed)
+    checkpoint_create()  # extends what the signer signed last: it signs
+
+    result = verify_chain()
+    assert not result.ok, result
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="AuditEvent.from_db overlays seq (the primary key) from the bytes: the row at one seq is shown, "
+    "serialised and linked as another, so the API lists the same seq twice",
+)
+def test_the_api_never_shows_a_row_under_another_seq(engineer, auditor, client_for):
+    events = record_events(3, actor=engineer)
+    replayed = bytes(AuditEvent.objects.get(seq=events[0].seq).canonical)
+    forged = _append_raw(replayed)
+    rows = client_for(auditor).get("/api/v1/audit-events/").json()["results"]
+    seqs = [r["seq"] for r in rows]
+    assert forged in seqs and len(seqs) == len(set(seqs)), seqs
+    assert AuditEvent.objects.get(seq=forged).pk == forged
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the fast verification hashes bytes it never parses: a tail row whose bytes are not JSON passes "
+    "verify_chain(), the page shows its (insider-chosen) columns, and export_audit_trail then fails",
+)
+def test_bytes_that_are_not_an_event_fail_verification():
+    record_events(2)
+    _append_raw(b"not json at all", action="user.superuser_granted", object_type="auth.user", object_id="1")
+    result = verify_chain()
+    assert not result.ok, result
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="duplicate keys: the fast verification passes bytes whose JSON has two 'action' keys; the page shows "
+    "the last, the offline verifier re-canonicalises and rejects the trail",
+)
+def test_bytes_with_a_duplicate_key_fail_verification():
+    record_events(1)
+    data = _event_bytes(action="test.harmless")
+    data = data.replace(b'{"action":"test.harmless",', b'{"action":"test.harmless","action":"user.delete",', 1)
+    _append_raw(data, action="test.harmless")
+    assert not verify_chain().ok
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="from_db catches ValueError/TypeError/AttributeError only: bytes nested deeper than json's recursion "
+    "limit raise RecursionError, so one tail row that passes verification makes every page, API list and report "
+    "that reads it fail (500)",
+)
+def test_deeply_nested_bytes_do_not_break_reading(auditor, client_for):
+    record_events(1)
+    depth = 100_000
+    data = _event_bytes().replace(b'"changes":{}', b'"changes":{"x":' + b"[" * depth + b"]" * depth + b"}", 1)
+    forged = _append_raw(data)
+    assert verify_chain().ok  # nothing parses the bytes
+    event = AuditEvent.objects.get(seq=forged)
+    assert event.altered_columns == ("canonical",)
+    assert client_for(auditor).get("/api/v1/audit-events/").status_code == 200
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="select_related('actor') joins through the edited actor_id column and caches that user after from_db "
+    "has shown the bytes' actor_id: event.actor is not the user event.actor_id names",
+)
+def test_select_related_actor_follows_the_bytes(engineer, other_engineer):
+    events = record_events(2, actor=engineer)
+    _tamper("UPDATE audits_auditevent SET actor_id = %s WHERE seq = %s", [other_engineer.pk, events[0].seq])
+    event = AuditEvent.objects.select_related("actor").get(seq=events[0].seq)
+    assert event.actor_id == engineer.pk
+    assert event.actor == engineer
+
+
+# --- Defences that hold
+
+
+def test_a_forged_tail_with_the_right_seq_and_links_is_shown_flagged_where_the_columns_differ(engineer):
+    """An insider's tail row whose columns say something else than its bytes is shown as the bytes say, flagged."""
+    record_events(1, actor=engineer)
+    data = _event_bytes(action="user.superuser_granted")
+    forged = _append_raw(data, action="test.harmless")
+    event = AuditEvent.objects.get(seq=forged)
+    assert event.action == "user.superuser_granted" and event.altered_columns == ("action",)
+    assert verify_chain().ok  # what was hashed is intact
+    result = verify_chain(columns=True)
+    assert not result.ok and result.first_bad_seq == forged
+
+
+@pytest.mark.parametrize(
+    ("label", "mangle"),
+    [
+        ("timestamp not ISO", lambda d: d.replace(b'"timestamp":"', b'"timestamp":"yesterday ', 1)),
+        ("timestamp a number", lambda d: d[: d.index(b'"timestamp":')] + b'"timestamp":1700000000}'),
+        ("a JSON list", lambda d: b"[" + d + b"]"),
+        ("a key missing", lambda d: d.replace(b'"object_repr":"thing",', b"", 1)),
+        ("an extra key", lambda d: d.replace(b'{"action"', b'{"aaa":1,"action"', 1)),
+        ("not UTF-8", lambda d: d.replace(b'"thing"', b'"th\xffing"', 1)),
+        ("a 5000-digit integer", lambda d: d.replace(b'"changes":{}', b'"changes":{"n":' + b"9" * 5000 + b"}", 1)),
+    ],
+)
+def test_bytes_that_are_no_event_show_the_columns_flagged(label, mangle, auditor, client_for):
+    """from_db neither crashes nor believes bytes that are no event: the row is flagged ``canonical``."""
+    record_events(1)
+    forged = _append_raw(mangle(_event_bytes()), action="test.columns")
+    event = AuditEvent.objects.get(seq=forged)
+    assert event.altered_columns == ("canonical",), label
+    assert event.action == "test.columns"
+    response = client_for(auditor).get("/api/v1/audit-events/")
+    assert response.status_code == 200
+    row = next(r for r in response.json()["results"] if r["seq"] == forged)
+    assert row["altered_columns"] == ["canonical"]
+    assert not verify_chain(columns=True).ok
+
+
+def test_nul_surrogates_huge_ints_and_floats_from_a_client_show_unaltered_and_verify(engineer):
+    """What a hostile API client can put in ``changes`` is stored, shown as recorded, never flagged, and verifies."""
+    odd = {
+        "nul": [None, "a\x00b"],
+        "surrogate": [None, "x\udc80y"],
+        "big": [None, 2**200],
+        "neg": [None, -(2**70)],
+        "float": [None, 3.8e25],
+        "negzero": [None, -0.0],
+        "tiny": [None, 5e-324],
+        "looks_like_an_event": [None, {"prev_hash": "0" * 64, "seq": 1, "timestamp": "2001-01-01T00:00:00+00:00"}],
+    }
+    with transaction.atomic():
+        recorded = audit_record(
+            action="test.odd", actor=engineer, object_type="test.thing", object_id="1", object_repr="\x00", changes=odd
+        )
+    shown = AuditEvent.objects.get(seq=recorded.seq)
+    assert shown.altered_columns == ()
+    assert shown.changes["big"] == [None, 2**200] and shown.changes["nul"] == [None, "a\\u0000b"]
+    assert shown.object_repr == "\\u0000"
+    assert verify_chain().ok and verify_chain(columns=True).ok
+
+
+def test_only_and_defer_keep_what_is_shown_honest(engineer):
+    """``.only(...)`` with the bytes fills every hashed field from them; reading without the bytes shows no flag."""
+    events = record_events(2, actor=engineer)
+    target = events[0].seq
+    _tamper("UPDATE audits_auditevent SET action = %s, object_repr = %s WHERE seq = %s", ["x.edited", "edited", target])
+    light = AuditEvent.objects.only("seq", "canonical").get(seq=target)
+    assert light.action == "test.event" and light.object_repr == events[0].object_repr
+    assert light.altered_columns == ()  # deferred columns were never read, so none can differ
+    partial = AuditEvent.objects.only("seq", "action", "canonical").get(seq=target)
+    assert partial.action == "test.event" and partial.altered_columns == ("action",)
+    assert partial.object_repr == events[0].object_repr  # deferred: from the bytes, no query
+    assert {name: getattr(partial, name) for name in HASHED_FIELDS if name != "timestamp"} == {
+        name: getattr(events[0], name) for name in HASHED_FIELDS if name != "timestamp"
+    }
+
+
+def test_editing_a_link_column_is_never_a_false_ok(engineer):
+    """seq, prev_hash and hash columns are what the fast check links: any edit to them is named."""
+    events = record_events(4, actor=engineer)
+    checkpoint_create()
+    target = events[1].seq
+    for sql, params in [
+        ("UPDATE audits_auditevent SET prev_hash = %s WHERE seq = %s", [events[0].prev_hash, target]),
+        ("UPDATE audits_auditevent SET hash = %s WHERE seq = %s", [events[2].hash[::-1], target]),
+    ]:
+        with transaction.atomic():
+            _tamper(sql, params)
+            result = verify_chain()
+            assert not result.ok and result.first_bad_seq == target, result
+            transaction.set_rollback(True)
+    assert verify_chain().ok
+
+
+def test_rewriting_a_signed_event_with_a_rehashed_chain_is_caught(engineer):
+    """An insider who rewrites a checkpointed event's bytes and re-hashes the rest cannot match the signed head."""
+    events = record_events(3, actor=engineer)
+    checkpoint_create()
+    data = bytes(AuditEvent.objects.get(seq=events[1].seq).canonical).replace(b'"test.event"', b'"user.delete"', 1)
+    prev = events[0].hash
+    for event in events[1:]:
+        stored = data if event.seq == events[1].seq else bytes(AuditEvent.objects.get(seq=event.seq).canonical)
+        new_hash = hashlib.sha256(prev.encode("ascii") + stored).hexdigest()
+        _tamper(
+            "UPDATE audits_auditevent SET canonical = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+            [stored, prev, new_hash, event.seq],
+        )
+        prev = new_hash
+    ChainHead.objects.filter(pk=1).update(hash=prev)
+    result = verify_chain()
+    assert not result.ok and "checkpoint" in result.reason, result
+
+
+def _replay_first_event() -> None:
+    _append_raw(bytes(AuditEvent.objects.order_by("seq").first().canonical))
+
+
+def _duplicate_action_key() -> None:
+    data = _event_bytes(action="test.harmless")
+    _append_raw(data.replace(b'{"action":"test.harmless",', b'{"action":"test.harmless","action":"user.delete",', 1))
+
+
+@pytest.mark.parametrize("forge", [_replay_first_event, _duplicate_action_key], ids=["replayed", "duplicate key"])
+def test_the_offline_verifier_rejects_tails_the_fast_check_passes(forge, tmp_path):
+    """verify_export reads the bytes' seq and prev_hash and re-canonicalises them: the two verdicts disagree today."""
+    from audits.export import export_trail
+    from audits.tests.test_export import run_verifier
+
+    record_events(2)
+    forge()
+    checkpoint_create()
+    path = tmp_path / "trail.jsonl"
+    with path.open("wb") as stream:
+        export_trail(stream)
+    verdict = run_verifier(path)
+    assert verdict.returncode != 0 and verdict.stdout.startswith("FAILED: line 4:"), verdict.stdout  # the forged row
+
+
+def test_bytes_that_are_not_an_event_stop_the_export():
+    """The export reads the bytes (hashed_values) and refuses a row that is no event, which verify_chain() passes."""
+    from io import BytesIO
+
+    from audits.export import export_trail
+
+    record_events(1)
+    forged = _append_raw(b"not json at all")
+    with pytest.raises(ValueError, match=f"{forged}|Expecting value"):
+        export_trail(BytesIO())
