@@ -145,48 +145,52 @@ def _load(model: type[models.Model], columns: tuple[str, ...], rows: Iterable[tu
     return count
 
 
+def _fewer_rows_than(model: type[models.Model], count: int) -> bool:
+    """Whether the table holds fewer than ``count`` rows (reads at most that many)."""
+    return model._default_manager.all()[:count].count() < count
+
+
 @contextmanager
-def _indexes_rebuilt(model: type[models.Model], coming: int) -> Iterator[None]:
-    """Around a PostgreSQL load at least as large as the table: its secondary indexes dropped, then built again.
+def _indexes_rebuilt(tables: list[type[models.Model]], *, when: bool) -> Iterator[None]:
+    """On PostgreSQL and ``when``, the tables' secondary indexes dropped around a large load, then built again.
 
     A million audit events inserted one by one into the hash's two indexes
-    (random keys) cost more than sorting them once. Same names and definitions
-    from the catalogue; the primary key, and any unique constraint a foreign key
-    leans on, stay. Inside the caller's transaction, so a failure restores them;
-    the table is locked (ACCESS EXCLUSIVE) until it commits: a seeding step, not
-    something to run beside traffic.
+    (random keys) cost more than sorting them once; the same for the lineage
+    pairs' index by ancestor. Same names and definitions from the catalogue; the
+    primary key, and any unique constraint a foreign key leans on, stay. Inside
+    the caller's transaction, so a failure restores them; the tables are locked
+    (ACCESS EXCLUSIVE) until it commits: a seeding step, not something to run
+    beside traffic. PostgreSQL refuses to drop an index of a table with checks
+    still pending in the transaction: the audit trail has none (no foreign key,
+    no AFTER trigger); the lineage tables' keys are dropped first (``_foreign_keys_checked_at_end``).
     """
-    table = connection.ops.quote_name(model._meta.db_table)
-    if connection.vendor != "postgresql" or not coming:
+    if connection.vendor != "postgresql" or not when:
         yield
         return
+    names = [model._meta.db_table for model in tables]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT %s) t", [coming])  # noqa: S608
-        if cursor.fetchone()[0] >= coming:
-            indexes, constraints = [], []
-        else:
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c WHERE conrelid = %s::regclass"
-                " AND contype = 'u' AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.conindid = c.conindid"
-                " AND f.contype = 'f')",
-                [model._meta.db_table],
-            )
-            constraints = cursor.fetchall()
-            cursor.execute(
-                "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
-                " WHERE indrelid = %s::regclass AND NOT indisprimary"
-                " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = indexrelid)",
-                [model._meta.db_table],
-            )
-            indexes = cursor.fetchall()
-        for name, _ in constraints:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint c"
+            " WHERE conrelid = ANY(%s::regclass[]) AND contype = 'u' AND NOT EXISTS ("
+            " SELECT 1 FROM pg_constraint f WHERE f.conindid = c.conindid AND f.contype = 'f')",
+            [names],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+            " WHERE indrelid = ANY(%s::regclass[]) AND NOT indisprimary"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = indexrelid)",
+            [names],
+        )
+        indexes = cursor.fetchall()
+        for table, name, _ in constraints:
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
         for name, _ in indexes:
             cursor.execute(f"DROP INDEX {name}")
     yield
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sorts in memory; back at the commit
-        for name, definition in constraints:
+        for table, name, definition in constraints:
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}")
         for _, definition in indexes:
             cursor.execute(definition)
@@ -201,7 +205,7 @@ def _lineage_models() -> list[type[models.Model]]:
 
 
 @contextmanager
-def _foreign_keys_checked_at_end(sizes: Sizes, *, alone: bool) -> Iterator[None]:
+def _foreign_keys_checked_at_end(sizes: Sizes, *, alone: bool) -> Iterator[bool]:
     """On PostgreSQL, the loaded tables' foreign keys dropped first and added back at the end: one check each.
 
     Each row otherwise queues a deferred check run at the commit, one probe per
@@ -213,9 +217,8 @@ def _foreign_keys_checked_at_end(sizes: Sizes, *, alone: bool) -> Iterator[None]
     to drop a key then. Same names and definitions from the catalogue, in the
     seed's transaction, so a failure (or a row that does not match) restores them.
     """
-    doubles = Adaptation.objects.all()[: sizes.adaptations].count() < sizes.adaptations
-    if not (alone and doubles and connection.vendor == "postgresql"):
-        yield
+    if not (alone and connection.vendor == "postgresql" and _fewer_rows_than(Adaptation, sizes.adaptations)):
+        yield False
         return
     tables = [model._meta.db_table for model in (*_LOADED, *_lineage_models())]
     with connection.cursor() as cursor:
@@ -227,7 +230,7 @@ def _foreign_keys_checked_at_end(sizes: Sizes, *, alone: bool) -> Iterator[None]
         keys = cursor.fetchall()
         for table, name, _ in keys:
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
-    yield
+    yield True
     with connection.cursor() as cursor:
         for table, name, definition in keys:
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}")
@@ -428,7 +431,7 @@ def _events(count: int, objects: list[tuple[str, int]], actor) -> None:
                 yield (seq, stamp, action, *described[k], changes, context, prev, digest, data)
                 prev = digest
 
-        with _indexes_rebuilt(AuditEvent, count):
+        with _indexes_rebuilt([AuditEvent], when=_fewer_rows_than(AuditEvent, count)):
             table.load(rows())
         head.seq, head.hash = first + count - 1, prev
         head.save(update_fields=["seq", "hash"])
@@ -488,10 +491,11 @@ def seed_scale(sizes: Sizes, *, seed: int = 18, prefix: str = "scale", say: Call
     people = _users(prefix)
     owners = [user.pk for user in people["engineer"]]
     alone = not connection.in_atomic_block
-    with transaction.atomic(), bulk_writes_recorded(), _foreign_keys_checked_at_end(sizes, alone=alone):
+    with transaction.atomic(), bulk_writes_recorded(), _foreign_keys_checked_at_end(sizes, alone=alone) as large:
         model_ids, adaptations = _dag(sizes, rng, owners, prefix)
         done("adaptations", len(adaptations))
-        rebuilt = lineage_rebuild()
+        with _indexes_rebuilt(_lineage_models(), when=large):  # the rebuild rewrites every row
+            rebuilt = lineage_rebuild()
         counts["lineage_roots"], counts["lineage_reach"] = rebuilt["rows"], rebuilt["reach_rows"]
         done("lineage roots and reach pairs", rebuilt["rows"] + rebuilt["reach_rows"])
         deployments = _deployments(sizes, rng, owners, model_ids, adaptations, prefix)
