@@ -7,8 +7,10 @@ The list, filtered and ordered as a client asks, is compared byte for byte with 
 """
 
 import json
+import zoneinfo
 
 import pytest
+from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from fmgov.registry.tests.factories import AdaptationFactory
@@ -85,3 +87,15 @@ def test_awaiting_me_reads_as_the_serializer(engineer, reviewer, other_reviewer,
     results = response.json()["results"]
     expected = RiskReviewSerializer(review_awaiting(third, review_api_list()), many=True).data
     assert results and _json(results) == _json(expected)
+
+
+def test_times_in_another_zone_read_as_the_serializer(
+    engineer, reviewer, other_reviewer, admin_user, auditor, client_for
+):
+    """Times are written in the current time zone, as DRF writes them (+01:00 here, not Z)."""
+    _reviews(engineer, reviewer, other_reviewer, admin_user)
+    with timezone.override(zoneinfo.ZoneInfo("Europe/Paris")):
+        results = client_for(auditor).get("/api/v1/reviews/").json()["results"]
+        by_id = {review.pk: review for review in review_api_list()}
+        expected = RiskReviewSerializer([by_id[row["id"]] for row in results], many=True).data
+    assert "+01:00" in results[0]["created_at"] and _json(results) == _json(expected)
