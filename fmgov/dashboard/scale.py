@@ -75,7 +75,8 @@ def _reserve_ids(model: type[models.Model], count: int) -> list[int]:
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
             )
             return sorted(row[0] for row in cursor.fetchall())
-        cursor.execute(f"SELECT COALESCE(MAX({connection.ops.quote_name(column)}), 0) FROM {table}")  # noqa: S608
+        quoted = connection.ops.quote_name
+        cursor.execute(f"SELECT COALESCE(MAX({quoted(column)}), 0) FROM {quoted(table)}")  # noqa: S608
         last = cursor.fetchone()[0]
         cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
         counter = cursor.fetchone()
@@ -88,7 +89,8 @@ class _Table:
 
     A constant is taken from ``values`` or else the field's default, and
     prepared for the database once; ``auto_now`` stamps not given are the time
-    the table was set up. A required column left out fails on insert, loudly.
+    the table was set up. A required field (no default, neither blank nor null)
+    left out is refused here rather than written empty.
     """
 
     def __init__(self, model: type[models.Model], varying: tuple[str, ...], **values: Any) -> None:
@@ -103,8 +105,10 @@ class _Table:
                 value = values[name]
             elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
                 value = now
-            else:
+            elif field.has_default() or field.blank or field.null:
                 value = field.get_default()
+            else:
+                raise ValueError(f"seed_scale: {model._meta.label}.{name} needs a value")
             constant.append((field.column, field.get_db_prep_save(value, connection)))
         self.columns = tuple(fields[name].column for name in varying) + tuple(c for c, _ in constant)
         self.constant = tuple(v for _, v in constant)

@@ -120,3 +120,13 @@ def test_nonsense_sizes_are_refused() -> None:
     with pytest.raises(CommandError, match="deployment or adaptation"):
         call_command("seed_scale", *("--deployments", "0", "--adaptations", "0", "--reviews", "0", "--runs", "0"))
     assert not Adaptation.objects.exists()
+
+
+def test_a_required_column_left_out_is_refused_not_written_empty() -> None:
+    with pytest.raises(ValueError, match=r"registry.Adaptation.kind needs a value"):
+        scale._Table(Adaptation, ("id", "name", "owner_id"))
+    assert scale._Table(Adaptation, ("id", "name", "owner_id"), kind="fine_tune").columns[:3] == (
+        "id",
+        "name",
+        "owner_id",
+    )
