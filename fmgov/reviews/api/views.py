@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from fmgov.core.api.permissions import AdminWrites, AnyRole
 from fmgov.reviews import services
+from fmgov.reviews.api.rows import review_list_data
 from fmgov.reviews.api.serializers import (
     EnvironmentPolicySerializer,
     RequestChangesSerializer,
@@ -24,7 +25,6 @@ from fmgov.reviews.api.serializers import (
     RiskReviewUpdateSerializer,
     SignOffInputSerializer,
     SignOffSerializer,
-    review_list_data,
 )
 from fmgov.reviews.filters import RiskCategoryFilter, RiskReviewFilter
 from fmgov.reviews.models import EnvironmentPolicy, ReviewItem, RiskReview, SignOff
