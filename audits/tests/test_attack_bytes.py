@@ -103,6 +103,16 @@ def _event_bytes(**overrides) -> bytes:
     return canonical_bytes(values)
 
 
+#: Each column attack twice: on events no checkpoint covers yet, and on events under a signed checkpoint (a fix that
+#: checks columns exactly only for the unsigned tail must still keep the signed events' columns honest).
+SIGNED = pytest.mark.parametrize("signed", [False, True], ids=["unsigned tail", "signed"])
+
+
+def _sign_if(signed: bool) -> None:
+    if signed:
+        checkpoint_create()
+
+
 def _deployment_status_changes(pk: int) -> list[tuple[str | None, str | None]]:
     forget_status_events()
     return [(old, new) for _, old, new in status_events(LATER).get(pk, [])]
@@ -117,7 +127,8 @@ def _deployment_status_changes(pk: int) -> list[tuple[str | None, str | None]]:
     "action: an edited column turns any event with a status pair into a deployment status change, "
     "and verify_chain() (no --columns) still says OK",
 )
-def test_an_edited_object_type_column_makes_a_review_event_a_deployment_going_live():
+@SIGNED
+def test_an_edited_object_type_column_makes_a_review_event_a_deployment_going_live(signed):
     with transaction.atomic():
         audit_record(
             action="review.status",
@@ -128,6 +139,7 @@ def test_an_edited_object_type_column_makes_a_review_event_a_deployment_going_li
         )
     target = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True)[0]
     assert _deployment_status_changes(424242) == []
+    _sign_if(signed)
     _tamper("UPDATE audits_auditevent SET object_type = %s WHERE seq = %s", [DEPLOYMENT_OBJECT_TYPE, target])
 
     seen = _deployment_status_changes(424242)
@@ -140,7 +152,8 @@ def test_an_edited_object_type_column_makes_a_review_event_a_deployment_going_li
     reason="live_periods selects status events by columns: an edited object_type column hides a real deployment "
     "status change from the footprint while verify_chain() says OK",
 )
-def test_an_edited_object_type_column_hides_a_deployment_status_change():
+@SIGNED
+def test_an_edited_object_type_column_hides_a_deployment_status_change(signed):
     with transaction.atomic():
         audit_record(
             action="deployment.status",
@@ -151,6 +164,7 @@ def test_an_edited_object_type_column_hides_a_deployment_status_change():
         )
     target = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True)[0]
     assert _deployment_status_changes(525252) == [("approved", "live")]
+    _sign_if(signed)
     _tamper("UPDATE audits_auditevent SET object_type = %s WHERE seq = %s", ["x.hidden", target])
 
     seen = _deployment_status_changes(525252)
@@ -162,7 +176,8 @@ def test_an_edited_object_type_column_hides_a_deployment_status_change():
     reason="live_periods also selects by changes__has_key='status' on the changes column: dropping the key from the "
     "column hides the status change (the bytes still hold it) while verify_chain() says OK",
 )
-def test_an_edited_changes_column_hides_a_deployment_status_change():
+@SIGNED
+def test_an_edited_changes_column_hides_a_deployment_status_change(signed):
     with transaction.atomic():
         audit_record(
             action="deployment.status",
@@ -173,6 +188,7 @@ def test_an_edited_changes_column_hides_a_deployment_status_change():
         )
     target = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True)[0]
     assert _deployment_status_changes(626262) == [("live", "retired")]
+    _sign_if(signed)
     _tamper("UPDATE audits_auditevent SET changes = %s WHERE seq = %s", ['{"note": [null, "x"]}', target])
 
     seen = _deployment_status_changes(626262)
@@ -185,11 +201,13 @@ def test_an_edited_changes_column_hides_a_deployment_status_change():
     "the object_id column: an edited column drops an event from an object's history, nothing is flagged because "
     "the event is never read, and verify_chain() (what reports embed) says OK",
 )
-def test_an_edited_object_id_column_drops_an_event_from_the_objects_history(engineer):
+@SIGNED
+def test_an_edited_object_id_column_drops_an_event_from_the_objects_history(signed, engineer):
     events = record_events(3, actor=engineer)
     target = events[1]
     pair = (target.object_type, target.object_id)
     assert target.seq in set(events_for_objects([pair]).values_list("seq", flat=True))
+    _sign_if(signed)
     _tamper("UPDATE audits_auditevent SET object_id = %s WHERE seq = %s", ["999999", target.seq])
 
     found = set(events_for_objects([pair]).values_list("seq", flat=True))
@@ -201,9 +219,11 @@ def test_an_edited_object_id_column_drops_an_event_from_the_objects_history(engi
     reason="the API filter ?object_id= reads the column: the edited event vanishes from the filtered list with no "
     "'altered' flag anywhere, and GET /audit-events/verify/ says OK",
 )
-def test_api_filter_by_object_hides_an_edited_event(engineer, auditor, client_for):
+@SIGNED
+def test_api_filter_by_object_hides_an_edited_event(signed, engineer, auditor, client_for):
     events = record_events(3, actor=engineer)
     target = events[1]
+    _sign_if(signed)
     _tamper("UPDATE audits_auditevent SET object_id = %s WHERE seq = %s", ["999999", target.seq])
     client = client_for(auditor)
     rows = client.get(
@@ -219,11 +239,13 @@ def test_api_filter_by_object_hides_an_edited_event(engineer, auditor, client_fo
     "(values_list), and picks its deployment status changes by the action column; its evidence embeds "
     "verify_chain() without columns, which says OK",
 )
-def test_the_period_summary_counts_an_edited_action_column(engineer, auditor):
+@SIGNED
+def test_the_period_summary_counts_an_edited_action_column(signed, engineer, auditor):
     from reports.models import Report
     from reports.selectors.period import period_evidence
 
     events = record_events(3, actor=engineer, action="test.event")
+    _sign_if(signed)
     _tamper("UPDATE audits_auditevent SET action = %s WHERE seq = %s", ["deployment.status", events[1].seq])
     today = timezone.now().astimezone(dt.UTC).date()
     report = Report.objects.create(
