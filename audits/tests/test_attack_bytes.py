@@ -364,6 +364,59 @@ def test_select_related_actor_follows_the_bytes(engineer, other_engineer):
     assert event.actor == engineer
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="an HMAC checkpoint (the pre-Ed25519 kind) of any sequence number and date verifies under "
+    "AUDIT_CHECKPOINT_KEY, which every web process holds (production refuses to start without it): an insider "
+    "re-hashes a rewritten chain, deletes the Ed25519 checkpoints and writes an HMAC one at the new head, and "
+    "verify_chain() says OK",
+)
+def test_an_hmac_checkpoint_forged_with_the_web_apps_key_cannot_cover_a_rewrite(engineer):
+    from django.conf import settings
+
+    from audits.checkpoints import hmac_checkpoint_signature
+    from audits.models import Checkpoint
+
+    events = record_events(3, actor=engineer)
+    signed = checkpoint_create()
+    assert signed.algorithm == Checkpoint.ED25519
+    # Rewrite the middle event (bytes and column) and re-hash everything after it, consistently.
+    data = bytes(AuditEvent.objects.get(seq=events[1].seq).canonical).replace(b'"test.event"', b'"user.delete"', 1)
+    prev = events[0].hash
+    for event in events[1:]:
+        stored = data if event.seq == events[1].seq else bytes(AuditEvent.objects.get(seq=event.seq).canonical)
+        stored = stored.replace(event.prev_hash.encode("ascii"), prev.encode("ascii"), 1)
+        new_hash = hashlib.sha256(prev.encode("ascii") + stored).hexdigest()
+        _tamper(
+            "UPDATE audits_auditevent SET canonical = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+            [stored, prev, new_hash, event.seq],
+        )
+        prev = new_hash
+    _tamper("UPDATE audits_auditevent SET action = %s WHERE seq = %s", ["user.delete", events[1].seq])
+    ChainHead.objects.filter(pk=1).update(hash=prev)
+    assert not verify_chain().ok  # the Ed25519 checkpoint catches the rewrite...
+    # ...so the insider replaces it with an HMAC checkpoint, dated last year, under the key the web app holds.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audits_checkpoint DISABLE TRIGGER USER")
+        cursor.execute("DELETE FROM audits_checkpoint WHERE id = %s", [signed.pk])
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audits_checkpoint ENABLE ALWAYS TRIGGER audits_checkpoint_no_update_delete")
+    created = timezone.now() - dt.timedelta(days=365)
+    Checkpoint.objects.create(
+        seq=events[-1].seq,
+        head_hash=prev,
+        created_at=created,
+        algorithm=Checkpoint.HMAC_SHA256,
+        signature=hmac_checkpoint_signature(
+            events[-1].seq, prev, format_timestamp(created), settings.AUDIT_CHECKPOINT_KEY
+        ),
+    )
+
+    result = verify_chain()
+    assert not result.ok, result
+
+
 # --- Defences that hold
 
 
