@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
 from django.utils.translation import gettext_lazy as _
 
 from audits.canonical import HASHED_FIELDS, format_timestamp, same_json, stored_form
@@ -61,10 +62,39 @@ class ChainHead(models.Model):
         return f"head @{self.seq}"
 
 
+#: The row's place in the chain: shown from the row (one row, one sequence number), never from its bytes, which
+#: verification requires to name the same place.
+PLACE_FIELDS = ("seq", "prev_hash")
+
+
+class _RecordedActorDescriptor(ForwardManyToOneDescriptor):
+    """``event.actor`` is the user ``event.actor_id`` names, which from_db takes from the hashed bytes.
+
+    A ``select_related("actor")`` joins through the actor_id column and caches
+    that user after from_db has run; a cached user that is not the one
+    recorded is dropped and the recorded one loaded.
+    """
+
+    def __get__(self, instance, cls=None):
+        if instance is not None and self.field.is_cached(instance):
+            cached = self.field.get_cached_value(instance)
+            if getattr(cached, "pk", None) != instance.actor_id:
+                self.field.delete_cached_value(instance)
+        return super().__get__(instance, cls)
+
+
+class RecordedActorField(models.ForeignKey):
+    forward_related_accessor_class = _RecordedActorDescriptor
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.ForeignKey", args, kwargs  # the same column and constraint as before
+
+
 class AuditEvent(AppendOnlyModel):
     seq = models.BigIntegerField(_("sequence number"), primary_key=True)
     timestamp = models.DateTimeField(_("time"), db_index=True)
-    actor = models.ForeignKey(
+    actor = RecordedActorField(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
@@ -125,7 +155,7 @@ class AuditEvent(AppendOnlyModel):
             recorded = self.hashed_values()
             shown = {name: stored_form(recorded[name]) for name in HASHED_FIELDS}
             shown["timestamp"] = dt.datetime.fromisoformat(recorded["timestamp"]).astimezone(dt.UTC)
-        except (ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError, RecursionError):
             self.altered_columns = ("canonical",)  # not an event: verification names it; show the columns, flagged
             return
         altered = []
@@ -142,8 +172,8 @@ class AuditEvent(AppendOnlyModel):
                 same = type(column) is type(value) and column == value
             if not same:
                 altered.append(name)
-                setattr(self, name, value)
-        # (A select_related("actor") joins through the column and sets .actor after this; nothing shown joins it.)
+                if name not in PLACE_FIELDS:
+                    setattr(self, name, value)
         self.altered_columns = tuple(altered)
 
     def hashed_values(self) -> dict[str, Any]:

@@ -91,17 +91,39 @@ class _Walk:
 
 
 def _column_mismatch(columns: dict[str, Any], data: bytes) -> str | None:
-    """Which column says something other than the hashed bytes, if any (the slow, exact comparison)."""
+    """Which column says something other than the hashed bytes, if any (the slow, exact comparison).
+
+    The bytes must also be an event in canonical form, as ``verify_export.py`` requires offline: JSON whose
+    re-encoding is the same bytes (no repeated key, no other spelling).
+    """
     try:
         values = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return "the stored bytes are not JSON"
     if not isinstance(values, dict) or set(values) != set(HASHED_FIELDS):
         return "the stored bytes do not hold the event's fields"
     for name in HASHED_FIELDS:
         if not same_json(columns[name], stored_form(values[name])):
             return f"the {name} column differs from the hashed bytes"
+    if canonical_bytes(values) != data:
+        return "the stored bytes are not in canonical form (a repeated key or another spelling)"
     return None
+
+
+# format_timestamp's text, "YYYY-MM-DDTHH:MM:SS.ffffff+00:00", and the '"}' that closes the event after it.
+_TIMESTAMP_AND_END = 32 + 2
+
+
+def _names_its_place(data: bytes, seq: int, prev_hash: str) -> bool:
+    """Whether the bytes say the sequence number and previous hash of the row that holds them.
+
+    The canonical keys sort ``prev_hash``, ``seq``, ``timestamp`` last, so a
+    well-formed event ends with them: bytes copied from another event (a replay
+    at the tail) or spliced do not, and this needs no JSON parsing.
+    """
+    place = f',"prev_hash":"{prev_hash}","seq":{seq},"timestamp":"'.encode()
+    end = len(data) - _TIMESTAMP_AND_END
+    return data.endswith(b'"}') and data[end - len(place) : end] == place
 
 
 def _event_failure(row: tuple, prev_hash: str, *, columns: bool = True) -> str | None:
@@ -112,6 +134,8 @@ def _event_failure(row: tuple, prev_hash: str, *, columns: bool = True) -> str |
         return "previous hash does not match the hash of the event before it"
     if hashlib.sha256(prev_hash.encode("ascii") + data).hexdigest() != stored_hash:
         return "hash mismatch: the stored event is not what was hashed"
+    if not _names_its_place(data, columns_row[0], prev_hash):
+        return "the stored bytes name another place in the chain (their sequence number or previous hash)"
     if not columns:
         return None
     values = dict(zip(HASHED_FIELDS, columns_row, strict=True))
@@ -187,19 +211,50 @@ def _head_failure(walk: _Walk) -> tuple[int, str] | None:
     return None
 
 
+def _unsigned_tail_failure(walk: _Walk, after: int) -> tuple[int, str, str] | None:
+    """The exact check (canonical bytes, every column) of the events no signed checkpoint covers yet.
+
+    The signer runs verification before it signs, so every event under a
+    checkpoint passed this check when it was signed; the chain's hashes keep
+    its bytes since. An insider's row at the tail (bytes that are no event, a
+    repeated key, columns that disagree) fails here and is never signed.
+    """
+    prev_hash = walk.hash_at[after]
+    rows = (
+        AuditEvent.objects.filter(seq__gt=after, seq__lte=walk.length)
+        .order_by("seq")
+        .values_list(*HASHED_FIELDS, "hash", "canonical")
+        .iterator(chunk_size=2000)
+    )
+    with closing(rows):
+        for row in rows:
+            if reason := _event_failure(row, prev_hash, columns=True):
+                return row[0], reason, prev_hash
+            prev_hash = row[-2]
+    return None
+
+
 def verify_chain(*, columns: bool = False) -> VerificationResult:
     """Walk the whole chain, in one snapshot; name the first bad sequence number and why.
 
-    Every event's stored bytes must re-hash and link to the event before, and the
-    signed checkpoints and the head must name hashes in the chain. Pages, the API
-    and reports show what the bytes say (``AuditEvent.from_db``), so the
-    structured columns only serve filtering; ``columns=True`` also checks that
-    each column says what its bytes say, so that filters find what they should.
+    Every event's stored bytes must re-hash, link to the event before and name
+    their own place in the chain, and the signed checkpoints and the head must
+    name hashes in it. The events after the newest checkpoint are also checked
+    exactly (canonical bytes, columns equal to them): that is what the signer
+    checks before it signs. Pages, the API and reports show what the bytes say
+    (``AuditEvent.from_db``), so the columns of signed events only serve
+    filtering; ``columns=True`` checks every event exactly, so that filters find
+    what they should.
     """
     with read_snapshot():
         checkpoints = list(Checkpoint.objects.order_by("seq", "id"))
         walk = _walk_events({cp.seq for cp in checkpoints}, columns)
         failure = walk.failure or _checkpoint_failure(walk, checkpoints) or _head_failure(walk)
+        if not failure and not columns:
+            signed = max((cp.seq for cp in checkpoints), default=0)
+            if tail := _unsigned_tail_failure(walk, signed):
+                failure = tail[:2]
+                walk.length, walk.prev_hash = tail[0] - 1, tail[2]
     if failure:
         return VerificationResult(False, walk.length, walk.prev_hash, failure[0], failure[1], 0)
     return VerificationResult(True, walk.length, walk.prev_hash, None, None, len(checkpoints))

@@ -76,6 +76,9 @@ END) IS NOT TRUE
 """
 
 # Only the bytes: the rows whose bytes do not re-hash with their prev_hash (verification without the columns).
+# That the bytes also name their own place (selectors._names_its_place) is checked exactly for the events after the
+# newest checkpoint; every event under a checkpoint passed that check when the signer signed it, and its bytes,
+# prev_hash and seq cannot change since without breaking the hashes, the links or the sequence.
 HASH_CHECK = r"""
 SELECT seq FROM audits_auditevent
 WHERE encode(sha256(convert_to(prev_hash, 'UTF8') || canonical), 'hex') IS DISTINCT FROM hash

@@ -11,6 +11,7 @@ from audits.canonical import GENESIS_HASH, HASHED_FIELDS, canonical_bytes, chain
 from audits.models import AppendOnlyError, AuditEvent, Checkpoint
 from audits.selectors import verify_chain
 from audits.services import AuditOutsideTransaction, audit_record, checkpoint_create
+from audits.signing import SignerRefused
 from audits.tests.factories import record_events
 
 pytestmark = pytest.mark.django_db
@@ -114,9 +115,14 @@ def test_editing_a_hash_or_a_link_fails_verification_at_that_event(column, value
 
 @pytest.mark.parametrize(("column", "value"), EDITED_COLUMNS, ids=[c for c, _ in EDITED_COLUMNS])
 def test_an_edited_column_changes_nothing_anyone_reads_and_the_column_check_names_it(column, value, engineer):
-    """Pages, the API and reports show the hashed bytes; only a filter would see the edit, and --columns names it."""
+    """Pages, the API and reports show the hashed bytes; only a filter would see the edit, and --columns names it.
+
+    The event is under a signed checkpoint (the signer checked it exactly when it signed); an edit of an event
+    after the newest checkpoint is named by the default verification too (the next test).
+    """
     events = record_events(5, actor=engineer)
     target = events[2].seq
+    checkpoint_create()
     recorded = AuditEvent.objects.get(seq=target)
     if connection.vendor == "sqlite" and column == "timestamp":
         value = "2001-01-01 00:00:00"
@@ -135,6 +141,23 @@ def test_an_edited_column_changes_nothing_anyone_reads_and_the_column_check_name
     assert not result.ok and result.first_bad_seq == target and f"the {column} column differs" in result.reason
     with pytest.raises(CommandError, match=f"sequence {target}: the {column} column differs"):
         call_command("verify_audit_trail", "--columns")
+
+
+@pytest.mark.parametrize(("column", "value"), EDITED_COLUMNS, ids=[c for c, _ in EDITED_COLUMNS])
+def test_an_edited_column_after_the_newest_checkpoint_fails_the_default_verification(column, value, engineer):
+    """What the signer has not signed yet is checked exactly, so it never signs an edited event."""
+    events = record_events(4, actor=engineer)
+    checkpoint_create()
+    events += record_events(3, actor=engineer)
+    target = events[5].seq
+    if connection.vendor == "sqlite" and column == "timestamp":
+        value = "2001-01-01 00:00:00"
+    _tamper(f"UPDATE audits_auditevent SET {column} = %s WHERE seq = %s", [value, target])
+    result = verify_chain()
+    assert not result.ok and result.first_bad_seq == target and f"the {column} column differs" in result.reason
+    assert result.length == target - 1 and result.head_hash == events[4].hash
+    with pytest.raises(SignerRefused, match=f"sequence {target}"):
+        checkpoint_create()
 
 
 def test_editing_the_sequence_number_is_a_gap():

@@ -88,9 +88,11 @@ class _StatusMemo:
         for (data,) in rows:
             try:
                 recorded = json.loads(bytes(data))
+                if recorded["object_type"] != DEPLOYMENT_OBJECT_TYPE:
+                    continue  # found through an edited object_type column: not a deployment's event
                 object_id, changes = str(recorded["object_id"]), recorded["changes"]
                 timestamp = dt.datetime.fromisoformat(recorded["timestamp"])
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 continue  # bytes that are no event: verification names them; nothing here can be believed
             pair = changes.get("status") if isinstance(changes, dict) else None
             if object_id.isdigit() and isinstance(pair, list) and len(pair) == 2:

@@ -105,7 +105,10 @@ def _event_line(event: dict) -> str:
     subject = event["object_repr"] or f"{event['object_type']} {event['object_id']}"
     line = f"{event['actor'] or 'system'} · {event['action']} · {subject}"
     changes = _changes(event["changes"])
-    return f"{line} — {changes}" if changes else line
+    line = f"{line} — {changes}" if changes else line
+    if altered := event.get("altered_columns"):  # shown as hashed; the database columns were edited since
+        line = f"{line} [database columns altered after recording: {', '.join(altered)}]"
+    return line
 
 
 def _short(value: Any, limit: int = 40) -> str:

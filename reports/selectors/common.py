@@ -51,7 +51,8 @@ def user_name(user) -> str:
 
 
 def event_row(e) -> dict[str, Any]:
-    return {
+    """An event as its hashed bytes say (AuditEvent.from_db); ``altered_columns`` only when a column was edited."""
+    row = {
         "seq": e.seq,
         "timestamp": ts(e.timestamp),
         "actor": e.actor_username or e.actor_system,
@@ -63,6 +64,9 @@ def event_row(e) -> dict[str, Any]:
         "notes": context_notes(e.context),
         "hash": e.hash,
     }
+    if e.altered_columns:
+        row["altered_columns"] = list(e.altered_columns)
+    return row
 
 
 def chain_verification() -> dict[str, Any]:
