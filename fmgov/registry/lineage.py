@@ -369,15 +369,27 @@ def descendants_below(adaptation_id: int) -> list[tuple[int, int]]:
     """
     hops, start = REACH_HOPS, int(adaptation_id)
     below, reach = LineageBelow._meta.db_table, LineageReach._meta.db_table
+    if connection.vendor == "postgresql":
+        step = (
+            f" SELECT r.descendant_id, go.base + {hops}, b.levels FROM go"
+            f" JOIN {reach} r ON r.ancestor_id = go.node AND r.distance = {hops}"
+            f" JOIN {below} b ON b.adaptation_id = r.descendant_id"
+        )
+    else:
+        # The same rows. SQLite, once ANALYZE has run, plans the join above with a Bloom filter on the pairs
+        # that it builds again at every step of the recursion, a scan of the whole table each time (6 ms
+        # instead of 0.06 on a 5,000-adaptation registry); a list subquery keeps it to index probes.
+        # PostgreSQL plans this form as a scan of the grouped table, so it keeps the join.
+        step = (
+            f" SELECT b.adaptation_id, go.base + {hops}, b.levels FROM go JOIN {below} b ON b.adaptation_id IN ("
+            f"SELECT r.descendant_id FROM {reach} r WHERE r.ancestor_id = go.node AND r.distance = {hops})"
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH RECURSIVE go(node, base, levels) AS ("
             f" SELECT adaptation_id, 0, levels FROM {below} WHERE adaptation_id = %s"
-            f" UNION"
-            f" SELECT r.descendant_id, go.base + {hops}, b.levels FROM go"
-            f" JOIN {reach} r ON r.ancestor_id = go.node AND r.distance = {hops}"
-            f" JOIN {below} b ON b.adaptation_id = r.descendant_id WHERE go.base < {_MAX_DISTANCE}"
-            f") SELECT base, levels FROM go ORDER BY base",
+            f" UNION{step} WHERE go.base < {_MAX_DISTANCE}"
+            f") SELECT base, levels FROM go",  # taken by base below
             [start],
         )
         rows = cursor.fetchall()
