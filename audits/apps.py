@@ -18,3 +18,10 @@ class AuditsConfig(AppConfig):
                 every_minutes=settings.AUDIT_CHECKPOINT_EVERY_MINUTES,
             )
         )
+        register_builtin_schedule(
+            BuiltinSchedule(
+                name="Check the audit trail exactly, columns included",
+                task="audits.tasks.check_audit_trail_exactly",
+                crontab="17 3 * * *",
+            )
+        )

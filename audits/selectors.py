@@ -186,7 +186,15 @@ def _walk_events(wanted: set[int], columns: bool) -> _Walk:
 def _checkpoint_failure(walk: _Walk, checkpoints: list[Checkpoint]) -> tuple[int, str] | None:
     from audits.checkpoints import checkpoint_signature_problem
 
+    signer_began = min((cp.seq for cp in checkpoints if cp.algorithm == Checkpoint.ED25519), default=None)
     for cp in checkpoints:
+        if cp.algorithm == Checkpoint.HMAC_SHA256 and signer_began is not None and cp.seq > signer_began:
+            # HMAC checkpoints are from before the Ed25519 signer; their key is one every web process held, so
+            # one above the signer's first checkpoint was made with that key, not by the signer.
+            return cp.seq, (
+                f"checkpoint at sequence {cp.seq}: an HMAC checkpoint after the Ed25519 signer's first, "
+                f"at sequence {signer_began}"
+            )
         problem = checkpoint_signature_problem(cp)
         if problem:
             return cp.seq, f"checkpoint at sequence {cp.seq}: {problem}"
@@ -251,7 +259,8 @@ def verify_chain(*, columns: bool = False) -> VerificationResult:
         walk = _walk_events({cp.seq for cp in checkpoints}, columns)
         failure = walk.failure or _checkpoint_failure(walk, checkpoints) or _head_failure(walk)
         if not failure and not columns:
-            signed = max((cp.seq for cp in checkpoints), default=0)
+            # Only the Ed25519 signer checked what it signed exactly; an HMAC key was every web process's.
+            signed = max((cp.seq for cp in checkpoints if cp.algorithm == Checkpoint.ED25519), default=0)
             if tail := _unsigned_tail_failure(walk, signed):
                 failure = tail[:2]
                 walk.length, walk.prev_hash = tail[0] - 1, tail[2]

@@ -14,6 +14,7 @@ class FindingSource(models.TextChoices):
     DOCUMENTATION = "documentation", _("Missing documentation")
     WITNESS = "witness", _("Failing witness")
     WEBHOOK = "webhook", _("Failing webhook")
+    AUDIT_TRAIL = "audit_trail", _("Audit trail integrity")
 
 
 class FindingState(models.TextChoices):
