@@ -10,11 +10,12 @@ in the same run, and prints the ratio. Both answers are compared. For
 reference it also times what a Python walk really costs in a web process
 (reading every edge out of the database first) and the recursive CTE with
 depths that the selectors used before issue 18 (it walks every reachable
-(node, depth) pair). The stored lineage (roots below each model, and the reach
-pairs at most 8 levels apart that answer below an adaptation) is rebuilt once
-after the bulk insert (``fmgov.registry.lineage.lineage_rebuild``), as
-``seed_scale`` does. On a shared machine the wall-clock medians move with the
-load, so below the depth-10 node it also reports CPU time per call, this
+(node, depth) pair). The stored lineage (roots below each model, the reach
+pairs at most 8 levels apart, and the same pairs grouped by ancestor that answer
+below an adaptation) is rebuilt once after the bulk insert
+(``fmgov.registry.lineage.lineage_rebuild``), as ``seed_scale`` does. On a
+shared machine the wall-clock medians move with the load, so below the
+depth-10 node it also reports CPU time per call, this
 process's plus the PostgreSQL server process's (read from /proc when the server
 is local), against the BFS's. Every figure is also printed as one JSON line
 (``make bench`` tabulates them).
@@ -115,6 +116,20 @@ def depth_cte(column: str, start: int) -> list[tuple[int, int]]:
         return cursor.fetchall()
 
 
+def pair_walk(start: int) -> list[tuple[int, int]]:
+    """The walk below an adaptation before the grouped rows: one row per reach pair, the minimum taken in SQL."""
+    sql = (
+        "WITH RECURSIVE hop(node, dist, go) AS ( SELECT CAST(%s AS bigint), 0, TRUE UNION"
+        " SELECT r.descendant_id, hop.dist + r.distance, r.distance = 8 FROM hop"
+        " JOIN registry_lineagereach r ON r.ancestor_id = hop.node WHERE hop.go AND hop.dist < 10000"
+        "), below(adaptation_id, depth) AS (SELECT node, MIN(dist) FROM hop WHERE dist > 0 GROUP BY node)"
+        " SELECT adaptation_id, depth FROM below ORDER BY depth, adaptation_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [start])
+        return cursor.fetchall()
+
+
 def bfs(children: dict[tuple[str, int], list[int]], start: tuple[str, int]) -> dict[int, int]:
     """Shortest depth of every descendant of ``start`` (("m", id) or ("a", id)): the in-memory baseline."""
     depths: dict[int, int] = {}
@@ -151,30 +166,44 @@ def timed(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def cpu_per_call(fn, calls: int) -> float | None:
-    """Seconds of CPU per call: this process's, plus the database server process's when it is local PostgreSQL.
+def cpu_clock():
+    """Seconds of CPU so far: this process's, plus the database server process's when it is local PostgreSQL.
 
-    None when the server's /proc entry cannot be read (another host or user). Ticks are 10 ms, so many calls.
+    None when the server's /proc entry cannot be read (another host or user).
     """
-    server = None
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
-        try:
-            stat.read_text()
-        except OSError:
-            return None
+    if connection.vendor != "postgresql":
+        return time.process_time
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+    try:
+        stat.read_text()
+    except OSError:
+        return None
 
-        def server() -> float:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    def clock() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return time.process_time() + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    start, start_server = time.process_time(), server() if server else 0.0
-    for _ in range(calls):
-        fn()
-    used = time.process_time() - start + (server() - start_server if server else 0.0)
-    return used / calls
+    return clock
+
+
+def cpu_per_call(fns: list, calls: int, rounds: int = 5) -> list[float] | None:
+    """Seconds of CPU per call of each function (``cpu_clock``): the median of rounds taken in turns.
+
+    Ticks are 10 ms, so each round makes many calls.
+    """
+    clock = cpu_clock()
+    if clock is None:
+        return None
+    per_round: list[list[float]] = [[] for _ in fns]
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            start = clock()
+            for _ in range(calls):
+                fn()
+            per_round[i].append((clock() - start) / calls)
+    return [statistics.median(r) for r in per_round]
 
 
 def main() -> None:
@@ -219,11 +248,24 @@ def main() -> None:
         # depth, the one with the most descendants.
         candidates = [a for a, d in bfs_depths.items() if d == args.from_depth][:20]
         middle = max(candidates, key=lambda a: (len(bfs(children, ("a", a))), -a))
-        sub_cte_seconds, sub_rows = timed(lambda: adaptation_descendants(adaptation_id=middle), args.repeat)
-        sub_bfs_seconds, sub_depths = timed(lambda: bfs(children, ("a", middle)), args.repeat)
+        # A few milliseconds a call: medians of many, so that one call delayed by another process does not
+        # decide the figure. One walk after the other, not in turns: taken in turns, the BFS ran 2.5x slower
+        # right after each database call (0.9 -> 2.5 ms; its caches cold after the process slept on the
+        # socket), which flattered the ratio. CPU per call is measured in rounds taken in turns, each round
+        # many calls of one walk.
+        sub_repeat = max(args.repeat, 51)
+        sub_walks = [
+            lambda: adaptation_descendants(adaptation_id=middle),
+            lambda: bfs(children, ("a", middle)),
+            lambda: pair_walk(middle),
+        ]
+        (sub_cte_seconds, sub_rows), (sub_bfs_seconds, sub_depths), (pairs_seconds, pairs_rows) = (
+            timed(walk, sub_repeat) for walk in sub_walks
+        )
         assert dict(sub_rows) == sub_depths
-        sub_cpu = cpu_per_call(lambda: adaptation_descendants(adaptation_id=middle), 100)
-        sub_bfs_cpu = cpu_per_call(lambda: bfs(children, ("a", middle)), 100) if sub_cpu else None
+        assert dict(pairs_rows) == sub_depths
+        cpu = cpu_per_call(sub_walks, 40)
+        sub_cpu, sub_bfs_cpu, pairs_cpu = cpu if cpu else (None, None, None)
         sub_load_seconds, _ = timed(lambda: bfs(load_children(), ("a", middle)), args.repeat)
         sub_before_seconds, _ = timed(lambda: depth_cte("parent_adaptation_id", middle), args.repeat)
         deepest = max(bfs_depths, key=lambda a: (bfs_depths[a], a))
@@ -277,7 +319,7 @@ def main() -> None:
         f" (CTE with depths / this: {cte_seconds / load_seconds:.2f})"
     )
     print(f"  before issue 18, the recursive CTE with depths: {before_seconds * ms:,.1f} ms")
-    print(f"\nfrom one adaptation at depth {args.from_depth} ({len(sub_rows):,} descendants):")
+    print(f"\nfrom one adaptation at depth {args.from_depth} ({len(sub_rows):,} descendants), medians of {sub_repeat}:")
     print(f"  adaptation_descendants (stored/BFS):        {sub_cte_seconds * ms:9,.3f} ms")
     print(f"  Python BFS over in-memory edges (baseline):  {sub_bfs_seconds * ms:9,.3f} ms")
     print(f"  ratio CTE/BFS:                               {sub_cte_seconds / sub_bfs_seconds:9.2f}")
@@ -286,6 +328,10 @@ def main() -> None:
         f" (CTE / this: {sub_cte_seconds / sub_load_seconds:.3f})"
     )
     print(f"  before issue 18, the recursive CTE with depths: {sub_before_seconds * ms:,.3f} ms")
+    print(
+        f"  the reach-pair walk the grouped rows replaced: {pairs_seconds * ms:,.3f} ms"
+        + (f", CPU per call {pairs_cpu * ms:,.3f} ms" if pairs_cpu else "")
+    )
     if sub_cpu:
         print(
             f"  CPU per call, this process + the server's: {sub_cpu * ms:,.3f} ms; the BFS: {sub_bfs_cpu * ms:,.3f} ms"
@@ -322,10 +368,23 @@ def main() -> None:
         baseline=sub_bfs_seconds * ms,
         unit="ms",
     )
+    emit(
+        f"lineage: descendants of a depth-{args.from_depth} node, before (reach-pair walk)",
+        pairs_seconds * ms,
+        baseline=sub_bfs_seconds * ms,
+        unit="ms",
+    )
     if sub_cpu:
         emit(
             f"lineage: descendants of a depth-{args.from_depth} node, CPU (process + server)",
             sub_cpu * ms,
+            baseline=sub_bfs_cpu * ms,
+            goal=2.0,
+            unit="ms",
+        )
+        emit(
+            f"lineage: descendants of a depth-{args.from_depth} node, before (reach-pair walk), CPU",
+            pairs_cpu * ms,
             baseline=sub_bfs_cpu * ms,
             unit="ms",
         )

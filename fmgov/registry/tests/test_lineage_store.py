@@ -76,7 +76,7 @@ def definition() -> tuple[dict, dict, dict]:
 def stored_below() -> dict[int, list[list[int]]]:
     """The grouped rows read back: ancestor -> ids per level, parsed here from their text."""
     return {
-        ancestor: [[int(n) for n in part.split(",") if n] for part in text.split(";")]
+        ancestor: [[int(part[i : i + 16], 16) for i in range(0, len(part), 16)] for part in text.split(";")]
         for ancestor, text in LineageBelow.objects.values_list("adaptation_id", "levels")
     }
 
