@@ -377,9 +377,9 @@ def descendants_below(adaptation_id: int) -> list[tuple[int, int]]:
     taking the rows by base and each row's levels in order, a node's first
     appearance is its shortest depth; the set of nodes seen so far removes
     the later ones (longer paths, or a node reached again through a cycle
-    written by hand). The next base's nodes are the level-REACH_HOPS nodes the
-    walk has not seen before; the query does not know which those are, so it
-    may return rows this walk skips, never fewer.
+    written by hand). Only the level-REACH_HOPS nodes not seen before matter
+    at the next base; the query cannot tell which those are and follows them
+    all, so it may return rows whose nodes are all seen already, never fewer.
     """
     hops, start = REACH_HOPS, int(adaptation_id)
     below, reach = LineageBelow._meta.db_table, LineageReach._meta.db_table
