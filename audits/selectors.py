@@ -226,20 +226,48 @@ def _unsigned_tail_failure(walk: _Walk, after: int) -> tuple[int, str, str] | No
     checkpoint passed this check when it was signed; the chain's hashes keep
     its bytes since. An insider's row at the tail (bytes that are no event, a
     repeated key, columns that disagree) fails here and is never signed.
+    On PostgreSQL the server compares the columns (verify_postgres.ROW_CHECK)
+    and Python only re-encodes the bytes, except for the rows it flags.
     """
+    suspect = None
+    if connections["default"].vendor == "postgresql":
+        from django.db import DatabaseError
+
+        from audits.verify_postgres import tail_rows_to_check
+
+        try:
+            with transaction.atomic():  # a savepoint: bytes that are not JSON fail the query, not the snapshot
+                suspect = set(tail_rows_to_check(after, walk.length))
+        except DatabaseError:
+            suspect = None  # check every row of the tail the exact way
+    fields = HASHED_FIELDS if suspect is None else ("seq", "prev_hash")
     prev_hash = walk.hash_at[after]
     rows = (
         AuditEvent.objects.filter(seq__gt=after, seq__lte=walk.length)
         .order_by("seq")
-        .values_list(*HASHED_FIELDS, "hash", "canonical")
+        .values_list(*fields, "hash", "canonical")
         .iterator(chunk_size=2000)
     )
     with closing(rows):
         for row in rows:
-            if reason := _event_failure(row, prev_hash, columns=True):
+            if suspect is None:
+                reason = _event_failure(row, prev_hash, columns=True)
+            elif row[0] in suspect or not _is_canonical(bytes(row[-1])):
+                full = AuditEvent.objects.filter(seq=row[0]).values_list(*HASHED_FIELDS, "hash", "canonical").get()
+                reason = _event_failure(full, prev_hash, columns=True)
+            else:
+                reason = None
+            if reason:
                 return row[0], reason, prev_hash
             prev_hash = row[-2]
     return None
+
+
+def _is_canonical(data: bytes) -> bool:
+    try:
+        return canonical_bytes(json.loads(data)) == data
+    except (ValueError, RecursionError):
+        return False
 
 
 def verify_chain(*, columns: bool = False) -> VerificationResult:

@@ -86,9 +86,11 @@ def test_text_jsonb_refuses_is_checked_exactly_and_passes():
     """NUL and lone surrogates: the columns hold them spelled out, so the exact check decides (and agrees)."""
     _append(0, object_repr="nul \x00 here", changes={"k\x00": ["\ud800", None]})
     _append(1)
-    result, one_by_one, fell_back = _verify()
+    result, one_by_one, fell_back = _verify()  # both events are after the newest checkpoint (none): checked exactly
     assert result.ok and result.length == 2, result
-    assert one_by_one == [] and not fell_back  # the bytes alone: nothing for jsonb to refuse
+    assert not fell_back
+    if connection.vendor == "postgresql":
+        assert len(one_by_one) == 1
     result, one_by_one, fell_back = _verify(columns=True)
     assert result.ok and result.length == 2, result
     assert not fell_back
