@@ -18,7 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from audits.canonical import canonical_bytes
 from audits.models import AuditEvent, ChainHead
 from audits.selectors import verify_chain
-from fmgov.dashboard import scale
+from fmgov.dashboard.scale import events
+from fmgov.dashboard.scale.tables import _LOADED, _lineage_models, _Table
 from fmgov.evaluations.models import EvaluationRun, RunMetric
 from fmgov.registry.lineage import LineageRoot
 from fmgov.registry.models import Adaptation, AdaptationParent, Deployment
@@ -71,10 +72,10 @@ def test_tiny_seed_writes_every_part_and_the_trail_verifies() -> None:
 def test_template_bytes_that_differ_from_canonical_bytes_stop_the_seed(monkeypatch) -> None:
     """The events' bytes come from a template; one that drifted from canonical_bytes writes nothing."""
     call_command("seed_scale", *TINY, "--runs", "0", "--events", "5", stdout=StringIO())
-    seeded = AuditEvent.objects.filter(action__in=scale.ACTIONS)
+    seeded = AuditEvent.objects.filter(action__in=events.ACTIONS)
     assert seeded.count() == 5
-    template = scale._canonical_template
-    monkeypatch.setattr(scale, "_canonical_template", lambda actor: template(actor).replace(":", ": ", 1))
+    template = events._canonical_template
+    monkeypatch.setattr(events, "_canonical_template", lambda actor: template(actor).replace(":", ": ", 1))
     with pytest.raises(RuntimeError, match="differ from canonical_bytes"):
         call_command("seed_scale", *TINY, "--runs", "0", "--events", "5", "--prefix", "b", stdout=StringIO())
     assert seeded.count() == 5  # (the second seed's users and registry were committed before its events)
@@ -101,7 +102,7 @@ def _schema(tables: list[str]) -> set[tuple]:
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_the_dropped_indexes_and_foreign_keys_come_back_as_they_were() -> None:
-    tables = [m._meta.db_table for m in (*scale._LOADED, *scale._lineage_models(), AuditEvent)]
+    tables = [m._meta.db_table for m in (*_LOADED, *_lineage_models(), AuditEvent)]
     before = _schema(tables)
     assert sum("FOREIGN KEY" in row[2] for row in before if len(row) == 4) >= 15
     with CaptureQueriesContext(connection) as queries:
@@ -124,8 +125,8 @@ def test_nonsense_sizes_are_refused() -> None:
 
 def test_a_required_column_left_out_is_refused_not_written_empty() -> None:
     with pytest.raises(ValueError, match=r"registry.Adaptation.kind needs a value"):
-        scale._Table(Adaptation, ("id", "name", "owner_id"))
-    assert scale._Table(Adaptation, ("id", "name", "owner_id"), kind="fine_tune").columns[:3] == (
+        _Table(Adaptation, ("id", "name", "owner_id"))
+    assert _Table(Adaptation, ("id", "name", "owner_id"), kind="fine_tune").columns[:3] == (
         "id",
         "name",
         "owner_id",
