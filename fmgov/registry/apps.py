@@ -8,5 +8,5 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from fmgov.registry import (
             hooks,  # noqa: F401  (declares the hooks that apps above answer)
-            lineage,  # noqa: F401  (its LineageRoot model, kept beside its maintenance)
+            lineage,  # noqa: F401  (its models, in lineage.models, kept beside their maintenance)
         )

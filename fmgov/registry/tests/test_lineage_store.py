@@ -24,6 +24,8 @@ from fmgov.registry.lineage import (
     compute_reach,
     compute_roots,
     lineage_rebuild,
+    upkeep,
+    walk,
 )
 from fmgov.registry.models import AdaptationParent
 from fmgov.registry.tests.factories import FoundationModelFactory
@@ -132,13 +134,14 @@ OPERATIONS = st.lists(
 
 # The reach pairs at a span of 1 and 2 instead of 8, so that the random DAGs (a dozen nodes) are deeper than
 # the span: a walk below an adaptation takes several jumps, and a node is reached at several distances (at 2,
-# some within a jump, some at its end). The code reads the span at call time.
+# some within a jump, some at its end). The code reads the span at call time, in each module that uses it.
 # test_a_chain_deeper_than_the_reach_span checks the real span.
 @pytest.mark.parametrize("hops", [1, 2])
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(operations=OPERATIONS)
 def test_stored_lineage_follows_the_definition(engineer, operations, hops, monkeypatch) -> None:
-    monkeypatch.setattr(lineage, "REACH_HOPS", hops)
+    for module in (lineage, upkeep, walk):  # the span as this test's definition, the upkeep and the walk read it
+        monkeypatch.setattr(module, "REACH_HOPS", hops)
     with transaction.atomic():
         models = [FoundationModelFactory(owner=engineer) for _ in range(2)]
         nodes: list = []
@@ -189,7 +192,7 @@ def run(kind: str, picks: list[int], step: int, engineer, models, nodes) -> None
 
 
 def test_rebuild_gives_what_the_services_maintained(engineer, monkeypatch) -> None:
-    monkeypatch.setattr(lineage, "_COPY_ABOVE", 0)  # on PostgreSQL, the COPY a large rebuild uses
+    monkeypatch.setattr(upkeep, "_COPY_ABOVE", 0)  # on PostgreSQL, the COPY a large rebuild uses
     root = FoundationModelFactory(owner=engineer)
     other = FoundationModelFactory(owner=engineer)
     a = services.adaptation_create(actor=engineer, name="a", kind="lora", derived_from_models=[root.pk])

@@ -1,70 +1,17 @@
 # ruff: noqa: S608, S611 -- only table and column names from model _meta are interpolated; values are parameters.
-"""Stored lineage: for every adaptation, the foundation models it rests on, how far below each and its share.
+"""Upkeep of the stored lineage: its rows computed from the edges and written, per edit or all at once.
 
-Why a table: the questions asked most often ("what rests on this model?", "which
-providers does this deployment depend on, and how much?") become index scans
-instead of recursive walks. A closure table (every ancestor of every node) would
-hold tens of millions of rows on a 100,000-adaptation DAG with fan-in, and an
-edge near the top would write ancestors x descendants rows; this table holds
-one row per (adaptation, root foundation model), usually one or two.
-
-``depth`` is the shortest distance from the model down to the adaptation;
-``weight`` is the adaptation's lineage share in the model (each adaptation
-splits its weight equally among its parents, so the weights of one adaptation
-sum to 1). ``lineage_parents_written`` keeps the table right: the adaptation
-services call it right after they write an adaptation's parent edges, in the
-same transaction, and it recomputes the adaptation and everything downstream
-(a new adaptation has nothing downstream: a few small queries). Bulk loads
-(benchmarks, ``seed_scale``) call ``lineage_rebuild`` once at the end.
-
-``LineageReach`` answers "what is below this adaptation, how far down?" without
-probing the edges once per node: it holds every pair of adaptations at most
-``REACH_HOPS`` apart with their shortest distance (a closure table cut at 8
-hops: about eleven rows per adaptation on the benchmark DAG, instead of the
-full closure's ~160). A walk below an adaptation then jumps 8 levels per index
-probe (``descendants_below``): a descendant's shortest distance is the best
-``8j + d`` over the nodes at exactly ``8j`` on the way, since the first ``8j``
-steps of a shortest path are a shortest path. A changed parent edge of C can
-only change pairs whose shortest path runs through C, so only C and what lies
-fewer than 8 levels below it are recomputed, in the same transaction.
-
-``LineageBelow`` holds the same pairs grouped by ancestor: one row per
-adaptation with something below it, its descendants 1..8 levels down as text,
-one ``;``-separated part per level, each id as 16 hex digits (big-endian
-64 bits: a level of one row, or of all rows joined, is one ``bytes.fromhex``
-into an array of ids, which took a quarter of the time ``json.loads`` of
-comma-separated ids did). The walk below an
-adaptation reads it (``descendants_below``): one row per node 8j levels down
-instead of one per pair, so PostgreSQL handles ~290 rows instead of ~2,900
-below the benchmark's depth-10 node (the pair table still finds the nodes
-exactly 8 down, index-only), and the shortest distances come from set
-differences level by level here. Reading the pair rows one by one (and taking
-the minimum per node in SQL) cost 5-6 ms of server CPU there, against a 1.4 ms
-in-memory BFS. The rows of the ancestors of every recomputed pair are regrouped
-in the same transaction.
+``lineage_parents_written`` runs in the transaction of the adaptation services
+that wrote the edges; ``lineage_rebuild`` after bulk loads that bypassed them.
 """
 
-import sys
-from array import array
 from collections.abc import Iterable
-from itertools import repeat
 from typing import Any
 
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
-from django.utils.translation import gettext_lazy as _
 
-__all__ = [
-    "REACH_HOPS",
-    "LineageBelow",
-    "LineageReach",
-    "LineageRoot",
-    "compute_reach",
-    "compute_roots",
-    "descendants_below",
-    "lineage_parents_written",
-    "lineage_rebuild",
-]
+from fmgov.registry.lineage.models import REACH_HOPS, LineageBelow, LineageReach, LineageRoot
 
 # Taken by every maintenance call (PostgreSQL), after the caller's row locks: two concurrent edits of the
 # DAG then recompute one after the other, each seeing what the other committed. (SQLite serialises writers.)
@@ -73,92 +20,6 @@ LINEAGE_STORE_LOCK_KEY = 0x666D676F76_02
 Roots = dict[int, tuple[int, float]]  # foundation model id -> (depth, weight)
 Parents = dict[int, list[tuple[str, int]]]  # adaptation id -> [("m" | "a", parent id)]
 Reach = dict[int, int]  # ancestor adaptation id -> shortest distance (1..REACH_HOPS)
-
-# How far apart the stored pairs may be. Larger: fewer probes per walk, more rows per adaptation
-# (on the benchmark DAG: 4 -> 4.8 rows and 721 probes below a depth-10 node, 8 -> 11 rows and 289 probes).
-REACH_HOPS = 8
-# A guard, not a business rule: a cycle written by hand ends the walk instead of recursing for ever.
-_MAX_DISTANCE = 10_000
-
-
-class LineageRoot(models.Model):
-    """One adaptation and one foundation model it rests on: derived data, rebuilt from the edges."""
-
-    adaptation = models.ForeignKey(
-        "registry.Adaptation", on_delete=models.CASCADE, related_name="lineage_roots", verbose_name=_("adaptation")
-    )
-    foundation_model = models.ForeignKey(
-        "registry.FoundationModel",
-        on_delete=models.CASCADE,
-        related_name="lineage_roots",
-        verbose_name=_("foundation model"),
-    )
-    depth = models.PositiveIntegerField(_("depth"))
-    weight = models.FloatField(_("weight"))
-
-    class Meta:
-        app_label = "registry"
-        verbose_name = _("lineage root")
-        constraints = [models.UniqueConstraint(fields=["adaptation", "foundation_model"], name="lineage_root_unique")]
-        # Descendants of a model, nearest first, read from the index alone.
-        indexes = [models.Index(fields=["foundation_model", "depth", "adaptation"], name="lineage_root_model_depth")]
-
-    def __str__(self) -> str:
-        return f"{self.adaptation_id} rests on {self.foundation_model_id} ({self.weight:.3f}, depth {self.depth})"
-
-
-class LineageReach(models.Model):
-    """An adaptation ``ancestor`` at most ``REACH_HOPS`` above ``descendant``: derived data, rebuilt from the edges."""
-
-    pk = models.CompositePrimaryKey("descendant", "ancestor")
-    descendant = models.ForeignKey(
-        "registry.Adaptation",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,  # the primary key leads with it
-        verbose_name=_("descendant"),
-    )
-    ancestor = models.ForeignKey(
-        "registry.Adaptation",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,  # the walk's index leads with it
-        verbose_name=_("ancestor"),
-    )
-    distance = models.PositiveSmallIntegerField(_("distance"))
-
-    class Meta:
-        app_label = "registry"
-        verbose_name = _("lineage reach")
-        verbose_name_plural = _("lineage reach")
-        # Below an adaptation, the nodes exactly REACH_HOPS down (the next jump) and all within, index-only.
-        indexes = [models.Index(fields=["ancestor", "distance", "descendant"], name="lineage_reach_down")]
-
-    def __str__(self) -> str:
-        return f"{self.descendant_id} is {self.distance} below {self.ancestor_id}"
-
-
-class LineageBelow(models.Model):
-    """The ``LineageReach`` pairs of one ancestor, grouped by distance: derived data, rebuilt from the pairs."""
-
-    adaptation = models.OneToOneField(
-        "registry.Adaptation",
-        on_delete=models.CASCADE,
-        primary_key=True,
-        related_name="+",
-        verbose_name=_("adaptation"),
-    )
-    # Plain text, not JSON: PostgreSQL sends it as stored (jsonb cost a conversion per row on the server), and
-    # the walk joins the parts of one level across rows before parsing them once.
-    levels = models.TextField(_("adaptations below, by level"))
-
-    class Meta:
-        app_label = "registry"
-        verbose_name = _("lineage below")
-        verbose_name_plural = _("lineage below")
-
-    def __str__(self) -> str:
-        return f"below {self.adaptation_id}: {self.levels}"
 
 
 def _combine(edges_of: list[tuple[str, int]], memo: dict[int, Roots]) -> Roots:
@@ -318,16 +179,6 @@ def _levels_text(levels: list[list[int]]) -> str:
     return ";".join("".join(f"{node:016x}" for node in sorted(nodes)) for nodes in levels)
 
 
-_SWAP = sys.byteorder == "little"  # the stored ids are big-endian
-
-
-def _ids(text: str) -> array:
-    ids = array("q", bytes.fromhex(text))
-    if _SWAP:
-        ids.byteswap()
-    return ids
-
-
 def _write_below(below: dict[int, list[list[int]]]) -> int:
     rows = ((ancestor, _levels_text(levels)) for ancestor, levels in below.items())
     if connection.vendor == "postgresql" and len(below) > _COPY_ABOVE:
@@ -365,60 +216,6 @@ def _recompute_reach(parents: Parents, adaptation_id: int) -> None:
     LineageBelow.objects.filter(adaptation_id__in=touched).delete()
     pairs = LineageReach.objects.filter(ancestor_id__in=touched).values_list("ancestor_id", "distance", "descendant_id")
     _write_below(_below_rows(pairs))
-
-
-def descendants_below(adaptation_id: int) -> list[tuple[int, int]]:
-    """(adaptation_id, shortest depth) of everything below an adaptation, nearest first then by id; one query.
-
-    The query follows the pairs exactly REACH_HOPS down from the adaptation,
-    then from each node reached, and so on, and returns the grouped row of
-    each (``base`` = 0, 8, 16...). A node at shortest depth ``L`` sits ``L -
-    base`` below the node ``base`` levels down on a shortest path to it, so
-    taking the rows by base and each row's levels in order, a node's first
-    appearance is its shortest depth; the set of nodes seen so far removes
-    the later ones (longer paths, or a node reached again through a cycle
-    written by hand). Only the level-REACH_HOPS nodes not seen before matter
-    at the next base; the query cannot tell which those are and follows them
-    all, so it may return rows whose nodes are all seen already, never fewer.
-    """
-    hops, start = REACH_HOPS, int(adaptation_id)
-    below, reach = LineageBelow._meta.db_table, LineageReach._meta.db_table
-    if connection.vendor == "postgresql":
-        step = (
-            f" SELECT r.descendant_id, go.base + {hops}, b.levels FROM go"
-            f" JOIN {reach} r ON r.ancestor_id = go.node AND r.distance = {hops}"
-            f" JOIN {below} b ON b.adaptation_id = r.descendant_id"
-        )
-    else:
-        # The same rows. SQLite, once ANALYZE has run, plans the join above with a Bloom filter on the pairs
-        # that it builds again at every step of the recursion, a scan of the whole table each time (6 ms
-        # instead of 0.06 on a 5,000-adaptation registry); a list subquery keeps it to index probes.
-        # PostgreSQL plans this form as a scan of the grouped table, so it keeps the join.
-        step = (
-            f" SELECT b.adaptation_id, go.base + {hops}, b.levels FROM go JOIN {below} b ON b.adaptation_id IN ("
-            f"SELECT r.descendant_id FROM {reach} r WHERE r.ancestor_id = go.node AND r.distance = {hops})"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH RECURSIVE go(node, base, levels) AS ("
-            f" SELECT adaptation_id, 0, levels FROM {below} WHERE adaptation_id = %s"
-            f" UNION{step} WHERE go.base < {_MAX_DISTANCE}"
-            f") SELECT base, levels FROM go",  # taken by base below
-            [start],
-        )
-        rows = cursor.fetchall()
-    by_base: dict[int, list[str]] = {}
-    for base, levels in rows:
-        by_base.setdefault(base, []).append(levels)
-    seen, found = {start}, []
-    for base, texts in sorted(by_base.items()):
-        parts = ";".join(texts).split(";")
-        for level in range(hops):
-            layer = set(_ids("".join(parts[level::hops])))  # this level of every row, one parse
-            layer -= seen
-            seen |= layer
-            found.extend(zip(sorted(layer), repeat(base + level + 1)))
-    return found
 
 
 def lineage_parents_written(adaptation_id: int) -> None:
