@@ -66,3 +66,26 @@ EXPIRY_NOTICE_DAYS = 14
 # its sign-offs keep the scheme they were made under. Scheme 1 is the one before issue 15; scheme 3 adds the
 # evidence files' digests (issue 19).
 HASH_SCHEME_CURRENT = 3
+
+
+# Field lists shared by the services, the API serializers and the list's plain-row selector (one spelling each).
+#: A risk item's assessment, after its category.
+ITEM_ASSESSMENT_FIELDS = (
+    "description",
+    "likelihood",
+    "severity",
+    "mitigation",
+    "residual_likelihood",
+    "residual_severity",
+    "evidence",
+)
+#: A review's submission and decision record.
+REVIEW_DECISION_FIELDS = (
+    "submitted_at",
+    "decided_at",
+    "approved_at",
+    "expires_at",
+    "revoked_at",
+    "revoked_reason",
+    "changes_requested_comment",
+)

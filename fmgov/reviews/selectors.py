@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fmgov.core.roles import Role, has_role
-from fmgov.reviews.choices import SCORE_MAX, Decision, ReviewState
+from fmgov.reviews.choices import ITEM_ASSESSMENT_FIELDS, REVIEW_DECISION_FIELDS, SCORE_MAX, Decision, ReviewState
 from fmgov.reviews.models import ReviewItem, ReviewPolicy, RiskCategory, RiskReview, SignOff
 
 __all__ = [
@@ -123,13 +123,7 @@ REVIEW_ROW_COLUMNS = (
     "target_digest",
     "created_by_id",
     "submitted_by_id",
-    "submitted_at",
-    "decided_at",
-    "approved_at",
-    "expires_at",
-    "revoked_at",
-    "revoked_reason",
-    "changes_requested_comment",
+    *REVIEW_DECISION_FIELDS,
     "created_at",
     "updated_at",
     "deployment__name",
@@ -165,13 +159,7 @@ def review_api_relations(rows: list[dict]) -> dict:
             "review_id",
             "category__slug",
             "category__name",
-            "description",
-            "likelihood",
-            "severity",
-            "mitigation",
-            "residual_likelihood",
-            "residual_severity",
-            "evidence",
+            *ITEM_ASSESSMENT_FIELDS,
             "created_at",
             "updated_at",
         )

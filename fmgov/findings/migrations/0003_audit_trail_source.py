@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('findings', '0002_finding_source_webhook'),
+        ("findings", "0002_finding_source_webhook"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='finding',
-            name='source',
-            field=models.CharField(choices=[('evaluation', 'Evaluation threshold breach'), ('portfolio', 'Portfolio check'), ('approval_drift', 'Approval drift'), ('incident', 'Overdue incident'), ('documentation', 'Missing documentation'), ('witness', 'Failing witness'), ('webhook', 'Failing webhook'), ('audit_trail', 'Audit trail integrity')], db_index=True, max_length=30, verbose_name='source'),
+            model_name="finding",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("evaluation", "Evaluation threshold breach"),
+                    ("portfolio", "Portfolio check"),
+                    ("approval_drift", "Approval drift"),
+                    ("incident", "Overdue incident"),
+                    ("documentation", "Missing documentation"),
+                    ("witness", "Failing witness"),
+                    ("webhook", "Failing webhook"),
+                    ("audit_trail", "Audit trail integrity"),
+                ],
+                db_index=True,
+                max_length=30,
+                verbose_name="source",
+            ),
         ),
     ]

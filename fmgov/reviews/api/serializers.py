@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from fmgov.registry.models import Deployment
-from fmgov.reviews.choices import SCORE_MAX, SCORE_MIN, Decision
+from fmgov.reviews.choices import REVIEW_DECISION_FIELDS, SCORE_MAX, SCORE_MIN, Decision
 from fmgov.reviews.content import target_of
 from fmgov.reviews.models import EnvironmentPolicy, ReviewItem, ReviewPolicy, RiskCategory, RiskReview, SignOff
 from fmgov.reviews.selectors import review_heat_map
@@ -197,13 +197,7 @@ class RiskReviewSerializer(serializers.ModelSerializer):
             "target_digest",
             "created_by",
             "submitted_by",
-            "submitted_at",
-            "decided_at",
-            "approved_at",
-            "expires_at",
-            "revoked_at",
-            "revoked_reason",
-            "changes_requested_comment",
+            *REVIEW_DECISION_FIELDS,
             "approval",
             "max_inherent_score",
             "max_residual_score",

@@ -7,7 +7,14 @@ from audits.services import audit_record, created, deleted, diff, snapshot
 from fmgov.core.actors import Actor
 from fmgov.core.exceptions import Conflict, InvalidInput, TransitionNotAllowed
 from fmgov.registry.choices import DeploymentStatus
-from fmgov.reviews.choices import EDITABLE_STATES, OPEN_STATES, SCORE_MAX, SCORE_MIN, ReviewState
+from fmgov.reviews.choices import (
+    EDITABLE_STATES,
+    ITEM_ASSESSMENT_FIELDS,
+    OPEN_STATES,
+    SCORE_MAX,
+    SCORE_MIN,
+    ReviewState,
+)
 from fmgov.reviews.models import ReviewItem, ReviewPolicy, RiskCategory, RiskReview
 from fmgov.reviews.services.common import (
     _lock,
@@ -22,16 +29,7 @@ MAX_EVIDENCE_ENTRIES = 50
 MAX_EVIDENCE_LENGTH = 2000
 # The one list of each entity's writable fields, in display order: API serializers and page forms derive theirs.
 REVIEW_FIELDS = ("policy", "title", "summary")
-REVIEW_ITEM_FIELDS = (
-    "category",
-    "description",
-    "likelihood",
-    "severity",
-    "mitigation",
-    "residual_likelihood",
-    "residual_severity",
-    "evidence",
-)
+REVIEW_ITEM_FIELDS = ("category", *ITEM_ASSESSMENT_FIELDS)
 
 
 def _validate_scores(values: dict) -> None:
