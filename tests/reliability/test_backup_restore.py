@@ -122,7 +122,8 @@ def test_dump_and_restore_keeps_the_audit_trail_verifiable(postgres_only, make_u
         assert refused.returncode != 0
         assert "append-only" in refused.stderr or "not allowed" in refused.stderr.lower(), refused.stderr
 
-        # The check can fail: forge one event in the restored copy (as the table owner, triggers off).
+        # The check can fail: forge one signed event in the restored copy (as the table owner, triggers off).
+        # Its filter column first: what is shown is still the hashed bytes, and the exact check names it.
         forged = _psql(
             restored,
             "BEGIN; ALTER TABLE audits_auditevent DISABLE TRIGGER USER; "
@@ -130,8 +131,19 @@ def test_dump_and_restore_keeps_the_audit_trail_verifiable(postgres_only, make_u
             "ALTER TABLE audits_auditevent ENABLE ALWAYS TRIGGER audits_auditevent_no_update_delete; COMMIT;",
         )
         assert forged.returncode == 0, forged.stderr
+        broken = _manage(restored, "verify_audit_trail", "--columns")
+        assert broken.returncode != 0
+        assert "sequence 10: the object_repr column differs" in broken.stderr
+        # Then its hashed bytes: the default verification names it.
+        forged = _psql(
+            restored,
+            "BEGIN; ALTER TABLE audits_auditevent DISABLE TRIGGER USER; "
+            "UPDATE audits_auditevent SET canonical = canonical || ' '::bytea WHERE seq = 10; "
+            "ALTER TABLE audits_auditevent ENABLE ALWAYS TRIGGER audits_auditevent_no_update_delete; COMMIT;",
+        )
+        assert forged.returncode == 0, forged.stderr
         broken = _manage(restored, "verify_audit_trail")
         assert broken.returncode != 0
-        assert "sequence 10" in broken.stderr
+        assert "sequence 10: hash mismatch" in broken.stderr
     finally:
         _run("dropdb", "--if-exists", "--force", restored)
