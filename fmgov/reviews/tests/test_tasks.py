@@ -133,12 +133,14 @@ def test_submission_notification_runs_on_a_real_worker(celery_worker, make_user)
     make_user("rita", "reviewer")
     make_user("ravi", "reviewer")
     review = submitted_review(author=engineer)
-    # Match on the review id: tasks left in the broker by earlier tests may finish first.
+    # Match on the review id, finished after the submission: tasks left in the broker by earlier tests (ids restart
+    # after each flush) may run first, before this review exists, and record 0 under the same arguments.
     result = wait_for(
         lambda: TaskResult.objects.filter(
             task_name="fmgov.reviews.tasks.notify_reviewers_submitted",
             status="SUCCESS",
             task_args__contains=f"({review.pk},)",
+            date_done__gte=review.submitted_at,
         ).first(),
         timeout=60,
         message="the notification task",
