@@ -159,6 +159,25 @@ def test_select_related_actor_follows_the_bytes(engineer, other_engineer):
     assert event.actor == engineer
 
 
+def _rewrite_as_user_delete(events: list[AuditEvent]) -> str:
+    """Rewrite ``events[1]`` (bytes and column) into a user.delete and re-hash every later event, consistently, the
+    links named in their bytes included; the head follows. Returns the new head hash."""
+    data = bytes(AuditEvent.objects.get(seq=events[1].seq).canonical).replace(b'"test.event"', b'"user.delete"', 1)
+    prev = events[0].hash
+    for event in events[1:]:
+        stored = data if event.seq == events[1].seq else bytes(AuditEvent.objects.get(seq=event.seq).canonical)
+        stored = stored.replace(event.prev_hash.encode("ascii"), prev.encode("ascii"), 1)  # bytes that name the link
+        new_hash = hashlib.sha256(prev.encode("ascii") + stored).hexdigest()
+        _tamper(
+            "UPDATE audits_auditevent SET canonical = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+            [stored, prev, new_hash, event.seq],
+        )
+        prev = new_hash
+    _tamper("UPDATE audits_auditevent SET action = %s WHERE seq = %s", ["user.delete", events[1].seq])
+    ChainHead.objects.filter(pk=1).update(hash=prev)
+    return prev
+
+
 def test_an_hmac_checkpoint_forged_with_the_web_apps_key_cannot_cover_a_rewrite(
     engineer, django_capture_on_commit_callbacks
 ):
@@ -171,20 +190,7 @@ def test_an_hmac_checkpoint_forged_with_the_web_apps_key_cannot_cover_a_rewrite(
     with django_capture_on_commit_callbacks(execute=True):  # the signer remembers what it signed once it commits
         signed = checkpoint_create()
     assert signed.algorithm == Checkpoint.ED25519
-    # Rewrite the middle event (bytes and column) and re-hash everything after it, consistently.
-    data = bytes(AuditEvent.objects.get(seq=events[1].seq).canonical).replace(b'"test.event"', b'"user.delete"', 1)
-    prev = events[0].hash
-    for event in events[1:]:
-        stored = data if event.seq == events[1].seq else bytes(AuditEvent.objects.get(seq=event.seq).canonical)
-        stored = stored.replace(event.prev_hash.encode("ascii"), prev.encode("ascii"), 1)
-        new_hash = hashlib.sha256(prev.encode("ascii") + stored).hexdigest()
-        _tamper(
-            "UPDATE audits_auditevent SET canonical = %s, prev_hash = %s, hash = %s WHERE seq = %s",
-            [stored, prev, new_hash, event.seq],
-        )
-        prev = new_hash
-    _tamper("UPDATE audits_auditevent SET action = %s WHERE seq = %s", ["user.delete", events[1].seq])
-    ChainHead.objects.filter(pk=1).update(hash=prev)
+    prev = _rewrite_as_user_delete(events)
     assert not verify_chain().ok  # the Ed25519 checkpoint catches the rewrite...
     created = timezone.now() - dt.timedelta(days=365)
     forged = {
@@ -321,19 +327,7 @@ def test_rewriting_a_signed_event_with_a_rehashed_chain_is_caught(engineer):
     """An insider who rewrites a checkpointed event's bytes and re-hashes the rest cannot match the signed head."""
     events = record_events(3, actor=engineer)
     checkpoint_create()
-    data = bytes(AuditEvent.objects.get(seq=events[1].seq).canonical).replace(b'"test.event"', b'"user.delete"', 1)
-    prev = events[0].hash
-    for event in events[1:]:
-        stored = data if event.seq == events[1].seq else bytes(AuditEvent.objects.get(seq=event.seq).canonical)
-        stored = stored.replace(event.prev_hash.encode("ascii"), prev.encode("ascii"), 1)  # bytes that name the link
-        new_hash = hashlib.sha256(prev.encode("ascii") + stored).hexdigest()
-        _tamper(
-            "UPDATE audits_auditevent SET canonical = %s, prev_hash = %s, hash = %s WHERE seq = %s",
-            [stored, prev, new_hash, event.seq],
-        )
-        prev = new_hash
-    _tamper("UPDATE audits_auditevent SET action = %s WHERE seq = %s", ["user.delete", events[1].seq])
-    ChainHead.objects.filter(pk=1).update(hash=prev)
+    _rewrite_as_user_delete(events)
     result = verify_chain()
     assert not result.ok and "checkpoint" in result.reason, result
     assert verify_chain(columns=True).reason == result.reason  # every row is consistent: only the signature tells
