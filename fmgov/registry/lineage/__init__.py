@@ -35,11 +35,12 @@ into an array of ids, which took a quarter of the time ``json.loads`` of
 comma-separated ids did). The walk below an
 adaptation reads it (``descendants_below``): one row per node 8j levels down
 instead of one per pair, so PostgreSQL handles ~290 rows instead of ~2,900
-below the benchmark's depth-10 node (the pair table still finds the nodes
-exactly 8 down, index-only), and the shortest distances come from array
+below the benchmark's depth-10 node (each row's last level is also stored
+as an id array, ``frontier``, that PostgreSQL follows to the next rows; the
+pair table finds them on SQLite), and the shortest distances come from array
 operations here (each id tagged with its depth, the least kept). On
-PostgreSQL the query is a PL/pgSQL function (migration 0009), whose plan the
-session keeps. Reading the pair rows one by one (and taking
+PostgreSQL the query is a PL/pgSQL function (migrations 0009, 0010), whose
+plan the session keeps. Reading the pair rows one by one (and taking
 the minimum per node in SQL) cost 5-6 ms of server CPU there, against a 1.4 ms
 in-memory BFS. The rows of the ancestors of every recomputed pair are regrouped
 in the same transaction.

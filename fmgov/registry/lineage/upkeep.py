@@ -180,11 +180,11 @@ def _levels_text(levels: list[list[int]]) -> str:
 
 
 def _write_below(below: dict[int, list[list[int]]]) -> int:
-    rows = ((ancestor, _levels_text(levels)) for ancestor, levels in below.items())
+    rows = ((ancestor, _levels_text(levels), sorted(levels[-1])) for ancestor, levels in below.items())
     if connection.vendor == "postgresql" and len(below) > _COPY_ABOVE:
-        _copy(LineageBelow, ("adaptation_id", "levels"), rows)
+        _copy(LineageBelow, ("adaptation_id", "levels", "frontier"), rows)
     else:
-        objects = (LineageBelow(adaptation_id=ancestor, levels=text) for ancestor, text in rows)
+        objects = (LineageBelow(adaptation_id=ancestor, levels=text, frontier=last) for ancestor, text, last in rows)
         LineageBelow.objects.bulk_create(objects, batch_size=5000)
     return len(below)
 

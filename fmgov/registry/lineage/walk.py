@@ -15,11 +15,13 @@ _MAX_DISTANCE = 10_000
 def _grouped_rows(start: int, hops: int) -> list[tuple[int, str]]:
     """(base, levels) of the grouped row of the adaptation and of each node a multiple of ``hops`` below it.
 
-    The query follows the pairs exactly ``hops`` down from the adaptation,
+    The query follows the nodes exactly ``hops`` down from the adaptation,
     then from each node reached, and so on (``base`` = 0, hops, 2 hops...).
-    On PostgreSQL it is the function ``fmgov_lineage_below`` (migration 0009),
-    whose plan the session keeps: planning it at every call cost as much
-    server CPU as a fifth of the walk.
+    On PostgreSQL it is the function ``fmgov_lineage_below`` (migrations 0009
+    and 0010), whose plan the session keeps (planning it at every call cost
+    as much server CPU as a fifth of the walk), and which follows each row's
+    ``frontier`` array to the next rows, one index scan per row; elsewhere
+    the pair table gives the nodes exactly ``hops`` down.
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

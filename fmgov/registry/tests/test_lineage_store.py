@@ -108,6 +108,8 @@ def assert_agrees(models) -> None:
         if key[0] == "adaptation" and d <= lineage.REACH_HOPS
     }
     assert stored_below() == expected_below(reach)
+    frontiers = dict(LineageBelow.objects.values_list("adaptation_id", "frontier"))
+    assert frontiers == {ancestor: levels[-1] for ancestor, levels in expected_below(reach).items()}
     for model in models:
         want = below.get(("foundation_model", model.pk), {})
         assert selectors.adaptation_descendants(model_id=model.pk) == sorted(want.items(), key=lambda p: (p[1], p[0]))

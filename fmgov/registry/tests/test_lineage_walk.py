@@ -5,12 +5,16 @@ test_lineage_store checks it on random DAGs through the services): a node in
 several rows, at several depths, or back at the start through a cycle.
 """
 
+import importlib
+from types import SimpleNamespace
+
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from fmgov.registry import services
-from fmgov.registry.lineage import walk
+from fmgov.registry.lineage import LineageBelow, walk
 from fmgov.registry.lineage.upkeep import _levels_text
 from fmgov.registry.tests.factories import FoundationModelFactory
 
@@ -65,3 +69,29 @@ def test_the_walk_is_one_query(engineer) -> None:
     assert below == [(node.pk, depth) for depth, node in enumerate(chain[1:], start=1)]
     assert len(queries) == 1
     assert ("fmgov_lineage_below" in queries[0]["sql"]) == (connection.vendor == "postgresql")
+
+
+@pytest.mark.django_db
+def test_migration_fills_each_frontier_from_the_pairs(engineer) -> None:
+    """0010 gives the rows a registry already holds their last level as the id list, as the upkeep writes it."""
+    fill = importlib.import_module("fmgov.registry.migrations.0010_lineage_below_frontier").fill
+    model = FoundationModelFactory(owner=engineer)
+    chain = [services.adaptation_create(actor=engineer, name="n0", kind="lora", derived_from_models=[model.pk])]
+    for i in range(1, 10):
+        chain.append(
+            services.adaptation_create(
+                actor=engineer, name=f"n{i}", kind="lora", derived_from_adaptations=[chain[-1].pk]
+            )
+        )
+    maintained = dict(LineageBelow.objects.values_list("adaptation_id", "frontier"))
+    assert maintained[chain[0].pk] == [chain[8].pk] and maintained[chain[1].pk] == [chain[9].pk]
+    assert maintained[chain[2].pk] == []
+    LineageBelow.objects.update(frontier=[])
+
+    def execute(sql: str, params=()) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    fill(apps, SimpleNamespace(connection=connection, execute=execute))
+    assert dict(LineageBelow.objects.values_list("adaptation_id", "frontier")) == maintained
+    assert walk.descendants_below(chain[0].pk) == [(node.pk, depth) for depth, node in enumerate(chain[1:], start=1)]
