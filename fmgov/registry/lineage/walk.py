@@ -18,10 +18,12 @@ def _grouped_rows(start: int, hops: int) -> list[tuple[int, str]]:
     The query follows the nodes exactly ``hops`` down from the adaptation,
     then from each node reached, and so on (``base`` = 0, hops, 2 hops...).
     On PostgreSQL it is the function ``fmgov_lineage_below`` (migrations 0009
-    and 0010), whose plan the session keeps (planning it at every call cost
-    as much server CPU as a fifth of the walk), and which follows each row's
-    ``frontier`` array to the next rows, one index scan per row; elsewhere
-    the pair table gives the nodes exactly ``hops`` down.
+    to 0011), whose plan the session keeps (planning it at every call cost
+    as much server CPU as a fifth of the walk); it follows the rows'
+    ``frontier`` arrays, one index scan for the distinct nodes of a base, and
+    returns one row per base, the levels of its grouped rows joined.
+    Elsewhere the pair table gives the nodes exactly ``hops`` down, and the
+    rows come one per grouped row.
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -47,20 +49,26 @@ def _grouped_rows(start: int, hops: int) -> list[tuple[int, str]]:
 def merge_levels(rows: Sequence[tuple[int, str]], start: int, hops: int) -> list[tuple[int, int]]:
     """(adaptation_id, shortest depth) from the grouped rows, nearest first then by id; ``start`` left out.
 
-    A row ``base`` levels down holds at its level ``k`` nodes at depth
-    ``base + k`` along one path, so a node's shortest depth is the least
-    depth it appears at (longer paths, and a node reached again through a
-    cycle written by hand, give the larger ones). Each id is tagged with its
-    depth and the least kept per id with array operations: the ~2,950 ids
-    below the benchmark's depth-10 node took 0.7-0.8 ms of per-level set
-    operations in Python, about as long as the in-memory BFS itself.
+    Each row is (base, levels): the levels of one grouped row, or of several
+    joined with ``;`` (PostgreSQL's function joins those of one base); each
+    grouped row has ``hops`` parts, so a part's level is its position modulo
+    ``hops``. A grouped row ``base`` levels down holds at its level ``k``
+    nodes at depth ``base + k`` along one path, so a node's shortest depth is
+    the least depth it appears at (longer paths, and a node reached again
+    through a cycle written by hand, give the larger ones). Each id is tagged
+    with its depth and the least kept per id with array operations: the
+    ~2,950 ids below the benchmark's depth-10 node took 0.7-0.8 ms of
+    per-level set operations in Python, about as long as the in-memory BFS.
     """
     if not rows:
         return []
-    bases = np.fromiter((base for base, _ in rows), dtype=np.int32, count=len(rows))
-    parts = ";".join([levels for _, levels in rows]).split(";")  # ``hops`` parts per row, in row order
+    texts = [levels for _, levels in rows]
+    parts = ";".join(texts).split(";")  # ``hops`` parts per grouped row, in order
+    per_row = np.fromiter((text.count(";") + 1 for text in texts), dtype=np.int64, count=len(texts))
+    part_depths = np.repeat(np.fromiter((base for base, _ in rows), dtype=np.int32, count=len(rows)), per_row)
+    part_depths += np.arange(len(parts), dtype=np.int32) % hops + 1
     counts = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)) // 16  # 16 hex digits an id
-    depths = np.repeat((bases[:, None] + np.arange(1, hops + 1, dtype=np.int32)).ravel(), counts)
+    depths = np.repeat(part_depths, counts)
     ids = np.frombuffer(bytes.fromhex("".join(parts)), dtype=">i8")  # big-endian, as stored
     nearest_first = np.argsort(depths, kind="stable")
     ids, depths = ids[nearest_first], depths[nearest_first]

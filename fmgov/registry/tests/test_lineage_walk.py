@@ -48,6 +48,14 @@ def test_rows_in_any_order_give_the_same_answer() -> None:
     assert walk.merge_levels(rows, start=1, hops=2) == [(2, 1), (3, 2), (4, 3)]
 
 
+def test_the_grouped_rows_of_a_base_joined_in_one_row_give_the_same_answer() -> None:
+    """PostgreSQL's function joins the levels of one base with ``;``: a part's level is its position modulo hops."""
+    rows = [_row(0, [5, 3], [9, 7]), _row(2, [11, 12], [5, 13]), _row(2, [12, 14], [13, 15]), _row(4, [], [16])]
+    joined = [rows[0], (2, rows[1][1] + ";" + rows[2][1]), rows[3]]
+    assert walk.merge_levels(joined, start=1, hops=2) == walk.merge_levels(rows, start=1, hops=2)
+    assert walk.merge_levels(joined, start=1, hops=2)[-3:] == [(13, 4), (15, 4), (16, 6)]
+
+
 def test_the_start_reached_again_through_a_cycle_is_left_out() -> None:
     assert walk.merge_levels([_row(0, [2], [1]), _row(2, [2], [1])], start=1, hops=2) == [(2, 1)]
     assert walk.merge_levels([], start=1, hops=2) == []
@@ -55,7 +63,7 @@ def test_the_start_reached_again_through_a_cycle_is_left_out() -> None:
 
 @pytest.mark.django_db
 def test_the_walk_is_one_query(engineer) -> None:
-    """On PostgreSQL the function of migration 0009, elsewhere the query inline; each one statement."""
+    """On PostgreSQL the function of migrations 0009-0011, elsewhere the query inline; each one statement."""
     model = FoundationModelFactory(owner=engineer)
     chain = [services.adaptation_create(actor=engineer, name="n0", kind="lora", derived_from_models=[model.pk])]
     for i in range(1, 12):
