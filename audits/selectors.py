@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -41,6 +41,11 @@ def read_snapshot(using: str = "default") -> Iterator[None]:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield
+
+
+# VerificationResult.notes: how PostgreSQL's fast walk went (verify_postgres.walk_postgres).
+CONCURRENT_LINKS = "the links were walked on a second connection in the same snapshot"
+CONCURRENT_TAIL = "the unsigned tail was checked on that connection"
 
 
 @dataclass
@@ -88,6 +93,8 @@ class _Walk:
     prev_hash: str = GENESIS_HASH
     hash_at: dict[int, str] = field(default_factory=lambda: {0: GENESIS_HASH})
     failure: tuple[int, str] | None = None
+    concurrent: bool = False  # PostgreSQL: the links were walked on a second connection in the same snapshot
+    ahead: Any = None  # what that connection also worked out (_tail_ahead), if it did
 
 
 def _column_mismatch(columns: dict[str, Any], data: bytes) -> str | None:
@@ -147,17 +154,21 @@ def _event_failure(row: tuple, prev_hash: str, *, columns: bool = True) -> str |
     return _column_mismatch(values, data)
 
 
-def _walk_events(wanted: set[int], columns: bool) -> _Walk:
+def _walk_events(wanted: set[int], columns: bool, ahead: Callable[[], Any] | None = None) -> _Walk:
+    """The walk; on PostgreSQL ``ahead`` may run on a second connection in the same snapshot (``walk.ahead``)."""
     exact_failure = partial(_event_failure, columns=columns)
     if connections["default"].vendor == "postgresql":
         from django.db import DatabaseError
 
-        from audits.verify_postgres import walk_postgres
+        from audits import verify_postgres
 
+        snapshot = verify_postgres.export_snapshot()  # outside the savepoint: no subtransaction exports one
         try:
             with transaction.atomic():  # a savepoint: bytes that are not JSON fail the query, not the snapshot
                 walk = _Walk()
-                walk_postgres(walk, wanted, exact_failure, columns=columns)
+                verify_postgres.walk_postgres(
+                    walk, wanted, exact_failure, columns=columns, snapshot=snapshot, ahead=ahead
+                )
                 return walk
         except DatabaseError:
             pass  # walk the slow way below, which names the bad sequence number
@@ -220,6 +231,13 @@ def _head_failure(walk: _Walk) -> tuple[int, str] | None:
 
 
 def _unsigned_tail_failure(walk: _Walk, after: int) -> tuple[int, str, str] | None:
+    """_tail_failure of the walked chain's tail; the second connection's result if it checked this very tail."""
+    if ahead := _ahead_for(walk, after):
+        return ahead.failure
+    return _tail_failure(after, walk.length, walk.hash_at[after])
+
+
+def _tail_failure(after: int, upto: int, prev_hash: str) -> tuple[int, str, str] | None:
     """The exact check (canonical bytes, every column) of the events no signed checkpoint covers yet.
 
     The signer runs verification before it signs, so every event under a
@@ -237,13 +255,12 @@ def _unsigned_tail_failure(walk: _Walk, after: int) -> tuple[int, str, str] | No
 
         try:
             with transaction.atomic():  # a savepoint: bytes that are not JSON fail the query, not the snapshot
-                suspect = set(tail_rows_to_check(after, walk.length))
+                suspect = set(tail_rows_to_check(after, upto))
         except DatabaseError:
             suspect = None  # check every row of the tail the exact way
     fields = HASHED_FIELDS if suspect is None else ("seq", "prev_hash")
-    prev_hash = walk.hash_at[after]
     rows = (
-        AuditEvent.objects.filter(seq__gt=after, seq__lte=walk.length)
+        AuditEvent.objects.filter(seq__gt=after, seq__lte=upto)
         .order_by("seq")
         .values_list(*fields, "hash", "canonical")
         .iterator(chunk_size=2000)
@@ -260,6 +277,37 @@ def _unsigned_tail_failure(walk: _Walk, after: int) -> tuple[int, str, str] | No
             if reason:
                 return row[0], reason, prev_hash
             prev_hash = row[-2]
+    return None
+
+
+@dataclass(frozen=True)
+class _TailAhead:
+    """The unsigned tail's exact check, done before the walk ended for the chain the walk finds if it verifies."""
+
+    after: int
+    upto: int
+    start_hash: str
+    failure: tuple[int, str, str] | None
+
+
+def _tail_ahead(after: int) -> _TailAhead | None:
+    """_tail_failure from the newest event and the stored hash at ``after``, read in the walk's snapshot.
+
+    A sound walk ends at the newest event and its hash at ``after`` is the
+    stored one, so verify_chain uses this only when the walk says both.
+    """
+    upto = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    start = GENESIS_HASH if after == 0 else AuditEvent.objects.filter(seq=after).values_list("hash", flat=True).first()
+    if start is None or upto < after:
+        return None
+    return _TailAhead(after, upto, start, _tail_failure(after, upto, start))
+
+
+def _ahead_for(walk: _Walk, after: int) -> _TailAhead | None:
+    """The second connection's tail check if it checked the tail this walk found (same start, end and hash)."""
+    ahead = walk.ahead
+    if ahead is not None and (ahead.after, ahead.upto, ahead.start_hash) == (after, walk.length, walk.hash_at[after]):
+        return ahead
     return None
 
 
@@ -284,14 +332,16 @@ def verify_chain(*, columns: bool = False) -> VerificationResult:
     """
     with read_snapshot():
         checkpoints = list(Checkpoint.objects.order_by("seq", "id"))
-        walk = _walk_events({cp.seq for cp in checkpoints}, columns)
+        # Only the Ed25519 signer checked what it signed exactly; an HMAC key was every web process's.
+        signed = max((cp.seq for cp in checkpoints if cp.algorithm == Checkpoint.ED25519), default=0)
+        walk = _walk_events({cp.seq for cp in checkpoints}, columns, None if columns else partial(_tail_ahead, signed))
         failure = walk.failure or _checkpoint_failure(walk, checkpoints) or _head_failure(walk)
+        notes = [CONCURRENT_LINKS] if walk.concurrent else []
         if not failure and not columns:
-            # Only the Ed25519 signer checked what it signed exactly; an HMAC key was every web process's.
-            signed = max((cp.seq for cp in checkpoints if cp.algorithm == Checkpoint.ED25519), default=0)
+            notes += [CONCURRENT_TAIL] if _ahead_for(walk, signed) else []
             if tail := _unsigned_tail_failure(walk, signed):
                 failure = tail[:2]
                 walk.length, walk.prev_hash = tail[0] - 1, tail[2]
     if failure:
-        return VerificationResult(False, walk.length, walk.prev_hash, failure[0], failure[1], 0)
-    return VerificationResult(True, walk.length, walk.prev_hash, None, None, len(checkpoints))
+        return VerificationResult(False, walk.length, walk.prev_hash, failure[0], failure[1], 0, notes)
+    return VerificationResult(True, walk.length, walk.prev_hash, None, None, len(checkpoints), notes)

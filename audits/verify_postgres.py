@@ -20,9 +20,9 @@ returns:
    ``same_json`` does). Parsing and comparing whole events as jsonb cost about
    half as much again as this whole query.
 2. ``CHAIN`` walks sequence numbers and hashes in order (window functions over
-   the narrow columns) and returns the rows where the sequence jumps or a
-   ``prev_hash`` is not the hash before it, the rows from 1., the checkpointed
-   rows and the newest row.
+   the narrow columns of a covering index) and returns the rows out of place
+   (a gap, a repeated seq) or whose ``prev_hash`` is not the hash before it,
+   the checkpointed rows and the newest row.
 
 Every row returned by 1. goes through the exact Python check
 (``selectors._event_failure``), which decides and names what differs: bytes
@@ -30,18 +30,29 @@ holding what jsonb refuses (``\\u0000``, lone surrogates; their columns spell
 them out), or a real forgery. A row whose bytes re-hash and whose ends agree
 but whose middle is not JSON (a rewritten, re-hashed event) fails the query;
 the caller then walks the slow way in the same snapshot.
+
+1. keeps every core busy only while it runs; 2. and the exact check of the
+unsigned tail run on one. So when the verifying transaction can share its
+snapshot (``export_snapshot``: REPEATABLE READ, nothing written, no
+savepoint), a thread with a connection of its own imports it, checks it sees
+exactly that snapshot, and runs 2. and the tail check there while this
+connection runs 1. Anything failing there only means 2. runs here after 1.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Callable
+from functools import partial
+from typing import Any, NamedTuple
 
-from django.db import connection
+from django.db import connection, connections, transaction
 
 from audits.canonical import HASHED_FIELDS
 from audits.models import AuditEvent
 
-__all__ = ["walk_postgres", "tail_rows_to_check"]
+__all__ = ["Snapshot", "export_snapshot", "walk_postgres", "tail_rows_to_check"]
 
 # The scalar columns as the canonical JSON spells them before and after the changes and context. unnest(ARRAY[x])
 # makes head and tail columns of their own level, built once per row rather than once per use, while the query stays
@@ -84,20 +95,20 @@ SELECT seq FROM audits_auditevent
 WHERE encode(sha256(convert_to(prev_hash, 'UTF8') || canonical), 'hex') IS DISTINCT FROM hash
 """
 
-# Rows where the sequence jumps (the first of a gap) or the link to the hash before breaks, the rows asked for, and
-# the newest row (lead() IS NULL): how far the chain goes and its last hash.
+# Rows out of place (a gap or a repeated seq: the seq is not the row's place in the order) or whose link to the hash
+# before breaks, and the rows asked for; then the newest row (how far the chain goes, its last hash), by the primary
+# key in the same statement (so the same snapshot at any isolation level). Two window functions: with the two more it
+# had before (a lag of seq for the gaps, a lead to find the newest) the query took about a third longer.
 CHAIN = r"""
-SELECT seq, n, hash, before, seq <> seq_before + 1, prev_hash <> before, last
+SELECT seq, n, hash, before, seq <> %(start_seq)s::bigint + n, prev_hash <> before, false
 FROM (
-    SELECT seq, prev_hash, hash, row_number() OVER w AS n,
-        lag(hash, 1, %(start_hash)s::varchar) OVER w AS before,
-        lag(seq, 1, %(start_seq)s::bigint) OVER w AS seq_before,
-        lead(seq) OVER w IS NULL AS last
+    SELECT seq, prev_hash, hash, row_number() OVER w AS n, lag(hash, 1, %(start_hash)s::varchar) OVER w AS before
     FROM audits_auditevent
     WINDOW w AS (ORDER BY seq)
 ) chain
-WHERE seq <> seq_before + 1 OR prev_hash <> before OR last OR seq = ANY(%(seqs)s::bigint[])
-ORDER BY seq
+WHERE seq <> %(start_seq)s::bigint + n OR prev_hash <> before OR seq = ANY(%(seqs)s::bigint[])
+UNION ALL
+(SELECT seq, NULL, hash, prev_hash, false, false, true FROM audits_auditevent ORDER BY seq DESC LIMIT 1)
 """
 
 # The planner prices these expressions as cheap and would not start workers; the row check is CPU-bound.
@@ -110,39 +121,163 @@ def _rows_to_check(cursor, query: str, params: dict | None = None) -> list[int]:
     names = list(SETTINGS)
     cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
     before = dict(zip(names, cursor.fetchone(), strict=True))
-    for name, value in SETTINGS.items():
-        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    _set_local(cursor, SETTINGS)
     cursor.execute(query, params)
     suspect = [seq for (seq,) in cursor.fetchall()]
-    for name, value in before.items():
-        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    _set_local(cursor, before)
     return suspect
 
 
-def walk_postgres(walk, wanted: set[int], exact_failure: Callable[[tuple, str], str | None], *, columns: bool) -> None:
-    """Walk every event into ``walk`` (selectors._Walk); must run inside the snapshot's transaction."""
+def _set_local(cursor, settings: dict[str, str]) -> None:
+    """All of them in one statement: each is a round trip to a server that may be busy."""
+    cursor.execute(
+        "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(settings)),
+        [item for pair in settings.items() for item in pair],
+    )
+
+
+# The snapshot of the verifying transaction, for a second connection, when that connection would see the same rows:
+# a transaction with a transaction id has written rows no other connection can see, snapshot or not. With it, the
+# snapshot itself (xmin:xmax:in-progress ids), which the second connection checks it now has.
+EXPORT = """
+SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL
+    AND current_setting('transaction_isolation') = 'repeatable read' THEN pg_export_snapshot() END,
+    pg_current_snapshot()::text
+"""
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")
+
+
+class Snapshot(NamedTuple):
+    id: str  # pg_export_snapshot()'s, for SET TRANSACTION SNAPSHOT
+    seen: str  # pg_current_snapshot() where it was exported
+
+
+def export_snapshot() -> Snapshot | None:
+    """This REPEATABLE READ transaction's snapshot, or None where a second connection could not share it.
+
+    PostgreSQL exports no snapshot from a subtransaction (a savepoint), and that
+    error would abort the verifying transaction: Django's savepoints are checked
+    first. Must run in the verifying transaction, outside any savepoint.
+    """
+    if not connection.in_atomic_block or any(connection.savepoint_ids):
+        return None
     with connection.cursor() as cursor:
-        suspect = _rows_to_check(cursor, ROW_CHECK if columns else HASH_CHECK)
-        params = {"start_hash": walk.prev_hash, "start_seq": walk.length, "seqs": sorted(set(suspect) | wanted)}
-        cursor.execute(CHAIN, params)
-        rows = cursor.fetchall()
-    suspect_set = set(suspect)
-    for seq, n, stored_hash, before, jumps, unlinked, last in rows:
-        position = walk.length + n
-        if jumps or seq != position:
+        cursor.execute(EXPORT)
+        snapshot, seen = cursor.fetchone()
+    return Snapshot(snapshot, seen) if snapshot and _SNAPSHOT_ID.fullmatch(snapshot) else None
+
+
+class _Beside(threading.Thread):
+    """``work(cursor)`` on this thread's own connection (Django's are per thread), in the snapshot ``snapshot``."""
+
+    def __init__(self, snapshot: Snapshot, work: Callable):
+        super().__init__(name="audit-verify-beside", daemon=True)
+        self.snapshot, self.work = snapshot, work
+        self.result, self.error = None, None
+
+    def run(self) -> None:
+        second = connections["default"]
+        try:
+            second.ensure_connection()  # the connection's own set-up runs before the transaction begins
+            with transaction.atomic(), second.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor.execute(f"SET TRANSACTION SNAPSHOT '{self.snapshot.id}'")  # checked: hex, '-', digits
+                cursor.execute("SELECT pg_current_snapshot()::text")
+                if cursor.fetchone()[0] != self.snapshot.seen:
+                    raise RuntimeError("the second connection does not see the verifying transaction's snapshot")
+                self.result = self.work(cursor)
+        except BaseException as error:  # handed to the verifying thread, which then walks without it
+            self.error = error
+        finally:
+            second.close()
+
+    def outcome(self):
+        """The work's result, or None when it failed (the caller then does it on its own connection)."""
+        self.join()
+        return None if self.error else self.result
+
+
+def _chain_rows(cursor, params: dict) -> list[tuple]:
+    cursor.execute(CHAIN, params)
+    return cursor.fetchall()
+
+
+def _links_then(cursor, params: dict, ahead: Callable[[], Any] | None) -> tuple[list[tuple], Any]:
+    """The second connection's share: CHAIN's rows, then ``ahead()`` (work the caller would do after the walk)."""
+    return _chain_rows(cursor, params), ahead() if ahead else None
+
+
+def walk_postgres(
+    walk,
+    wanted: set[int],
+    exact_failure: Callable[[tuple, str], str | None],
+    *,
+    columns: bool,
+    snapshot: Snapshot | None = None,
+    ahead: Callable[[], Any] | None = None,
+) -> None:
+    """Walk every event into ``walk`` (selectors._Walk); must run inside the snapshot's transaction.
+
+    With ``snapshot`` (export_snapshot) a second connection walks the links in
+    that snapshot, then runs ``ahead`` there (its result in ``walk.ahead``),
+    while this one re-hashes every row. If anything there fails, the links
+    are walked here after the re-hashing, and ``walk.ahead`` stays None.
+    """
+    params = {"start_hash": walk.prev_hash, "start_seq": walk.length, "seqs": sorted(wanted)}
+    beside = _Beside(snapshot, partial(_links_then, params=params, ahead=ahead)) if snapshot else None
+    if beside:
+        beside.start()
+    try:
+        with connection.cursor() as cursor:
+            suspect = set(_rows_to_check(cursor, ROW_CHECK if columns else HASH_CHECK))
+    finally:
+        done = beside.outcome() if beside else None  # joined even when the check failed: no thread outlives it
+    if done is None:
+        with connection.cursor() as cursor:
+            rows = _chain_rows(cursor, params)
+    else:
+        (rows, walk.ahead), walk.concurrent = done, True
+    _walk_rows(walk, rows, suspect, wanted, exact_failure)
+
+
+def _places(rows: list[tuple], suspect: set[int], start: int) -> dict[tuple[int, int], list]:
+    """CHAIN's rows and the flagged rows by (place, seq): [hash, hash before, out of place, unlinked, newest].
+
+    The window's rows know their place. Up to the first row out of place
+    (which the window returns) a row's place is its seq and, unless the window
+    returns it as unlinked, the hash before it is its own prev_hash (None here:
+    the exact check reads it). The newest row is returned apart, at its seq.
+    """
+    places: dict[tuple[int, int], list] = {}
+    for seq, n, stored_hash, before, out_of_place, unlinked, _ in (row for row in rows if row[1] is not None):
+        places[(start + n, seq)] = [stored_hash, before, out_of_place, unlinked, False]
+    for seq, _, stored_hash, prev_hash, *_ in (row for row in rows if row[1] is None):
+        places.setdefault((seq, seq), [stored_hash, prev_hash, False, False, False])[4] = True
+    for seq in suspect:
+        places.setdefault((seq, seq), [None, None, False, False, False])
+    return places
+
+
+def _walk_rows(walk, rows: list[tuple], suspect: set[int], wanted: set[int], exact_failure: Callable) -> None:
+    """Walk CHAIN's rows and the flagged rows in order into ``walk``; the exact check decides each flagged row."""
+    places = _places(rows, suspect, walk.length)
+    for position, seq in sorted(places):
+        stored_hash, before, out_of_place, unlinked, newest = places[(position, seq)]
+        if out_of_place or seq != position:
             walk.failure = (position, f"gap: expected sequence {position}, found {seq}")
             break
         if unlinked:
             walk.failure = (seq, "previous hash does not match the hash of the event before it")
             break
-        if seq in suspect_set:
+        if seq in suspect:
             row = AuditEvent.objects.filter(seq=seq).values_list(*HASHED_FIELDS, "hash", "canonical").get()
+            before = row[-3] if before is None else before  # its prev_hash: the window found its link intact
             if reason := exact_failure(row, before):
                 walk.failure = (seq, reason)
                 break
         if seq in wanted:
             walk.hash_at[seq] = stored_hash
-        if last:
+        if newest:
             walk.length, walk.prev_hash = position, stored_hash
     else:
         return  # no failure: the newest row set the length and the last hash
