@@ -63,13 +63,14 @@ def merge_levels(rows: Sequence[tuple[int, str]], start: int, hops: int) -> list
     if not rows:
         return []
     texts = [levels for _, levels in rows]
-    parts = ";".join(texts).split(";")  # ``hops`` parts per grouped row, in order
+    joined = ";".join(texts)  # ``hops`` parts per grouped row, in order
+    chars = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    lengths = np.diff(np.flatnonzero(chars == ord(";")), prepend=-1, append=len(chars)) - 1  # of each part
     per_row = np.fromiter((text.count(";") + 1 for text in texts), dtype=np.int64, count=len(texts))
     part_depths = np.repeat(np.fromiter((base for base, _ in rows), dtype=np.int32, count=len(rows)), per_row)
-    part_depths += np.arange(len(parts), dtype=np.int32) % hops + 1
-    counts = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)) // 16  # 16 hex digits an id
-    depths = np.repeat(part_depths, counts)
-    ids = np.frombuffer(bytes.fromhex("".join(parts)), dtype=">i8")  # big-endian, as stored
+    part_depths += np.arange(len(lengths), dtype=np.int32) % hops + 1
+    depths = np.repeat(part_depths, lengths // 16)  # 16 hex digits an id
+    ids = np.frombuffer(bytes.fromhex(joined.replace(";", "")), dtype=">i8")  # big-endian, as stored
     nearest_first = np.argsort(depths, kind="stable")
     ids, depths = ids[nearest_first], depths[nearest_first]
     unique, first = np.unique(ids, return_index=True)  # sorted by id, each at its first (least) depth
