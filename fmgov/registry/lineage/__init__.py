@@ -34,13 +34,14 @@ one ``;``-separated part per level, each id as 16 hex digits (big-endian
 into an array of ids, which took a quarter of the time ``json.loads`` of
 comma-separated ids did). The walk below an
 adaptation reads it (``descendants_below``): one row per node 8j levels down
-instead of one per pair, so PostgreSQL handles ~290 rows instead of ~2,900
-below the benchmark's depth-10 node (each row's last level is also stored
-as an id array, ``frontier``, that PostgreSQL follows to the next rows; the
-pair table finds them on SQLite), and the shortest distances come from array
-operations here (each id tagged with its depth, the least kept). On
-PostgreSQL the query is a PL/pgSQL function (migrations 0009, 0010), whose
-plan the session keeps. Reading the pair rows one by one (and taking
+instead of one per pair, ~207 rows instead of ~2,900 pairs below the
+benchmark's depth-10 node. Each row's last level is also stored as an id
+array (``frontier``); on PostgreSQL the walk is a PL/pgSQL function
+(migrations 0009-0011, its plan kept by the session) that follows the
+distinct frontier of each base with one index scan and returns one row per
+base, the levels joined; on SQLite the pair table finds the nodes 8 down.
+The shortest distances come from array operations here (each id tagged
+with its depth, the least kept). Reading the pair rows one by one (and taking
 the minimum per node in SQL) cost 5-6 ms of server CPU there, against a 1.4 ms
 in-memory BFS. The rows of the ancestors of every recomputed pair are regrouped
 in the same transaction.
