@@ -45,7 +45,7 @@ def read_snapshot(using: str = "default") -> Iterator[None]:
 
 # VerificationResult.notes: how PostgreSQL's fast walk went (verify_postgres.walk_postgres).
 CONCURRENT_LINKS = "the links were walked on a second connection in the same snapshot"
-CONCURRENT_TAIL = "the unsigned tail was checked on that connection"
+CONCURRENT_TAIL = "the unsigned tail was checked on another connection in the same snapshot"
 
 
 @dataclass
@@ -94,7 +94,7 @@ class _Walk:
     hash_at: dict[int, str] = field(default_factory=lambda: {0: GENESIS_HASH})
     failure: tuple[int, str] | None = None
     concurrent: bool = False  # PostgreSQL: the links were walked on a second connection in the same snapshot
-    ahead: Any = None  # what that connection also worked out (_tail_ahead), if it did
+    ahead: Any = None  # PostgreSQL: the unsigned tail checked on another connection (_tail_ahead), if it was
 
 
 def _column_mismatch(columns: dict[str, Any], data: bytes) -> str | None:
@@ -155,7 +155,7 @@ def _event_failure(row: tuple, prev_hash: str, *, columns: bool = True) -> str |
 
 
 def _walk_events(wanted: set[int], columns: bool, ahead: Callable[[], Any] | None = None) -> _Walk:
-    """The walk; on PostgreSQL ``ahead`` may run on a second connection in the same snapshot (``walk.ahead``)."""
+    """The walk; on PostgreSQL ``ahead`` may run on another connection in the same snapshot (``walk.ahead``)."""
     exact_failure = partial(_event_failure, columns=columns)
     if connections["default"].vendor == "postgresql":
         from django.db import DatabaseError
@@ -231,7 +231,7 @@ def _head_failure(walk: _Walk) -> tuple[int, str] | None:
 
 
 def _unsigned_tail_failure(walk: _Walk, after: int) -> tuple[int, str, str] | None:
-    """_tail_failure of the walked chain's tail; the second connection's result if it checked this very tail."""
+    """_tail_failure of the walked chain's tail; another connection's result if it checked this very tail."""
     if ahead := _ahead_for(walk, after):
         return ahead.failure
     return _tail_failure(after, walk.length, walk.hash_at[after])
@@ -304,7 +304,7 @@ def _tail_ahead(after: int) -> _TailAhead | None:
 
 
 def _ahead_for(walk: _Walk, after: int) -> _TailAhead | None:
-    """The second connection's tail check if it checked the tail this walk found (same start, end and hash)."""
+    """Another connection's tail check if it checked the tail this walk found (same start, end and hash)."""
     ahead = walk.ahead
     if ahead is not None and (ahead.after, ahead.upto, ahead.start_hash) == (after, walk.length, walk.hash_at[after]):
         return ahead

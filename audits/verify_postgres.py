@@ -32,11 +32,11 @@ but whose middle is not JSON (a rewritten, re-hashed event) fails the query;
 the caller then walks the slow way in the same snapshot.
 
 1. keeps every core busy only while it runs; 2. and the exact check of the
-unsigned tail run on one. So when the verifying transaction can share its
-snapshot (``export_snapshot``: REPEATABLE READ, nothing written, no
-savepoint), a thread with a connection of its own imports it, checks it sees
-exactly that snapshot, and runs 2. and the tail check there while this
-connection runs 1. Anything failing there only means 2. runs here after 1.
+unsigned tail run on one each. So when the verifying transaction can share
+its snapshot (``export_snapshot``: REPEATABLE READ, nothing written, no
+savepoint), two threads with a connection of their own import it, check they
+see exactly that snapshot, and run 2. and the tail check while this
+connection runs 1. Anything failing there only means it runs here after 1.
 """
 
 from __future__ import annotations
@@ -136,9 +136,9 @@ def _set_local(cursor, settings: dict[str, str]) -> None:
     )
 
 
-# The snapshot of the verifying transaction, for a second connection, when that connection would see the same rows:
+# The snapshot of the verifying transaction, for other connections, when they would see the same rows:
 # a transaction with a transaction id has written rows no other connection can see, snapshot or not. With it, the
-# snapshot itself (xmin:xmax:in-progress ids), which the second connection checks it now has.
+# snapshot itself (xmin:xmax:in-progress ids), which each of them checks it now has.
 EXPORT = """
 SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL
     AND current_setting('transaction_isolation') = 'repeatable read' THEN pg_export_snapshot() END,
@@ -153,7 +153,7 @@ class Snapshot(NamedTuple):
 
 
 def export_snapshot() -> Snapshot | None:
-    """This REPEATABLE READ transaction's snapshot, or None where a second connection could not share it.
+    """This REPEATABLE READ transaction's snapshot, or None where another connection could not share it.
 
     PostgreSQL exports no snapshot from a subtransaction (a savepoint), and that
     error would abort the verifying transaction: Django's savepoints are checked
@@ -184,7 +184,7 @@ class _Beside(threading.Thread):
                 cursor.execute(f"SET TRANSACTION SNAPSHOT '{self.snapshot.id}'")  # checked: hex, '-', digits
                 cursor.execute("SELECT pg_current_snapshot()::text")
                 if cursor.fetchone()[0] != self.snapshot.seen:
-                    raise RuntimeError("the second connection does not see the verifying transaction's snapshot")
+                    raise RuntimeError("this connection does not see the verifying transaction's snapshot")
                 self.result = self.work(cursor)
         except BaseException as error:  # handed to the verifying thread, which then walks without it
             self.error = error
@@ -202,11 +202,6 @@ def _chain_rows(cursor, params: dict) -> list[tuple]:
     return cursor.fetchall()
 
 
-def _links_then(cursor, params: dict, ahead: Callable[[], Any] | None) -> tuple[list[tuple], Any]:
-    """The second connection's share: CHAIN's rows, then ``ahead()`` (work the caller would do after the walk)."""
-    return _chain_rows(cursor, params), ahead() if ahead else None
-
-
 def walk_postgres(
     walk,
     wanted: set[int],
@@ -219,24 +214,26 @@ def walk_postgres(
     """Walk every event into ``walk`` (selectors._Walk); must run inside the snapshot's transaction.
 
     With ``snapshot`` (export_snapshot) a second connection walks the links in
-    that snapshot, then runs ``ahead`` there (its result in ``walk.ahead``),
-    while this one re-hashes every row. If anything there fails, the links
-    are walked here after the re-hashing, and ``walk.ahead`` stays None.
+    that snapshot and a third runs ``ahead`` (its result in ``walk.ahead``),
+    while this one re-hashes every row. If the links fail there, they are
+    walked here after the re-hashing; if ``ahead`` fails, ``walk.ahead`` stays None.
     """
     params = {"start_hash": walk.prev_hash, "start_seq": walk.length, "seqs": sorted(wanted)}
-    beside = _Beside(snapshot, partial(_links_then, params=params, ahead=ahead)) if snapshot else None
-    if beside:
-        beside.start()
+    links = _Beside(snapshot, partial(_chain_rows, params=params)) if snapshot else None
+    also = _Beside(snapshot, lambda _: ahead()) if snapshot and ahead else None
+    for thread in (links, also):
+        if thread:
+            thread.start()
     try:
         with connection.cursor() as cursor:
             suspect = set(_rows_to_check(cursor, ROW_CHECK if columns else HASH_CHECK))
-    finally:
-        done = beside.outcome() if beside else None  # joined even when the check failed: no thread outlives it
-    if done is None:
+    finally:  # joined even when the check failed: no thread outlives it
+        rows = links.outcome() if links else None
+        walk.ahead = also.outcome() if also else None
+    walk.concurrent = rows is not None
+    if rows is None:
         with connection.cursor() as cursor:
             rows = _chain_rows(cursor, params)
-    else:
-        (rows, walk.ahead), walk.concurrent = done, True
     _walk_rows(walk, rows, suspect, wanted, exact_failure)
 
 

@@ -1,13 +1,14 @@
-"""Verification's concurrent walk on PostgreSQL: a second connection, in the verifying transaction's snapshot.
+"""Verification's concurrent walk on PostgreSQL: other connections, in the verifying transaction's snapshot.
 
-verify_chain exports its REPEATABLE READ snapshot; a thread with its own
-connection imports it, walks the links and checks the unsigned tail while the
-first connection re-hashes every row (audits/verify_postgres.py). These tests
-run outside a test transaction, as verification does in production (a second
-connection never sees uncommitted rows, so a transaction that wrote walks
-alone). They show the path is taken, that it names each forgery exactly as
-the sequential walk does, that appends committed meanwhile are no false alarm,
-and that a failure on the second connection falls back to the sequential walk.
+verify_chain exports its REPEATABLE READ snapshot; two threads with a
+connection of their own import it, one walks the links, the other checks the
+unsigned tail, while the first connection re-hashes every row
+(audits/verify_postgres.py). These tests run outside a test transaction, as
+verification does in production (no other connection sees uncommitted rows,
+so a transaction that wrote walks alone). They show the path is taken, that it
+names each forgery exactly as the sequential walk does, that appends committed
+meanwhile are no false alarm, and that a failure there falls back to the
+sequential walk.
 """
 
 import threading
@@ -121,13 +122,13 @@ def _append_elsewhere() -> None:
 def test_an_append_committed_while_the_second_connection_walks_is_not_seen(monkeypatch):
     """The second connection sees the snapshot it imported, not the rows committed since: no false alarm."""
     events = _chain()
-    walk_links = verify_postgres._links_then
+    walk_links = verify_postgres._chain_rows
 
     def append_first(*args, **kwargs):
         _append_elsewhere()  # after the second connection imported the snapshot, before it reads a row
         return walk_links(*args, **kwargs)
 
-    monkeypatch.setattr(verify_postgres, "_links_then", append_first)
+    monkeypatch.setattr(verify_postgres, "_chain_rows", append_first)
     result = verify_chain()
     assert result.ok and result.length == events[-1].seq and result.head_hash == events[-1].hash, result
     assert CONCURRENT_LINKS in result.notes and CONCURRENT_TAIL in result.notes
@@ -173,11 +174,11 @@ def test_a_failure_on_the_second_connection_falls_back_to_the_sequential_walk(fa
     else:
 
         def broken(after):
-            raise RuntimeError("the second connection's tail check failed")
+            raise RuntimeError("the tail check on another connection failed")
 
         monkeypatch.setattr(selectors, "_tail_ahead", broken)
     result = verify_chain()
-    assert CONCURRENT_LINKS not in result.notes
+    assert (CONCURRENT_LINKS in result.notes) == (fails == "tail") and CONCURRENT_TAIL not in result.notes
     assert not result.ok and result.first_bad_seq == events[6].seq and "object_repr column differs" in result.reason
 
 
