@@ -144,6 +144,12 @@ def client_for():
     return _client
 
 
+@pytest.fixture
+def computed_reads(settings):
+    """API reads computed every time: for tests that count what computing an answer costs, not a cache hit."""
+    settings.API_READ_CACHE_SECONDS = 0
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker):
     """One real worker process for the session, on every queue. Use with transactional tests."""

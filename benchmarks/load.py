@@ -21,13 +21,18 @@ What it does, all on loopback:
    of the mixed run's read list;
 5. **baseline run**: the same users for the same time, each request a GET of
    the baseline view;
-6. prints requests/s, p50/p95/p99 latency and the error count for each run and
+6. **read-only run, computed**: gunicorn restarted with ``API_READ_CACHE_SECONDS=0``
+   and the read-only run again, every answer computed (the API caches registry
+   and review reads per user under the audit chain head, ``audits/cached_reads.py``;
+   in the mixed run the writes move the head all the time);
+7. prints requests/s, p50/p95/p99 latency and the error count for each run and
    action, the ratios against the baseline, then runs ``verify_audit_trail``
    on the database and drops it. Exit status 1 if there was any error or the
    chain does not verify.
 
 The goals (issue 18), each printed as a JSON line for ``make bench``: read-only
 throughput >= 0.8x the plain list's; mixed p95 <= 2x the read-only p95; no errors.
+The read-only run with the cache off is printed too, without a goal.
 
 Bounded: every user stops at the deadline or after MAX_REQUESTS_PER_USER
 requests, every request has a timeout, and the target must be a loopback address.
@@ -237,20 +242,19 @@ def main() -> int:
         )
         fixtures = json.loads(setup.stdout.strip().splitlines()[-1])
         tokens = fixtures.pop("tokens")
-        gunicorn = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "load:create_app()", "--config", str(ROOT / "gunicorn.conf.py"),
-                "--bind", f"{HOST}:{port}", "--log-level", "warning", "--chdir", str(ROOT / "benchmarks"),
-            ],
-            env=env, cwd=ROOT, start_new_session=True,
-        )  # fmt: skip
+        gunicorn = _serve(env, port)
         _wait_for_http(f"{base_url}/healthz/", gunicorn)
         print(
             f"load: {USERS} users x {DURATION:.0f} s against gunicorn ({_gunicorn_shape(env)}) on PostgreSQL, "
             f"CONN_MAX_AGE {env.get('CONN_MAX_AGE', '60 (default)')}, {os.cpu_count()} CPUs; mix {dict(MIX)}"
         )
         runs = {mode: asyncio.run(_run(base_url, tokens, fixtures, mode, DURATION)) for mode in SCENARIOS}
-        mixed, read_only, baseline = (runs[mode] for mode in SCENARIOS)
+        # The same reads with every answer computed: gunicorn again with the trail-head cache off.
+        _stop(gunicorn)
+        gunicorn = _serve({**env, "API_READ_CACHE_SECONDS": "0"}, port)
+        _wait_for_http(f"{base_url}/healthz/", gunicorn)
+        runs["read-only, computed"] = asyncio.run(_run(base_url, tokens, fixtures, "read-only", DURATION))
+        mixed, read_only, baseline, computed = (runs[mode] for mode in (*SCENARIOS, "read-only, computed"))
         for mode, result in runs.items():
             _print_run(mode, result)
         reads = mixed["actions"].get("read", {})
@@ -262,6 +266,7 @@ def main() -> int:
         _emit("load: read-only req/s vs plain list", read_only["rps"], baseline["rps"], 0.8, ">=", "req/s")
         _emit("load: mixed p95 vs read-only p95", mixed["p95_ms"], read_only["p95_ms"], 2.0, "<=", "ms")
         _emit("load: errors, all scenarios", sum(r["errors"] for r in runs.values()), None, 0, "<=", "")
+        _emit("load: read-only req/s vs plain list, cache off", computed["rps"], baseline["rps"], None, ">=", "req/s")
         verify = subprocess.run(
             [*manage, "verify_audit_trail"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600
         )
@@ -269,18 +274,34 @@ def main() -> int:
         if any(r["errors"] for r in runs.values()) or verify.returncode != 0:
             exit_code = 1
     finally:
-        if gunicorn is not None and gunicorn.poll() is None:
-            os.killpg(gunicorn.pid, signal.SIGTERM)
-            try:
-                gunicorn.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(gunicorn.pid, signal.SIGKILL)
+        if gunicorn is not None:
+            _stop(gunicorn)
         subprocess.run(["dropdb", "--if-exists", "--force", dbname], env=pg_env, check=False)
         shutil.rmtree(run_dir, ignore_errors=True)
     return exit_code
 
 
 SCENARIOS = ("mixed", "read-only", "baseline")
+
+
+def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
+    """gunicorn with the repository's settings file on the loopback port, in its own process group."""
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "load:create_app()", "--config", str(ROOT / "gunicorn.conf.py"),
+            "--bind", f"{HOST}:{port}", "--log-level", "warning", "--chdir", str(ROOT / "benchmarks"),
+        ],
+        env=env, cwd=ROOT, start_new_session=True,
+    )  # fmt: skip
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def _credential_public_key() -> str:
@@ -301,11 +322,11 @@ def _gunicorn_shape(env: dict[str, str]) -> str:
     return f"{shape[0]} {shape[2]} workers x {shape[1]} threads"
 
 
-def _emit(benchmark: str, value: float, baseline: float | None, goal: float, op: str, unit: str) -> None:
+def _emit(benchmark: str, value: float, baseline: float | None, goal: float | None, op: str, unit: str) -> None:
     """One figure as a JSON line in the shape of ``_setup.emit`` (this driver does not set Django up)."""
     ratio = value / baseline if baseline else None
     measured = value if ratio is None else ratio
-    met = measured <= goal if op == "<=" else measured >= goal
+    met = None if goal is None else (measured <= goal if op == "<=" else measured >= goal)
     figure = {
         "benchmark": benchmark,
         "value": round(value, 6),

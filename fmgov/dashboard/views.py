@@ -6,17 +6,14 @@ It reads each app through its selectors, so it lives at the top of the dependenc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from audits.cached_reads import by_trail_head
 from audits.models import Checkpoint
 from audits.selectors import chain_head
 from fmgov.core.roles import Role, has_role
@@ -35,29 +32,6 @@ from fmgov.reviews.selectors import review_awaiting, review_list
 __all__ = ["dashboard"]
 
 EXPIRY_WINDOW_DAYS = 30
-# A cached panel is only ever read back under the trail head it was computed at, so this only bounds how long
-# an unused entry stays in the cache.
-PANEL_CACHE_SECONDS = 24 * 3600
-
-
-def _by_trail_head(name: str, head: tuple[int, str], compute: Callable[[], Any], *extra: object) -> Any:
-    """``compute()``, cached under the audit chain's head (sequence and hash) and ``extra``.
-
-    Every governance write appends an audit event in its own transaction, so a panel computed from the
-    database while the head reads (seq, hash) stays true until the head moves; a rolled-back event's
-    sequence number comes back with another hash. The head is read before the panel, so a write committed
-    in between only makes the cached panel newer than its key, never older. Nothing is cached on an empty
-    trail (sequence 0), which rows written without the services (fixtures, a bulk load) could share.
-    """
-    seq, head_hash = head
-    if not seq:
-        return compute()
-    key = ":".join(str(part) for part in ("dashboard", name, connection.settings_dict["NAME"], seq, head_hash, *extra))
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, PANEL_CACHE_SECONDS)
-    return value
 
 
 def _registry_counts() -> dict:
@@ -110,7 +84,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "chain_hash": head_hash,
         "checkpoint": checkpoint,
         **_review_panels(request.user),
-        **_by_trail_head("panels", head, lambda: _organisation_panels(today), today.isoformat(), zone),
+        **by_trail_head("dashboard.panels", head, lambda: _organisation_panels(today), today.isoformat(), zone),
     }
     return render(request, "dashboard/dashboard.html", context)
 
@@ -121,9 +95,10 @@ def _organisation_panels(today: dt.date) -> dict:
     At the scale of a large organisation they count and sum over every adaptation, deployment and run (the
     concentration 0.2 s, the footprint 0.6 s, the failing runs and the counts 0.1 s at 100,000 adaptations,
     10,000 deployments and 100,000 runs), so the dashboard caches them under the trail head
-    (``_by_trail_head``): what they read (models, adaptations and lineage edges, deployments and their status
-    changes, runs and findings, documentation records, the portfolio settings) changes only through audited
-    services. The footprint's period ends today, whole days in the site's time zone: the date is in the key.
+    (``audits.cached_reads.by_trail_head``): what they read (models, adaptations and lineage edges,
+    deployments and their status changes, runs and findings, documentation records, the portfolio settings)
+    changes only through audited services. The footprint's period ends today, whole days in the site's time
+    zone: the date is in the key.
     """
     return {
         **_registry_counts(),

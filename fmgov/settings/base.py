@@ -236,6 +236,10 @@ _default_cache_url = _broker_url if _broker_url.startswith(("redis://", "rediss:
 CACHES = {"default": env.cache("CACHE_URL", default=_default_cache_url)}
 CACHES["default"].setdefault("KEY_PREFIX", "fmgov")
 
+# The API's registry and review lists and details are cached per user under the audit chain's head
+# (audits/cached_reads.py): an answer is served again until the next governance write. 0 turns it off.
+API_READ_CACHE_SECONDS = env.int("API_READ_CACHE_SECONDS", default=300)
+
 # Model and adaptation pages draw this many nearest descendants (and ancestors); the lineage API lists all.
 LINEAGE_GRAPH_MAX_NODES = env.int("LINEAGE_GRAPH_MAX_NODES", default=40)
 

@@ -10,6 +10,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from audits.cached_reads import CachedReadsMixin
 from fmgov.core.api.files import MarkdownRenderer, file_action
 from fmgov.core.api.permissions import IsOwnerOrAdminForWrites, ReadAnyWriteEngineer
 from fmgov.core.uploads import MULTIPART_SLACK_BYTES, ensure_body_size
@@ -52,8 +53,9 @@ lineage_schema = extend_schema(responses=DescendantSerializer(many=True))
 card_schema = extend_schema(responses={(200, MarkdownRenderer.media_type): OpenApiTypes.STR})
 
 
-class _ServiceViewSet(viewsets.ModelViewSet):
-    """Create and update go through services; serializers only validate."""
+class _ServiceViewSet(CachedReadsMixin, viewsets.ModelViewSet):
+    """Create and update go through services; serializers only validate; lists and details are cached under the
+    trail head (every field comes from audited models)."""
 
     permission_classes = [ReadAnyWriteEngineer, IsOwnerOrAdminForWrites]
     http_method_names = WRITE_METHODS

@@ -12,7 +12,7 @@ from fmgov.registry.tests.factories import AdaptationFactory
 from fmgov.registry.tests.factories import DeploymentFactory as RegistryDeploymentFactory
 from fmgov.reviews.tests.factories import ReviewPolicyFactory, approve, submitted_review
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("computed_reads")]
 
 LIST_QUERIES = 8  # the token, roles; count, reviews, items, sign-offs, users with their groups, targets
 MOST_JOINS = 4
