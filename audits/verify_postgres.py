@@ -191,10 +191,23 @@ class _Beside(threading.Thread):
         finally:
             second.close()
 
+    def begin(self) -> _Beside:
+        try:
+            self.start()
+        except RuntimeError as error:  # no thread to be had: the caller does without
+            self.error = error
+        return self
+
     def outcome(self):
         """The work's result, or None when it failed (the caller then does it on its own connection)."""
-        self.join()
+        if self.ident is not None:  # started
+            self.join()
         return None if self.error else self.result
+
+
+# One verification at a time per process takes two more connections: when several run at once the cores are busy
+# anyway, and each would hold three of the server's connections.
+_ONE_AT_A_TIME = threading.BoundedSemaphore(1)
 
 
 def _chain_rows(cursor, params: dict) -> list[tuple]:
@@ -213,23 +226,26 @@ def walk_postgres(
 ) -> None:
     """Walk every event into ``walk`` (selectors._Walk); must run inside the snapshot's transaction.
 
-    With ``snapshot`` (export_snapshot) a second connection walks the links in
-    that snapshot and a third runs ``ahead`` (its result in ``walk.ahead``),
-    while this one re-hashes every row. If the links fail there, they are
-    walked here after the re-hashing; if ``ahead`` fails, ``walk.ahead`` stays None.
+    With ``snapshot`` (export_snapshot), unless another walk of this process
+    is doing so, a second connection walks the links in that snapshot and a
+    third runs ``ahead`` (its result in ``walk.ahead``), while this one
+    re-hashes every row. If the links fail there, they are walked here after
+    the re-hashing; if ``ahead`` fails, ``walk.ahead`` stays None.
     """
     params = {"start_hash": walk.prev_hash, "start_seq": walk.length, "seqs": sorted(wanted)}
-    links = _Beside(snapshot, partial(_chain_rows, params=params)) if snapshot else None
-    also = _Beside(snapshot, lambda _: ahead()) if snapshot and ahead else None
-    for thread in (links, also):
-        if thread:
-            thread.start()
+    shared = snapshot is not None and _ONE_AT_A_TIME.acquire(blocking=False)
     try:
-        with connection.cursor() as cursor:
-            suspect = set(_rows_to_check(cursor, ROW_CHECK if columns else HASH_CHECK))
-    finally:  # joined even when the check failed: no thread outlives it
-        rows = links.outcome() if links else None
-        walk.ahead = also.outcome() if also else None
+        links = _Beside(snapshot, partial(_chain_rows, params=params)).begin() if shared else None
+        also = _Beside(snapshot, lambda _: ahead()).begin() if shared and ahead else None
+        try:
+            with connection.cursor() as cursor:
+                suspect = set(_rows_to_check(cursor, ROW_CHECK if columns else HASH_CHECK))
+        finally:  # joined even when the check failed: no thread outlives it
+            rows = links.outcome() if links else None
+            walk.ahead = also.outcome() if also else None
+    finally:
+        if shared:
+            _ONE_AT_A_TIME.release()
     walk.concurrent = rows is not None
     if rows is None:
         with connection.cursor() as cursor:

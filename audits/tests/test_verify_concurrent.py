@@ -182,6 +182,14 @@ def test_a_failure_on_the_second_connection_falls_back_to_the_sequential_walk(fa
     assert not result.ok and result.first_bad_seq == events[6].seq and "object_repr column differs" in result.reason
 
 
+def test_while_one_verification_walks_on_other_connections_another_walks_alone():
+    events = _chain()
+    with verify_postgres._ONE_AT_A_TIME:
+        result = verify_chain()
+    assert result.ok and result.length == events[-1].seq and result.notes == []
+    assert CONCURRENT_LINKS in verify_chain().notes
+
+
 def test_only_a_repeatable_read_transaction_that_wrote_nothing_outside_a_savepoint_exports_its_snapshot():
     _append(0)
     assert verify_postgres.export_snapshot() is None  # no transaction at all
