@@ -33,7 +33,7 @@ def _counts(client: Client) -> dict[str, int]:
 
 def test_query_counts_do_not_grow_with_the_data(auditor, django_assert_max_num_queries, monkeypatch) -> None:
     # The dashboard's cached panels would be computed once at most; count what computing them takes.
-    monkeypatch.setattr("fmgov.dashboard.views.cache", DummyCache("", {}))
+    monkeypatch.setattr("audits.cached_reads.cache", DummyCache("", {}))
     client = Client()
     client.force_login(auditor)
     call_command("seed_scale", *SMALL, "--runs", "20", "--events", "60", stdout=StringIO())

@@ -32,7 +32,7 @@ def test_dashboard_shows_what_waits_for_me_and_expiring_approvals(web, engineer,
 
 @pytest.mark.django_db
 def test_dashboard_queries_are_constant(web, engineer, reviewer, django_assert_max_num_queries, monkeypatch):
-    monkeypatch.setattr("fmgov.dashboard.views.cache", DummyCache("", {}))  # the panels computed every time
+    monkeypatch.setattr("audits.cached_reads.cache", DummyCache("", {}))  # the panels computed every time
     client = web(reviewer)
     submitted_review(author=engineer)
     first = DeploymentFactory(owner=engineer)
