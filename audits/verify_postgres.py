@@ -99,14 +99,18 @@ WHERE encode(sha256(convert_to(prev_hash, 'UTF8') || canonical), 'hex') IS DISTI
 # before breaks, and the rows asked for; then the newest row (how far the chain goes, its last hash), by the primary
 # key in the same statement (so the same snapshot at any isolation level). Two window functions: with the two more it
 # had before (a lag of seq for the gaps, a lead to find the newest) the query took about a third longer.
+# Once one row is out of place every later row is too, so the window's rows stop after the rows asked for and one
+# more (``most``): the walk stops at the first failure, which comes at the latest after all the rows asked for, and a
+# single row inserted out of place (seq 0) does not make it return a million.
 CHAIN = r"""
-SELECT seq, n, hash, before, seq <> %(start_seq)s::bigint + n, prev_hash <> before, false
+(SELECT seq, n, hash, before, seq <> %(start_seq)s::bigint + n, prev_hash <> before, false
 FROM (
     SELECT seq, prev_hash, hash, row_number() OVER w AS n, lag(hash, 1, %(start_hash)s::varchar) OVER w AS before
     FROM audits_auditevent
     WINDOW w AS (ORDER BY seq)
 ) chain
 WHERE seq <> %(start_seq)s::bigint + n OR prev_hash <> before OR seq = ANY(%(seqs)s::bigint[])
+ORDER BY seq LIMIT %(most)s)
 UNION ALL
 (SELECT seq, NULL, hash, prev_hash, false, false, true FROM audits_auditevent ORDER BY seq DESC LIMIT 1)
 """
@@ -181,6 +185,10 @@ class _Beside(threading.Thread):
             second.ensure_connection()  # the connection's own set-up runs before the transaction begins
             with transaction.atomic(), second.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                # A lock queued on the table after the verifying transaction's (an ALTER, a LOCK TABLE) would hold
+                # this connection behind it while the verifying thread waits for this one, a wait no deadlock
+                # detector sees: this connection gives up instead, and the verifying one walks without it.
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
                 cursor.execute(f"SET TRANSACTION SNAPSHOT '{self.snapshot.id}'")  # checked: hex, '-', digits
                 cursor.execute("SELECT pg_current_snapshot()::text")
                 if cursor.fetchone()[0] != self.snapshot.seen:
@@ -232,7 +240,7 @@ def walk_postgres(
     re-hashes every row. If the links fail there, they are walked here after
     the re-hashing; if ``ahead`` fails, ``walk.ahead`` stays None.
     """
-    params = {"start_hash": walk.prev_hash, "start_seq": walk.length, "seqs": sorted(wanted)}
+    params = {"start_hash": walk.prev_hash, "start_seq": walk.length, "seqs": sorted(wanted), "most": len(wanted) + 1}
     shared = snapshot is not None and _ONE_AT_A_TIME.acquire(blocking=False)
     try:
         links = _Beside(snapshot, partial(_chain_rows, params=params)).begin() if shared else None
@@ -240,9 +248,11 @@ def walk_postgres(
         try:
             with connection.cursor() as cursor:
                 suspect = set(_rows_to_check(cursor, ROW_CHECK if columns else HASH_CHECK))
-        finally:  # joined even when the check failed: no thread outlives it
-            rows = links.outcome() if links else None
-            walk.ahead = also.outcome() if also else None
+        finally:  # joined even when the check failed (or a join was interrupted): no thread outlives it
+            try:
+                rows = links.outcome() if links else None
+            finally:
+                walk.ahead = also.outcome() if also else None
     finally:
         if shared:
             _ONE_AT_A_TIME.release()
@@ -266,8 +276,9 @@ def _places(rows: list[tuple], suspect: set[int], start: int) -> dict[tuple[int,
         places[(start + n, seq)] = [stored_hash, before, out_of_place, unlinked, False]
     for seq, _, stored_hash, prev_hash, *_ in (row for row in rows if row[1] is None):
         places.setdefault((seq, seq), [stored_hash, prev_hash, False, False, False])[4] = True
-    for seq in suspect:
-        places.setdefault((seq, seq), [None, None, False, False, False])
+    for seq in suspect:  # a flagged row at or before the start is out of place, which the window returns
+        if seq > start:
+            places.setdefault((seq, seq), [None, None, False, False, False])
     return places
 
 

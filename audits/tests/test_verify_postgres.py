@@ -173,3 +173,32 @@ def test_a_sound_chain_reports_its_length_and_newest_hash():
     result, one_by_one, fell_back = _verify()
     assert result.ok and result.length == events[-1].seq and result.head_hash == events[-1].hash
     assert one_by_one == [] and not fell_back
+
+
+@postgres_only
+def test_a_row_inserted_out_of_place_fails_at_once_without_returning_every_later_row(monkeypatch):
+    """INSERT is granted to the app; a row at seq 0 puts every later row out of place. The links' query stops early."""
+    from audits import verify_postgres
+
+    events = [_append(i) for i in range(40)]
+    with connection.cursor() as cursor:  # INSERT needs no trigger disabled
+        cursor.execute(
+            "INSERT INTO audits_auditevent (seq, timestamp, actor_id, actor_username, actor_system, action,"
+            " object_type, object_id, object_repr, changes, context, prev_hash, hash, canonical)"
+            " SELECT 0, timestamp, actor_id, actor_username, actor_system, action, object_type, object_id,"
+            " object_repr, changes, context, prev_hash, repeat('0', 64), canonical"
+            " FROM audits_auditevent WHERE seq = %s",
+            [events[0].seq],
+        )
+    returned: list[int] = []
+    chain_rows = verify_postgres._chain_rows
+
+    def counted(cursor, params):
+        rows = chain_rows(cursor, params)
+        returned.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(verify_postgres, "_chain_rows", counted)
+    result = verify_chain()
+    assert not result.ok and result.first_bad_seq == 1 and "gap: expected sequence 1, found 0" in result.reason
+    assert returned and max(returned) <= 3, returned  # the row out of place (and the newest), not all 41
