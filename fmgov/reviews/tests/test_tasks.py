@@ -133,17 +133,19 @@ def test_submission_notification_runs_on_a_real_worker(celery_worker, make_user)
     make_user("rita", "reviewer")
     make_user("ravi", "reviewer")
     review = submitted_review(author=engineer)
-    # Match on the review id, finished after the submission: tasks left in the broker by earlier tests (ids restart
-    # after each flush) may run first, before this review exists, and record 0 under the same arguments.
+    # Tasks left in the broker by earlier tests (ids restart after each flush) may run with this review's id before
+    # it is committed and record 0 under the same arguments, sometimes storing that result after the commit: wait for
+    # this review's task to record its two e-mails (one per reviewer); it fails if none ever does.
     result = wait_for(
         lambda: TaskResult.objects.filter(
             task_name="fmgov.reviews.tasks.notify_reviewers_submitted",
             status="SUCCESS",
             task_args__contains=f"({review.pk},)",
             date_done__gte=review.submitted_at,
+            result="2",
         ).first(),
         timeout=60,
-        message="the notification task",
+        message="the notification task recording two e-mails",
     )
     assert result.result == "2"
     assert RiskReview.objects.get(pk=review.pk).state == ReviewState.SUBMITTED
