@@ -37,7 +37,7 @@ adaptation reads it (``descendants_below``): one row per node 8j levels down
 instead of one per pair, ~207 rows instead of ~2,900 pairs below the
 benchmark's depth-10 node. Each row's last level is also stored as an id
 array (``frontier``); on PostgreSQL the walk is a PL/pgSQL function
-(migrations 0009-0011, its plan kept by the session) that follows the
+(migration 0009, its plan kept by the session) that follows the
 distinct frontier of each base with one index scan and returns one row per
 base, the levels joined; on SQLite the pair table finds the nodes 8 down.
 The shortest distances come from array operations here (each id tagged

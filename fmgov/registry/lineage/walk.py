@@ -17,8 +17,8 @@ def _grouped_rows(start: int, hops: int) -> list[tuple[int, str]]:
 
     The query follows the nodes exactly ``hops`` down from the adaptation,
     then from each node reached, and so on (``base`` = 0, hops, 2 hops...).
-    On PostgreSQL it is the function ``fmgov_lineage_below`` (migrations 0009
-    to 0011), whose plan the session keeps (planning it at every call cost
+    On PostgreSQL it is the function ``fmgov_lineage_below`` (migration
+    0009), whose plan the session keeps (planning it at every call cost
     as much server CPU as a fifth of the walk); it follows the rows'
     ``frontier`` arrays, one index scan for the distinct nodes of a base, and
     returns one row per base, the levels of its grouped rows joined.

@@ -13,10 +13,9 @@ from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from fmgov.registry import services
 from fmgov.registry.lineage import LineageBelow, walk
 from fmgov.registry.lineage.upkeep import _levels_text
-from fmgov.registry.tests.factories import FoundationModelFactory
+from fmgov.registry.tests.factories import chain
 
 
 def _row(base: int, *levels: list[int]) -> tuple[int, str]:
@@ -63,37 +62,23 @@ def test_the_start_reached_again_through_a_cycle_is_left_out() -> None:
 
 @pytest.mark.django_db
 def test_the_walk_is_one_query(engineer) -> None:
-    """On PostgreSQL the function of migrations 0009-0011, elsewhere the query inline; each one statement."""
-    model = FoundationModelFactory(owner=engineer)
-    chain = [services.adaptation_create(actor=engineer, name="n0", kind="lora", derived_from_models=[model.pk])]
-    for i in range(1, 12):
-        chain.append(
-            services.adaptation_create(
-                actor=engineer, name=f"n{i}", kind="lora", derived_from_adaptations=[chain[-1].pk]
-            )
-        )
+    """On PostgreSQL the function of migration 0009, elsewhere the query inline; each one statement."""
+    _, nodes = chain(engineer, 12)
     with CaptureQueriesContext(connection) as queries:
-        below = walk.descendants_below(chain[0].pk)
-    assert below == [(node.pk, depth) for depth, node in enumerate(chain[1:], start=1)]
+        below = walk.descendants_below(nodes[0].pk)
+    assert below == [(node.pk, depth) for depth, node in enumerate(nodes[1:], start=1)]
     assert len(queries) == 1
     assert ("fmgov_lineage_below" in queries[0]["sql"]) == (connection.vendor == "postgresql")
 
 
 @pytest.mark.django_db
 def test_migration_fills_each_frontier_from_the_pairs(engineer) -> None:
-    """0010 gives the rows a registry already holds their last level as the id list, as the upkeep writes it."""
-    fill = importlib.import_module("fmgov.registry.migrations.0010_lineage_below_frontier").fill
-    model = FoundationModelFactory(owner=engineer)
-    chain = [services.adaptation_create(actor=engineer, name="n0", kind="lora", derived_from_models=[model.pk])]
-    for i in range(1, 10):
-        chain.append(
-            services.adaptation_create(
-                actor=engineer, name=f"n{i}", kind="lora", derived_from_adaptations=[chain[-1].pk]
-            )
-        )
+    """0009 gives the rows a registry already holds their last level as the id list, as the upkeep writes it."""
+    fill = importlib.import_module("fmgov.registry.migrations.0009_lineage_below_walk").fill
+    _, nodes = chain(engineer, 10)
     maintained = dict(LineageBelow.objects.values_list("adaptation_id", "frontier"))
-    assert maintained[chain[0].pk] == [chain[8].pk] and maintained[chain[1].pk] == [chain[9].pk]
-    assert maintained[chain[2].pk] == []
+    assert maintained[nodes[0].pk] == [nodes[8].pk] and maintained[nodes[1].pk] == [nodes[9].pk]
+    assert maintained[nodes[2].pk] == []
     LineageBelow.objects.update(frontier=[])
 
     def execute(sql: str, params=()) -> None:
@@ -102,4 +87,4 @@ def test_migration_fills_each_frontier_from_the_pairs(engineer) -> None:
 
     fill(apps, SimpleNamespace(connection=connection, execute=execute))
     assert dict(LineageBelow.objects.values_list("adaptation_id", "frontier")) == maintained
-    assert walk.descendants_below(chain[0].pk) == [(node.pk, depth) for depth, node in enumerate(chain[1:], start=1)]
+    assert walk.descendants_below(nodes[0].pk) == [(node.pk, depth) for depth, node in enumerate(nodes[1:], start=1)]
